@@ -1,0 +1,25 @@
+/** Redis key of the cached canary cohort (a SET of platform ids plus the loaded-marker member). Binding name. */
+export const COHORT_KEY = 'canary-platform-ids';
+/** Incremented by every invalidation; a cohort fill installs only if the generation it observed is unchanged. */
+export const GENERATION_KEY = 'canary-platform-ids:generation';
+/** Short lock so that one reader fills a cold cohort while the others wait instead of stampeding Postgres. */
+export const COHORT_FILL_LOCK_KEY = 'canary-platform-ids:fill-lock';
+/** Stream of acknowledged flips; the origin consumes it to move queued jobs between fleets. */
+export const FLIPS_STREAM_KEY = 'canary-platform-flips';
+/** Member that marks a cohort SET as loaded, so an empty cohort is distinguishable from a cache miss. */
+export const LOADED_MARKER = '';
+
+/** Redis key caching flow id -> platform id ('' = known unknown). */
+export function flowPlatformKey(flowId: string): string {
+  return `canary-edge:flow-platform:${flowId}`;
+}
+
+/** Redis key caching sha256(api key) -> platform id ('' = known unknown). */
+export function apiKeyPlatformKey(hashedKey: string): string {
+  return `canary-edge:api-key-platform:${hashedKey}`;
+}
+
+/** Fill lock of one resolver entry. */
+export function resolverFillLockKey(resolverKey: string): string {
+  return `${resolverKey}:fill-lock`;
+}

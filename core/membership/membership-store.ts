@@ -1,0 +1,249 @@
+import {
+  COHORT_FILL_LOCK_KEY,
+  COHORT_KEY,
+  FLIPS_STREAM_KEY,
+  GENERATION_KEY,
+  LOADED_MARKER,
+  apiKeyPlatformKey,
+  flowPlatformKey,
+  resolverFillLockKey,
+} from './keys.js';
+import type { ScriptRunner, SqlClient } from './ports.js';
+import { CACHE_RESOLVER_SCRIPT, INSTALL_COHORT_SCRIPT, INVALIDATE_SCRIPT, LOOKUP_SCRIPT } from './scripts.js';
+import { SQL } from './sql.js';
+
+/** What a request names: a platform directly, or something that maps to one. */
+export type PlatformRef =
+  | { kind: 'platform'; platformId: string }
+  | { kind: 'flow'; flowId: string }
+  | { kind: 'api-key'; hashedKey: string };
+
+/** Where the answer came from. `none` means both stores failed and `canary: false` is the fail-open default. */
+export type Authority = 'cache' | 'database' | 'none';
+
+/** The membership decision for one request, with enough trace to log it. */
+export interface MembershipAnswer {
+  platformId: string | null;
+  canary: boolean;
+  authority: Authority;
+  trace: {
+    cache: 'hit' | 'negative' | 'miss' | 'error' | 'off';
+    database: 'none' | 'cohort' | 'point' | 'resolver' | 'error';
+    waits: number;
+  };
+}
+
+export interface MembershipStoreOptions {
+  /** Null disables the cache (every lookup reads Postgres). */
+  redis: ScriptRunner | null;
+  sql: SqlClient;
+  /** Bound on how long a cohort may stay cached without an invalidation. */
+  cohortTtlSeconds?: number;
+  resolverTtlSeconds?: number;
+  negativeTtlSeconds?: number;
+  fillLockMs?: number;
+  /** Backoff while another reader fills a cold cache; after the last one the reader asks Postgres itself. */
+  fillWaitsMs?: readonly number[];
+  flipsStreamMaxLength?: number;
+  /** Called for failures that were handled by falling back, so hosts can log them. */
+  onFallback?: (event: { stage: string; error: unknown }) => void;
+}
+
+export interface SetCanaryResult {
+  found: boolean;
+  /** False when the database changed but the cache could not be invalidated (it converges within the TTL). */
+  invalidated: boolean;
+}
+
+const DEFAULTS = {
+  cohortTtlSeconds: 60,
+  resolverTtlSeconds: 300,
+  negativeTtlSeconds: 30,
+  fillLockMs: 5_000,
+  fillWaitsMs: [5, 10, 20, 40, 80, 160],
+  flipsStreamMaxLength: 10_000,
+} as const;
+
+type LookupReply =
+  | { kind: 'hit'; platformId: string; member: boolean }
+  | { kind: 'negative' }
+  | { kind: 'resolver-miss'; locked: boolean }
+  | { kind: 'miss'; platformId: string; generation: string; locked: boolean };
+
+function parseLookupReply(raw: unknown): LookupReply {
+  if (!Array.isArray(raw)) throw new Error(`unexpected lookup reply: ${typeof raw}`);
+  const [tag, a, b, c] = raw as unknown[];
+  if (tag === 'hit' && typeof a === 'string') return { kind: 'hit', platformId: a, member: Number(b) === 1 };
+  if (tag === 'negative') return { kind: 'negative' };
+  if (tag === 'resolver-miss') return { kind: 'resolver-miss', locked: Number(a) === 1 };
+  if (tag === 'miss' && typeof a === 'string') {
+    return { kind: 'miss', platformId: a, generation: String(b), locked: Number(c) === 1 };
+  }
+  throw new Error(`unexpected lookup reply tag: ${String(tag)}`);
+}
+
+function resolverKeyOf(ref: PlatformRef): string | null {
+  if (ref.kind === 'flow') return flowPlatformKey(ref.flowId);
+  if (ref.kind === 'api-key') return apiKeyPlatformKey(ref.hashedKey);
+  return null;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Canary membership with Postgres as the source of truth and Redis as a race-free, stampede-free cache.
+ * Every warm lookup is exactly one Redis round trip (one Lua script) and no database query, whatever the cohort size.
+ */
+export class MembershipStore {
+  readonly #redis: ScriptRunner | null;
+  readonly #sql: SqlClient;
+  readonly #opts: Required<Omit<MembershipStoreOptions, 'redis' | 'sql' | 'onFallback'>>;
+  readonly #onFallback: NonNullable<MembershipStoreOptions['onFallback']>;
+
+  constructor(options: MembershipStoreOptions) {
+    this.#redis = options.redis;
+    this.#sql = options.sql;
+    this.#opts = {
+      cohortTtlSeconds: options.cohortTtlSeconds ?? DEFAULTS.cohortTtlSeconds,
+      resolverTtlSeconds: options.resolverTtlSeconds ?? DEFAULTS.resolverTtlSeconds,
+      negativeTtlSeconds: options.negativeTtlSeconds ?? DEFAULTS.negativeTtlSeconds,
+      fillLockMs: options.fillLockMs ?? DEFAULTS.fillLockMs,
+      fillWaitsMs: options.fillWaitsMs ?? DEFAULTS.fillWaitsMs,
+      flipsStreamMaxLength: options.flipsStreamMaxLength ?? DEFAULTS.flipsStreamMaxLength,
+    };
+    this.#onFallback = options.onFallback ?? (() => undefined);
+  }
+
+  /** Resolves the ref to a platform and decides whether it is in the canary cohort. Never throws. */
+  async lookup(ref: PlatformRef): Promise<MembershipAnswer> {
+    if (this.#redis === null) return this.#fromDatabase(ref, 'off', 0);
+    const redis = this.#redis;
+    const resolverKey = resolverKeyOf(ref);
+    const keys = [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY];
+    if (resolverKey !== null) keys.push(resolverKey, resolverFillLockKey(resolverKey));
+    const token = crypto.randomUUID();
+    const args = [ref.kind === 'platform' ? ref.platformId : '', token, String(this.#opts.fillLockMs)];
+
+    for (let attempt = 0; ; attempt++) {
+      let reply: LookupReply;
+      try {
+        reply = parseLookupReply(await redis.run(LOOKUP_SCRIPT, keys, args));
+      } catch (error) {
+        this.#onFallback({ stage: 'cache-lookup', error });
+        return this.#fromDatabase(ref, 'error', attempt);
+      }
+      const lastTry = attempt >= this.#opts.fillWaitsMs.length;
+      switch (reply.kind) {
+        case 'hit':
+          return this.#answer(reply.platformId, reply.member, 'cache', 'hit', 'none', attempt);
+        case 'negative':
+          return this.#answer(null, false, 'cache', 'negative', 'none', attempt);
+        case 'resolver-miss':
+          if (reply.locked || lastTry) return this.#fillResolver(ref, resolverKey, token, attempt);
+          break;
+        case 'miss':
+          if (reply.locked) return this.#fillCohort(reply.platformId, reply.generation, token, attempt);
+          if (lastTry) return this.#fromDatabase({ kind: 'platform', platformId: reply.platformId }, 'miss', attempt);
+          break;
+      }
+      await sleep(this.#opts.fillWaitsMs[attempt] ?? 0);
+    }
+  }
+
+  /** Sets a platform's canary flag in Postgres, then invalidates the cache. Throws when Postgres fails. */
+  async setCanary(platformId: string, canary: boolean): Promise<SetCanaryResult> {
+    const rows = await this.#sql.query<{ platform_id: string }>(SQL.setCanary, [platformId, canary]);
+    if (rows.length === 0) return { found: false, invalidated: false };
+    return { found: true, invalidated: await this.invalidate(platformId, canary) };
+  }
+
+  /** Drops the cached cohort and records the flip; false when Redis could not be reached. */
+  async invalidate(platformId: string, canary: boolean): Promise<boolean> {
+    if (this.#redis === null) return true;
+    try {
+      await this.#redis.run(
+        INVALIDATE_SCRIPT,
+        [COHORT_KEY, GENERATION_KEY, FLIPS_STREAM_KEY],
+        [platformId, canary ? '1' : '0', String(this.#opts.flipsStreamMaxLength)],
+      );
+      return true;
+    } catch (error) {
+      this.#onFallback({ stage: 'cache-invalidate', error });
+      return false;
+    }
+  }
+
+  /** The canary cohort, sorted, from the source of truth. Throws when Postgres fails. */
+  async listCanary(): Promise<string[]> {
+    const rows = await this.#sql.query<{ platform_id: string }>(SQL.cohort, []);
+    return rows.map((r) => r.platform_id).sort();
+  }
+
+  async #fillCohort(platformId: string, generation: string, token: string, waits: number): Promise<MembershipAnswer> {
+    let cohort: string[];
+    try {
+      cohort = await this.listCanary();
+    } catch (error) {
+      this.#onFallback({ stage: 'cohort-load', error });
+      return this.#answer(platformId, false, 'none', 'miss', 'error', waits);
+    }
+    if (this.#redis !== null) {
+      try {
+        await this.#redis.run(
+          INSTALL_COHORT_SCRIPT,
+          [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY],
+          [generation, String(this.#opts.cohortTtlSeconds), token, ...cohort.filter((id) => id !== LOADED_MARKER)],
+        );
+      } catch (error) {
+        this.#onFallback({ stage: 'cohort-install', error });
+      }
+    }
+    return this.#answer(platformId, cohort.includes(platformId), 'database', 'miss', 'cohort', waits);
+  }
+
+  async #fillResolver(ref: PlatformRef, resolverKey: string | null, token: string, waits: number): Promise<MembershipAnswer> {
+    const answer = await this.#fromDatabase(ref, 'miss', waits);
+    if (answer.authority !== 'database' || resolverKey === null || this.#redis === null) return answer;
+    const ttl = answer.platformId === null ? this.#opts.negativeTtlSeconds : this.#opts.resolverTtlSeconds;
+    try {
+      await this.#redis.run(
+        CACHE_RESOLVER_SCRIPT,
+        [resolverKey, resolverFillLockKey(resolverKey)],
+        [answer.platformId ?? '', String(ttl), token],
+      );
+    } catch (error) {
+      this.#onFallback({ stage: 'resolver-install', error });
+    }
+    return answer;
+  }
+
+  async #fromDatabase(ref: PlatformRef, cache: MembershipAnswer['trace']['cache'], waits: number): Promise<MembershipAnswer> {
+    const knownPlatform = ref.kind === 'platform' ? ref.platformId : null;
+    try {
+      if (ref.kind === 'platform') {
+        const rows = await this.#sql.query<{ canary: boolean }>(SQL.isCanary, [ref.platformId]);
+        return this.#answer(ref.platformId, rows[0]?.canary === true, 'database', cache, 'point', waits);
+      }
+      const [text, param] = ref.kind === 'flow' ? [SQL.platformByFlow, ref.flowId] : [SQL.platformByApiKey, ref.hashedKey];
+      const rows = await this.#sql.query<{ platform_id: string; canary: boolean }>(text, [param]);
+      const row = rows[0];
+      return this.#answer(row?.platform_id ?? null, row?.canary === true, 'database', cache, 'resolver', waits);
+    } catch (error) {
+      this.#onFallback({ stage: 'database-lookup', error });
+      return this.#answer(knownPlatform, false, 'none', cache, 'error', waits);
+    }
+  }
+
+  #answer(
+    platformId: string | null,
+    canary: boolean,
+    authority: Authority,
+    cache: MembershipAnswer['trace']['cache'],
+    database: MembershipAnswer['trace']['database'],
+    waits: number,
+  ): MembershipAnswer {
+    return { platformId, canary, authority, trace: { cache, database, waits } };
+  }
+}

@@ -1,0 +1,81 @@
+import type { LuaScript } from './ports.js';
+
+/**
+ * One round trip for every resolution path.
+ * KEYS: cohort, generation, cohort fill lock, [resolver key, resolver fill lock]
+ * ARGV: platform id ('' when a resolver key is given), lock token, lock ttl ms
+ * Replies: {'hit', platformId, 0|1} | {'negative'} | {'resolver-miss', locked 0|1} | {'miss', platformId, generation, locked 0|1}
+ */
+export const LOOKUP_SCRIPT: LuaScript = {
+  name: 'canary-lookup',
+  source: `
+local pid = ARGV[1]
+if #KEYS >= 5 then
+  local v = redis.call('GET', KEYS[4])
+  if not v then
+    local locked = redis.call('SET', KEYS[5], ARGV[2], 'NX', 'PX', ARGV[3])
+    return {'resolver-miss', locked and 1 or 0}
+  end
+  if v == '' then return {'negative'} end
+  pid = v
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {'hit', pid, redis.call('SISMEMBER', KEYS[1], pid)}
+end
+local gen = redis.call('GET', KEYS[2]) or '0'
+local locked = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3])
+return {'miss', pid, gen, locked and 1 or 0}
+`,
+};
+
+/**
+ * Installs a cohort loaded from Postgres, unless an invalidation happened since the loader observed the generation
+ * (then the loaded data may predate a flip and must not be cached).
+ * KEYS: cohort, generation, cohort fill lock. ARGV: observed generation, ttl seconds, lock token, member...
+ */
+export const INSTALL_COHORT_SCRIPT: LuaScript = {
+  name: 'canary-install-cohort',
+  source: `
+if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+local gen = redis.call('GET', KEYS[2]) or '0'
+if gen ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SADD', KEYS[1], '')
+local n = #ARGV
+local i = 4
+while i <= n do
+  local j = math.min(i + 3999, n)
+  redis.call('SADD', KEYS[1], unpack(ARGV, i, j))
+  i = j + 1
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+`,
+};
+
+/**
+ * Drops the cached cohort, bumps the generation and records the flip, atomically.
+ * KEYS: cohort, generation, flips stream. ARGV: platform id, '1'|'0', stream max length.
+ */
+export const INVALIDATE_SCRIPT: LuaScript = {
+  name: 'canary-invalidate',
+  source: `
+redis.call('DEL', KEYS[1])
+local gen = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'platformId', ARGV[1], 'canary', ARGV[2], 'generation', tostring(gen))
+return gen
+`,
+};
+
+/**
+ * Caches one resolver entry (flow or API key -> platform id, '' for unknown) and releases its fill lock.
+ * KEYS: resolver key, resolver fill lock. ARGV: value, ttl seconds, lock token.
+ */
+export const CACHE_RESOLVER_SCRIPT: LuaScript = {
+  name: 'canary-cache-resolver',
+  source: `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+`,
+};
