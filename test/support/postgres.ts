@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { migrateUp } from '../../tools/migrations/index.js';
+import { maintenanceUrl, quoteIdent, withClient } from '../../tools/migrations/database.js';
+
+export interface CreateTestDatabaseOptions {
+  /** Apply the repository's migrations (default true). */
+  migrate?: boolean;
+  /** Apply these migrations instead of the repository's. */
+  migrationsDir?: string;
+}
+
+export interface TestDatabase {
+  /** e.g. ce_test_9f2c4a1b7e3d */
+  name: string;
+  /** Connection URL of the new database. */
+  url: string;
+  /** Drops the database, closing any connection still open on it. */
+  drop(): Promise<void>;
+}
+
+/** The server tests create databases on: `AP_POSTGRES_URL`'s host, user and password (default postgres@127.0.0.1:5432). */
+export function testServerUrl(): string {
+  const url = new URL(process.env.AP_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  url.pathname = '/postgres';
+  return url.toString();
+}
+
+/** Creates a fresh, randomly named database (migrated unless `migrate: false`); `drop()` it when done. */
+export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
+  const server = testServerUrl();
+  const name = `ce_test_${randomBytes(6).toString('hex')}`;
+  await withClient(server, (admin) => admin.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  const database: TestDatabase = {
+    name,
+    url: url.toString(),
+    async drop() {
+      await withClient(maintenanceUrl(server), (admin) => admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+    },
+  };
+  if (options.migrate ?? true) {
+    try {
+      await migrateUp(database.url, { migrationsDir: options.migrationsDir, createDatabase: false });
+    } catch (error) {
+      await database.drop();
+      throw error;
+    }
+  }
+  return database;
+}
