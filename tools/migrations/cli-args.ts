@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { describeError, UsageError } from './errors.js';
 
 type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
