@@ -5,3 +5,22 @@ export { migrateUp, type MigrateUpOptions, type MigrateUpResult } from './migrat
 export { readLedger, LEDGER_TABLE, type LedgerEntry } from './ledger.js';
 export { DEFAULT_DATABASE_URL, databaseUrlFromEnv, ensureDatabase } from './database.js';
 export { ExitCode, MigrationToolError, UsageError, LedgerConflictError, MigrationFailedError } from './errors.js';
+export {
+  buildManifest,
+  parseManifest,
+  loadManifest,
+  serializeManifest,
+  IMAGE_MANIFEST_PATH,
+  type Manifest,
+} from './manifest.js';
+export { checkManifest, type GateResult, type CheckManifestOptions } from './check.js';
+export {
+  computeRollbackPlan,
+  planRollback,
+  rollback,
+  type RollbackPlan,
+  type RollbackOptions,
+  type RunRollbackOptions,
+  type RollbackResult,
+} from './rollback.js';
+export { lintSql, lintMigrations, formatFinding, type LintRule, type LintViolation, type LintFinding } from './lint.js';
