@@ -1,1 +1,4 @@
-export default { fetch: () => new Response('placeholder') };
+import { createApp } from './app.js';
+
+/** The deployed Worker. */
+export default createApp();

@@ -1,0 +1,81 @@
+import { Miniflare } from 'miniflare';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { REPO_ROOT, bundleEdge } from './bundle-edge.js';
+
+export interface EdgeRunnerOptions {
+  /** 0 or omitted = a free port. */
+  port?: number;
+  host?: string;
+  primaryUrl: string;
+  /** '' = canary routing off. */
+  canaryUrl: string;
+  apiKey: string;
+  jwtSecret: string;
+  upstashUrl: string;
+  upstashToken: string;
+  databaseUrl: string;
+  neonHttpEndpoint: string;
+  /** Per store call timeout (ms). */
+  storeTimeoutMs?: number;
+  /** Each line the Worker writes (request log lines are JSON). Defaults to dropping them. */
+  onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface EdgeRunner {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function compatibilityDate(): string {
+  const toml = readFileSync(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8');
+  const match = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml);
+  if (!match?.[1]) throw new Error('wrangler.toml has no compatibility_date');
+  return match[1];
+}
+
+function pipeLines(stream: Readable, kind: 'stdout' | 'stderr', onLog: EdgeRunnerOptions['onLog']): void {
+  const rl = createInterface({ input: stream });
+  rl.on('line', (line) => onLog?.(line, kind));
+}
+
+/**
+ * Runs the edge Worker in workerd through Miniflare, programmatically and with the inspector off (the wrangler dev
+ * CLI's debugger captures traffic and makes large transfers slow and memory-hungry).
+ */
+export async function startEdge(options: EdgeRunnerOptions): Promise<EdgeRunner> {
+  const scriptPath = await bundleEdge();
+  const mf = new Miniflare({
+    name: 'canary-edge',
+    modules: true,
+    scriptPath,
+    compatibilityDate: compatibilityDate(),
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    bindings: {
+      AP_PRIMARY_APP_URL: options.primaryUrl,
+      AP_CANARY_APP_URL: options.canaryUrl,
+      AP_API_KEY: options.apiKey,
+      AP_JWT_SECRET: options.jwtSecret,
+      UPSTASH_REDIS_REST_URL: options.upstashUrl,
+      UPSTASH_REDIS_REST_TOKEN: options.upstashToken,
+      DATABASE_URL: options.databaseUrl,
+      NEON_HTTP_ENDPOINT: options.neonHttpEndpoint,
+      STORE_TIMEOUT_MS: String(options.storeTimeoutMs ?? 1_000),
+    },
+    logRequests: false,
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      pipeLines(stdout, 'stdout', options.onLog);
+      pipeLines(stderr, 'stderr', options.onLog);
+    },
+  });
+  const url = await mf.ready;
+  return {
+    url: url.origin,
+    port: Number(url.port),
+    close: () => mf.dispose(),
+  };
+}

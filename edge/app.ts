@@ -1,0 +1,42 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { ConfigError } from './config.js';
+import { EdgeError, errorResponse } from './lib/errors.js';
+import { requestLog } from './middleware/request-log.js';
+import type { RequestLogOptions } from './middleware/request-log.js';
+import { adminCanaryRoutes } from './routes/admin-canary.js';
+import { proxyHandler } from './routes/proxy.js';
+import { servicesFor } from './services.js';
+import type { AppEnv } from './types.js';
+
+export interface CreateAppOptions {
+  log?: RequestLogOptions;
+}
+
+/** The edge Worker: admin routes served here, every other request proxied to the primary or the canary origin. */
+export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', requestLog(options.log));
+  app.use('*', async (c, next) => {
+    c.set('services', servicesFor(c.env));
+    await next();
+  });
+
+  app.route('/v1/admin/platforms/canary', adminCanaryRoutes());
+  app.all('*', proxyHandler);
+
+  app.onError((error, c) => {
+    if (error instanceof EdgeError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof ConfigError) {
+      console.error(JSON.stringify({ msg: 'edge misconfigured', error: error.message }));
+      return errorResponse(c, 500, 'edge_misconfigured', `The edge is misconfigured: ${error.message}`);
+    }
+    if (error instanceof HTTPException) return errorResponse(c, error.status, 'http_error', error.message);
+    console.error(JSON.stringify({ msg: 'unhandled error', error: error instanceof Error ? error.message : String(error) }));
+    return errorResponse(c, 500, 'internal_error', 'Unexpected edge error.');
+  });
+  app.notFound((c) => errorResponse(c, 404, 'not_found', 'Not found.'));
+
+  return app;
+}

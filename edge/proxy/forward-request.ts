@@ -1,0 +1,68 @@
+import { isWebSocketUpgrade, requestHeadersForOrigin, responseHeadersForClient } from './forward-headers.js';
+import type { ForwardContext } from './forward-headers.js';
+import { targetUrl } from './target-url.js';
+
+export type OriginName = 'primary' | 'canary';
+
+export interface ForwardOptions {
+  request: Request;
+  url: URL;
+  origin: OriginName;
+  primaryUrl: string;
+  canaryUrl: string;
+  forward: ForwardContext;
+}
+
+export type ForwardOutcome =
+  | { kind: 'response'; response: Response; servedBy: OriginName; fellBack: boolean }
+  | { kind: 'unreachable'; origin: OriginName; error: unknown };
+
+// Only requests without side effects (and without a body to replay) may be retried on the primary.
+const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+async function send(base: string, opts: ForwardOptions): Promise<Response> {
+  const method = opts.request.method;
+  const hasBody = method !== 'GET' && method !== 'HEAD' && opts.request.body !== null;
+  return fetch(targetUrl(base, opts.url), {
+    method,
+    headers: requestHeadersForOrigin(opts.request.headers, opts.forward),
+    body: hasBody ? opts.request.body : null,
+    redirect: 'manual',
+  });
+}
+
+/**
+ * Streams the request to the chosen origin and the response back (bodies are never buffered). When the canary is
+ * unreachable a replayable request is served by the primary instead; anything else is reported as unreachable.
+ */
+export async function forwardRequest(opts: ForwardOptions): Promise<ForwardOutcome> {
+  const base = opts.origin === 'canary' ? opts.canaryUrl : opts.primaryUrl;
+  let response: Response;
+  let servedBy = opts.origin;
+  let fellBack = false;
+  try {
+    response = await send(base, opts);
+  } catch (error) {
+    if (opts.origin !== 'canary' || !REPLAYABLE.has(opts.request.method)) {
+      return { kind: 'unreachable', origin: opts.origin, error };
+    }
+    try {
+      response = await send(opts.primaryUrl, opts);
+      servedBy = 'primary';
+      fellBack = true;
+    } catch (primaryError) {
+      return { kind: 'unreachable', origin: 'primary', error: primaryError };
+    }
+  }
+  // A 101 carries the WebSocket; it must be returned as is.
+  if (response.status === 101 || (isWebSocketUpgrade(opts.request.headers) && response.webSocket)) {
+    return { kind: 'response', response, servedBy, fellBack };
+  }
+  const headers = responseHeadersForClient(response.headers);
+  return {
+    kind: 'response',
+    response: new Response(response.body, { status: response.status, statusText: response.statusText, headers }),
+    servedBy,
+    fellBack,
+  };
+}

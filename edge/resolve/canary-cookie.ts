@@ -1,0 +1,54 @@
+import { hmacKey } from '../lib/crypto.js';
+import { fromBase64Url, toBase64Url, utf8 } from '../lib/encoding.js';
+
+export const CANARY_COOKIE = 'ap_canary';
+export const CANARY_COOKIE_MAX_AGE_SECONDS = 86_400;
+const PLATFORM_ID = /^[A-Za-z0-9_-]{1,128}$/;
+// Domain separation: the cookie shares AP_JWT_SECRET with principal JWTs, so its MAC input can never parse as one.
+const MAC_CONTEXT = 'ap_canary.v1';
+
+async function mac(secret: string, platformId: string, expires: number): Promise<string> {
+  const sig = await crypto.subtle.sign('HMAC', await hmacKey(secret), utf8(`${MAC_CONTEXT}|${platformId}|${expires}`));
+  return toBase64Url(sig);
+}
+
+/** Cookie value `<platformId>.<expiresEpochSeconds>.<hmac>`: the platform is kept so a flip back takes effect at once. */
+export async function signCanaryCookie(platformId: string, secret: string, nowSeconds: number): Promise<string> {
+  const expires = nowSeconds + CANARY_COOKIE_MAX_AGE_SECONDS;
+  return `${platformId}.${expires}.${await mac(secret, platformId, expires)}`;
+}
+
+/** The platform id of a valid, unexpired cookie value, else null. */
+export async function verifyCanaryCookie(value: string, secret: string, nowSeconds: number): Promise<string | null> {
+  const parts = value.split('.');
+  if (parts.length !== 3 || secret === '') return null;
+  const [platformId, expiresText, signature] = parts as [string, string, string];
+  if (!PLATFORM_ID.test(platformId) || !/^\d{1,12}$/.test(expiresText)) return null;
+  const expires = Number(expiresText);
+  if (expires <= nowSeconds) return null;
+  const given = fromBase64Url(signature);
+  if (given === null || given.length !== 32) return null;
+  return (await crypto.subtle.verify('HMAC', await hmacKey(secret), given, utf8(`${MAC_CONTEXT}|${platformId}|${expires}`)))
+    ? platformId
+    : null;
+}
+
+/** `Set-Cookie` value installing the canary cookie. */
+export function canaryCookieHeader(value: string): string {
+  return `${CANARY_COOKIE}=${value}; Path=/; Max-Age=${CANARY_COOKIE_MAX_AGE_SECONDS}; Secure; HttpOnly; SameSite=Lax`;
+}
+
+/** `Set-Cookie` value clearing the canary cookie. */
+export function clearCanaryCookieHeader(): string {
+  return `${CANARY_COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax`;
+}
+
+/** The raw `ap_canary` value from a Cookie header, if any. */
+export function readCanaryCookie(cookieHeader: string | null): string | null {
+  if (cookieHeader === null) return null;
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === CANARY_COOKIE) return part.slice(eq + 1).trim();
+  }
+  return null;
+}

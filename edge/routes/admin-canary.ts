@@ -1,0 +1,85 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { constantTimeEqual } from '../lib/crypto.js';
+import { EdgeError } from '../lib/errors.js';
+import type { AppEnv } from '../types.js';
+
+/** Admin request bodies are tiny; anything larger is refused before it is read. */
+export const ADMIN_BODY_LIMIT_BYTES = 4 * 1024;
+
+const setCanaryBody = z.strictObject({
+  platformId: z.string().min(1).max(128),
+  canary: z.boolean(),
+});
+
+/** `POST` and `GET /v1/admin/platforms/canary`: flip a platform in or out of the canary cohort, list the cohort. */
+export function adminCanaryRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    c.get('log').origin = 'edge';
+    const given = c.req.header('api-key');
+    if (given === undefined || given === '') throw new EdgeError(401, 'unauthorized', 'Missing api-key header.');
+    if (!(await constantTimeEqual(given, c.get('services').config.apiKey))) {
+      throw new EdgeError(401, 'unauthorized', 'Invalid api-key.');
+    }
+    await next();
+  });
+
+  app.post(
+    '/',
+    bodyLimit({
+      maxSize: ADMIN_BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new EdgeError(413, 'payload_too_large', `Request body exceeds ${ADMIN_BODY_LIMIT_BYTES} bytes.`);
+      },
+    }),
+    async (c) => {
+      let json: unknown;
+      try {
+        json = await c.req.json();
+      } catch {
+        throw new EdgeError(400, 'invalid_json', 'Request body must be JSON: {"platformId": string, "canary": boolean}.');
+      }
+      const parsed = setCanaryBody.safeParse(json);
+      if (!parsed.success) {
+        const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+        throw new EdgeError(400, 'invalid_body', `Expected {"platformId": string, "canary": boolean}. ${detail}`);
+      }
+      const { platformId, canary } = parsed.data;
+      const membership = c.get('services').membership;
+      let result;
+      try {
+        result = await membership.setCanary(platformId, canary);
+      } catch {
+        throw new EdgeError(503, 'store_unavailable', 'The database is unavailable; nothing was changed. Retry later.');
+      }
+      Object.assign(c.get('log'), { platformId, decision: canary ? 'flip-in' : 'flip-out' });
+      if (!result.found) throw new EdgeError(404, 'platform_not_found', `Platform ${platformId} does not exist.`);
+      if (!result.invalidated) {
+        throw new EdgeError(
+          503,
+          'cache_invalidation_failed',
+          `The database now has canary=${canary} for ${platformId}, but the routing cache could not be invalidated, so ` +
+            'edges may keep the old routing until the cache expires. Retry the same request.',
+        );
+      }
+      return c.json({ platformId, canary });
+    },
+  );
+
+  app.get('/', async (c) => {
+    try {
+      return c.json({ platformIds: await c.get('services').membership.listCanary() });
+    } catch {
+      throw new EdgeError(503, 'store_unavailable', 'The database is unavailable. Retry later.');
+    }
+  });
+
+  app.all('/', () => {
+    throw new EdgeError(405, 'method_not_allowed', 'Use GET or POST on /v1/admin/platforms/canary.');
+  });
+
+  return app;
+}

@@ -1,0 +1,18 @@
+import type { MembershipStore } from '../core/membership/index.js';
+import type { EdgeConfig } from './config.js';
+import type { RequestLogFields } from './middleware/request-log.js';
+
+/** Services built from the bindings, once per isolate. */
+export interface EdgeServices {
+  config: EdgeConfig;
+  membership: MembershipStore;
+}
+
+/** The Hono environment of the edge Worker. */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: {
+    services: EdgeServices;
+    log: RequestLogFields;
+  };
+};

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../edge/app.js';
+
+const API_KEY = 'unit-admin-api-key-0123456789';
+// Stores are unreachable on purpose: every case here must be answered before they are touched.
+const env: Env = {
+  AP_PRIMARY_APP_URL: 'http://127.0.0.1:9',
+  AP_CANARY_APP_URL: 'http://127.0.0.1:9',
+  NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql',
+  AP_API_KEY: API_KEY,
+  AP_JWT_SECRET: 'unit-jwt-secret-0123456789',
+  UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
+  UPSTASH_REDIS_REST_TOKEN: 'token',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+};
+const app = createApp({ log: { sink: () => undefined } });
+const PATH = '/v1/admin/platforms/canary';
+
+function post(body: BodyInit | null, headers: Record<string, string> = {}) {
+  return app.request(PATH, { method: 'POST', body, headers: { 'api-key': API_KEY, 'content-type': 'application/json', ...headers } }, env);
+}
+
+async function expectError(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/json');
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  expect(body.error.message.length).toBeGreaterThan(0);
+  expect(JSON.stringify(body)).not.toContain(API_KEY);
+}
+
+describe('POST /v1/admin/platforms/canary (input)', () => {
+  it('returns 401 when api-key is missing', async () => {
+    const res = await app.request(PATH, { method: 'POST', body: '{}' }, env);
+    await expectError(res, 401, 'unauthorized');
+  });
+
+  it('returns 401 when api-key is wrong', async () => {
+    await expectError(await post('{"platformId":"p","canary":true}', { 'api-key': `${API_KEY}x` }), 401, 'unauthorized');
+  });
+
+  it('returns 401 for a key that is a prefix of the real one', async () => {
+    await expectError(await post('{"platformId":"p","canary":true}', { 'api-key': API_KEY.slice(0, 10) }), 401, 'unauthorized');
+  });
+
+  it('returns 400 invalid_json for a non-JSON body', async () => {
+    await expectError(await post('platformId=p&canary=true'), 400, 'invalid_json');
+  });
+
+  it('returns 400 invalid_json for an empty body', async () => {
+    await expectError(await post(null), 400, 'invalid_json');
+  });
+
+  it.each([
+    ['missing platformId', { canary: true }],
+    ['missing canary', { platformId: 'p' }],
+    ['extra field', { platformId: 'p', canary: true, force: true }],
+    ['canary as string', { platformId: 'p', canary: 'true' }],
+    ['platformId as number', { platformId: 42, canary: true }],
+    ['empty platformId', { platformId: '', canary: false }],
+    ['array body', [{ platformId: 'p', canary: true }]],
+    ['null body', null],
+  ])('returns 400 invalid_body for %s', async (_name, body) => {
+    await expectError(await post(JSON.stringify(body)), 400, 'invalid_body');
+  });
+
+  it('returns 413 for an oversized body', async () => {
+    const body = JSON.stringify({ platformId: 'p'.repeat(10_000), canary: true });
+    await expectError(await post(body), 413, 'payload_too_large');
+  });
+
+  it('returns 405 for other methods', async () => {
+    const res = await app.request(PATH, { method: 'DELETE', headers: { 'api-key': API_KEY } }, env);
+    await expectError(res, 405, 'method_not_allowed');
+  });
+});
+
+describe('GET /v1/admin/platforms/canary (input)', () => {
+  it('returns 401 when api-key is wrong', async () => {
+    await expectError(await app.request(PATH, { headers: { 'api-key': 'nope' } }, env), 401, 'unauthorized');
+  });
+});
+
+describe('edge configuration', () => {
+  it('answers 500 edge_misconfigured naming the binding, never its value', async () => {
+    const bad = { ...env, AP_PRIMARY_APP_URL: 'not a url', AP_JWT_SECRET: '' } as Env;
+    const res = await createApp({ log: { sink: () => undefined } }).request('/anything', {}, bad);
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('edge_misconfigured');
+    expect(body.error.message).toContain('AP_PRIMARY_APP_URL');
+    expect(body.error.message).toContain('AP_JWT_SECRET');
+    expect(body.error.message).not.toContain(API_KEY);
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canaryCookieHeader,
+  clearCanaryCookieHeader,
+  readCanaryCookie,
+  signCanaryCookie,
+  verifyCanaryCookie,
+} from '../../edge/resolve/canary-cookie.js';
+
+const SECRET = 'unit-test-cookie-secret-0123456789';
+const NOW = 1_800_000_000;
+
+describe('ap_canary cookie', () => {
+  it('verifies a cookie it signed and returns the platform id', async () => {
+    const value = await signCanaryCookie('plat_A-1', SECRET, NOW);
+    expect(await verifyCanaryCookie(value, SECRET, NOW + 10)).toBe('plat_A-1');
+  });
+
+  it('rejects an expired cookie', async () => {
+    const value = await signCanaryCookie('p', SECRET, NOW);
+    expect(await verifyCanaryCookie(value, SECRET, NOW + 86_400)).toBeNull();
+  });
+
+  it('rejects a cookie signed with another secret', async () => {
+    const value = await signCanaryCookie('p', 'other-secret-0123456789abcdef', NOW);
+    expect(await verifyCanaryCookie(value, SECRET, NOW)).toBeNull();
+  });
+
+  it('rejects a cookie whose platform id was swapped', async () => {
+    const value = await signCanaryCookie('p1', SECRET, NOW);
+    expect(await verifyCanaryCookie(value.replace(/^p1/, 'p2'), SECRET, NOW)).toBeNull();
+  });
+
+  it('rejects a cookie whose expiry was extended', async () => {
+    const [id, exp, sig] = (await signCanaryCookie('p', SECRET, NOW)).split('.');
+    expect(await verifyCanaryCookie(`${id}.${Number(exp) + 1000}.${sig}`, SECRET, NOW)).toBeNull();
+  });
+
+  it.each(['', 'x', 'a.b', 'a.b.c.d', 'p.notanumber.sig', 'p.99999999999.!!'])('rejects malformed value %j', async (v) => {
+    expect(await verifyCanaryCookie(v, SECRET, NOW)).toBeNull();
+  });
+
+  it('reads the value from a Cookie header among others', () => {
+    expect(readCanaryCookie('a=1; ap_canary=v.1.s; b=2')).toBe('v.1.s');
+    expect(readCanaryCookie('a=1; xap_canary=zzz')).toBeNull();
+    expect(readCanaryCookie(null)).toBeNull();
+  });
+
+  it('sets the attributes the contract requires and clears with Max-Age=0', () => {
+    const set = canaryCookieHeader('v');
+    for (const attr of ['ap_canary=v', 'Path=/', 'Max-Age=86400', 'Secure', 'SameSite=Lax']) expect(set).toContain(attr);
+    expect(clearCanaryCookieHeader()).toMatch(/^ap_canary=; Path=\/; Max-Age=0;/);
+  });
+});

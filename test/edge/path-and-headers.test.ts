@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { requestHeadersForOrigin, responseHeadersForClient } from '../../edge/proxy/forward-headers.js';
+import { targetUrl } from '../../edge/proxy/target-url.js';
+import { flowIdFromPath } from '../../edge/resolve/webhook-path.js';
+
+describe('targetUrl', () => {
+  const origin = 'http://127.0.0.1:3000';
+  it.each([
+    ['http://edge.test//evil.com/x', 'http://127.0.0.1:3000//evil.com/x'],
+    ['http://edge.test/%2F%2Fevil.com/x', 'http://127.0.0.1:3000/%2F%2Fevil.com/x'],
+    ['http://edge.test/a/../..//evil.com', 'http://127.0.0.1:3000//evil.com'],
+    ['http://edge.test/\\\\evil.com/x', 'http://127.0.0.1:3000///evil.com/x'],
+    ['http://user:pw@edge.test/p?q=1&r=%20#frag', 'http://127.0.0.1:3000/p?q=1&r=%20'],
+  ])('keeps the origin host for %s', (incoming, expected) => {
+    const target = targetUrl(origin, new URL(incoming));
+    expect(target.toString()).toBe(expected);
+    expect(target.host).toBe('127.0.0.1:3000');
+  });
+
+  it('prefixes the origin base path', () => {
+    expect(targetUrl('https://canary.internal/api/', new URL('http://e/v1/x?y')).toString()).toBe('https://canary.internal/api/v1/x?y');
+  });
+});
+
+describe('requestHeadersForOrigin', () => {
+  it('drops hop-by-hop and Connection-listed headers, keeps end-to-end ones, sets X-Forwarded-*', () => {
+    const incoming = new Headers({
+      connection: 'keep-alive, x-secret-hop',
+      'keep-alive': 'timeout=5',
+      'x-secret-hop': '1',
+      te: 'trailers',
+      'proxy-authorization': 'Basic x',
+      'x-forwarded-for': '6.6.6.6',
+      authorization: 'Bearer t',
+      'x-custom': 'kept',
+      host: 'edge.test',
+    });
+    const out = requestHeadersForOrigin(incoming, { clientIp: '1.2.3.4', host: 'edge.test', proto: 'https' });
+    for (const h of ['connection', 'keep-alive', 'x-secret-hop', 'te', 'proxy-authorization', 'host']) expect(out.has(h)).toBe(false);
+    expect(out.get('authorization')).toBe('Bearer t');
+    expect(out.get('x-custom')).toBe('kept');
+    expect(out.get('x-forwarded-for')).toBe('1.2.3.4');
+    expect(out.get('x-forwarded-host')).toBe('edge.test');
+    expect(out.get('x-forwarded-proto')).toBe('https');
+  });
+
+  it('keeps Upgrade for WebSocket requests only', () => {
+    const ws = requestHeadersForOrigin(new Headers({ upgrade: 'websocket', connection: 'Upgrade' }), { clientIp: null, host: 'h', proto: 'http' });
+    expect(ws.get('upgrade')).toBe('websocket');
+    const h2c = requestHeadersForOrigin(new Headers({ upgrade: 'h2c', connection: 'Upgrade' }), { clientIp: null, host: 'h', proto: 'http' });
+    expect(h2c.has('upgrade')).toBe(false);
+  });
+
+  it('strips hop-by-hop headers from responses', () => {
+    const out = responseHeadersForClient(new Headers({ 'transfer-encoding': 'chunked', 'x-ap-version': '1', connection: 'close' }));
+    expect([...out.keys()]).toEqual(['x-ap-version']);
+  });
+});
+
+describe('flowIdFromPath', () => {
+  it.each([
+    ['/v1/webhooks/flow_1', 'flow_1'],
+    ['/v1/webhooks/flow_1/', 'flow_1'],
+    ['/v1/webhooks/flow_1/sync', 'flow_1'],
+    ['/v1/webhooks/flow_1/draft', 'flow_1'],
+    ['/v1/webhooks/flow_1/test', 'flow_1'],
+  ])('resolves %s', (path, flowId) => expect(flowIdFromPath(path)).toBe(flowId));
+
+  it.each(['/v1/webhooks', '/v1/webhooks/', '/v1/webhooks/a/b', '/v2/webhooks/x', '/v1/webhooks/%2e%2e', '/x/v1/webhooks/f'])(
+    'does not resolve %s',
+    (path) => expect(flowIdFromPath(path)).toBeNull(),
+  );
+});
