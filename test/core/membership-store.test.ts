@@ -1,0 +1,235 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { COHORT_KEY, MembershipStore, flowPlatformKey } from '../../core/membership/index.js';
+import type { MembershipStoreOptions, ScriptRunner, SqlClient } from '../../core/membership/index.js';
+import { createIoredisScriptRunner } from '../../origin/membership/ioredis-script-runner.js';
+import { createPgSqlClient } from '../../origin/membership/pg-sql-client.js';
+import { createTestDatabase } from '../support/postgres.js';
+import type { TestDatabase } from '../support/postgres.js';
+import { reserveRedisDb } from '../support/redis.js';
+import type { ReservedRedisDb } from '../support/redis.js';
+
+let db: TestDatabase;
+let redisDb: ReservedRedisDb;
+let redis: Redis;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  [db, redisDb] = await Promise.all([createTestDatabase(), reserveRedisDb()]);
+  redis = new Redis(redisDb.url);
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+});
+
+afterAll(async () => {
+  await pool.end();
+  await redis.quit();
+  await Promise.all([db.drop(), redisDb.release()]);
+});
+
+afterEach(async () => {
+  await redis.flushdb();
+});
+
+/** Counts calls so tests can assert round trips and queries. */
+function counting<T extends ScriptRunner | SqlClient>(inner: T): { client: T; calls: string[] } {
+  const calls: string[] = [];
+  if ('run' in inner) {
+    const client: ScriptRunner = { run: (script, keys, args) => (calls.push(script.name), inner.run(script, keys, args)) };
+    return { client: client as T, calls };
+  }
+  const client: SqlClient = { query: (text, params) => (calls.push(text.trim().split(/\s+/).slice(0, 4).join(' ')), inner.query(text, params)) };
+  return { client: client as T, calls };
+}
+
+function newStore(overrides: Partial<MembershipStoreOptions> = {}) {
+  const r = counting(createIoredisScriptRunner(redis));
+  const s = counting(createPgSqlClient(pool));
+  const store = new MembershipStore({ redis: r.client, sql: s.client, ...overrides });
+  return { store, redisCalls: r.calls, sqlCalls: s.calls };
+}
+
+async function seedPlatform(canary: boolean): Promise<string> {
+  const id = `plat_${crypto.randomUUID().slice(0, 12)}`;
+  await pool.query('INSERT INTO platform (id, name) VALUES ($1, $1)', [id]);
+  await pool.query('INSERT INTO platform_plan (platform_id, canary) VALUES ($1, $2)', [id, canary]);
+  return id;
+}
+
+async function seedFlow(platformId: string): Promise<string> {
+  const projectId = `proj_${crypto.randomUUID().slice(0, 12)}`;
+  const flowId = `flow_${crypto.randomUUID().slice(0, 12)}`;
+  await pool.query('INSERT INTO project (id, platform_id) VALUES ($1, $2)', [projectId, platformId]);
+  await pool.query('INSERT INTO flow (id, project_id) VALUES ($1, $2)', [flowId, projectId]);
+  return flowId;
+}
+
+describe('MembershipStore.lookup', () => {
+  it('loads the cohort once on a miss, then answers from one script call with no query', async () => {
+    const canary = await seedPlatform(true);
+    const { store, redisCalls, sqlCalls } = newStore();
+    const first = await store.lookup({ kind: 'platform', platformId: canary });
+    expect(first).toMatchObject({ canary: true, authority: 'database', trace: { cache: 'miss', database: 'cohort' } });
+    redisCalls.length = 0;
+    sqlCalls.length = 0;
+    const second = await store.lookup({ kind: 'platform', platformId: canary });
+    expect(second).toMatchObject({ canary: true, authority: 'cache', trace: { cache: 'hit', database: 'none' } });
+    expect(redisCalls).toEqual(['canary-lookup']);
+    expect(sqlCalls).toEqual([]);
+  });
+
+  it('caches an empty cohort as loaded, not as a miss', async () => {
+    const other = await seedPlatform(false);
+    await pool.query('UPDATE platform_plan SET canary = false');
+    const { store } = newStore();
+    await store.lookup({ kind: 'platform', platformId: other });
+    expect(await store.lookup({ kind: 'platform', platformId: other })).toMatchObject({ canary: false, authority: 'cache' });
+  });
+
+  it('resolves a webhook flow and its membership in one script call once warm', async () => {
+    const platformId = await seedPlatform(true);
+    const flowId = await seedFlow(platformId);
+    const { store, redisCalls, sqlCalls } = newStore();
+    expect(await store.lookup({ kind: 'flow', flowId })).toMatchObject({ platformId, canary: true, authority: 'database' });
+    expect(await redis.get(flowPlatformKey(flowId))).toBe(platformId);
+    await store.lookup({ kind: 'platform', platformId }); // warm the cohort
+    redisCalls.length = 0;
+    sqlCalls.length = 0;
+    expect(await store.lookup({ kind: 'flow', flowId })).toMatchObject({ platformId, canary: true, authority: 'cache' });
+    expect(redisCalls).toEqual(['canary-lookup']);
+    expect(sqlCalls).toEqual([]);
+  });
+
+  it('caches an unknown flow negatively', async () => {
+    const { store, sqlCalls } = newStore();
+    const flowId = `missing_${crypto.randomUUID()}`;
+    expect(await store.lookup({ kind: 'flow', flowId })).toMatchObject({ platformId: null, canary: false, authority: 'database' });
+    sqlCalls.length = 0;
+    expect(await store.lookup({ kind: 'flow', flowId })).toMatchObject({ platformId: null, authority: 'cache', trace: { cache: 'negative' } });
+    expect(sqlCalls).toEqual([]);
+    expect(await redis.ttl(flowPlatformKey(flowId))).toBeLessThanOrEqual(30);
+  });
+
+  it('reads Postgres when Redis fails', async () => {
+    const platformId = await seedPlatform(true);
+    const broken: ScriptRunner = { run: () => Promise.reject(new Error('ECONNREFUSED')) };
+    const fallbacks: string[] = [];
+    const store = new MembershipStore({ redis: broken, sql: createPgSqlClient(pool), onFallback: (e) => fallbacks.push(e.stage) });
+    expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'database', trace: { cache: 'error', database: 'point' } });
+    expect(fallbacks).toEqual(['cache-lookup']);
+  });
+
+  it('fails open to non-canary with authority none when both stores fail', async () => {
+    const store = new MembershipStore({
+      redis: { run: () => Promise.reject(new Error('redis down')) },
+      sql: { query: () => Promise.reject(new Error('postgres down')) },
+    });
+    expect(await store.lookup({ kind: 'platform', platformId: 'p' })).toMatchObject({ platformId: 'p', canary: false, authority: 'none' });
+    expect(await store.lookup({ kind: 'flow', flowId: 'f' })).toMatchObject({ platformId: null, canary: false, authority: 'none' });
+  });
+
+  it('does not stampede Postgres when a burst meets a cold cache', async () => {
+    const platformId = await seedPlatform(true);
+    // A generous wait budget keeps the assertion independent of machine load; the fill itself takes milliseconds.
+    const { store, sqlCalls } = newStore({ fillWaitsMs: Array.from({ length: 60 }, () => 50) });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => store.lookup({ kind: 'platform', platformId })));
+    expect(answers.every((a) => a.canary)).toBe(true);
+    expect(sqlCalls).toHaveLength(1);
+  });
+
+  it('answers for a cohort of 100,000 with one script call', async () => {
+    await pool.query(`INSERT INTO platform (id, name) SELECT 'bulk_' || g, 'bulk' FROM generate_series(1, 100000) g`);
+    await pool.query(`INSERT INTO platform_plan (platform_id, canary) SELECT 'bulk_' || g, true FROM generate_series(1, 100000) g`);
+    try {
+      const { store, redisCalls, sqlCalls } = newStore();
+      await store.lookup({ kind: 'platform', platformId: 'bulk_1' });
+      expect(await redis.scard(COHORT_KEY)).toBeGreaterThanOrEqual(100_001);
+      redisCalls.length = 0;
+      sqlCalls.length = 0;
+      expect(await store.lookup({ kind: 'platform', platformId: 'bulk_99999' })).toMatchObject({ canary: true, authority: 'cache' });
+      expect(redisCalls).toHaveLength(1);
+      expect(sqlCalls).toHaveLength(0);
+    } finally {
+      await pool.query(`DELETE FROM platform_plan WHERE platform_id LIKE 'bulk\\_%'`);
+      await pool.query(`DELETE FROM platform WHERE id LIKE 'bulk\\_%'`);
+    }
+  });
+});
+
+describe('MembershipStore.setCanary', () => {
+  it('holds from the very next lookup in both directions', async () => {
+    const platformId = await seedPlatform(false);
+    const { store } = newStore();
+    expect((await store.lookup({ kind: 'platform', platformId })).canary).toBe(false);
+    expect(await store.setCanary(platformId, true)).toEqual({ found: true, invalidated: true });
+    expect((await store.lookup({ kind: 'platform', platformId })).canary).toBe(true);
+    await store.setCanary(platformId, false);
+    expect((await store.lookup({ kind: 'platform', platformId })).canary).toBe(false);
+  });
+
+  it('reports an unknown platform without touching the cache', async () => {
+    const { store, redisCalls } = newStore();
+    expect(await store.setCanary('no-such-platform', true)).toEqual({ found: false, invalidated: false });
+    expect(redisCalls).toEqual([]);
+  });
+
+  it('creates the plan row for a platform that has none', async () => {
+    const id = `plat_${crypto.randomUUID().slice(0, 12)}`;
+    await pool.query('INSERT INTO platform (id, name) VALUES ($1, $1)', [id]);
+    const { store } = newStore();
+    expect(await store.setCanary(id, true)).toEqual({ found: true, invalidated: true });
+    expect(await store.listCanary()).toContain(id);
+  });
+
+  it('never lets a fill that read before the flip install stale membership after it', async () => {
+    const platformId = await seedPlatform(false);
+    // The loader's cohort query runs (and sees canary=false), then is held until the flip has committed and invalidated.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let readDone: () => void = () => undefined;
+    const staleRead = new Promise<void>((resolve) => (readDone = resolve));
+    const realSql = createPgSqlClient(pool);
+    const slowSql: SqlClient = {
+      async query(text, params) {
+        const rows = await realSql.query(text, params);
+        if (text.includes('WHERE canary = true')) {
+          readDone();
+          await held;
+        }
+        return rows as never;
+      },
+    };
+    const runner = createIoredisScriptRunner(redis);
+    const reader = new MembershipStore({ redis: runner, sql: slowSql });
+    const admin = new MembershipStore({ redis: runner, sql: realSql });
+
+    const staleLookup = reader.lookup({ kind: 'platform', platformId });
+    await staleRead;
+    await admin.setCanary(platformId, true);
+    release();
+    expect((await staleLookup).canary).toBe(false); // its own answer predates the flip
+    expect(await redis.exists(COHORT_KEY)).toBe(0); // ...but it was not installed
+
+    const after = await admin.lookup({ kind: 'platform', platformId });
+    expect(after.canary).toBe(true);
+    expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
+  });
+
+  it('records each flip on the flips stream for the origin', async () => {
+    const platformId = await seedPlatform(false);
+    const { store } = newStore();
+    await store.setCanary(platformId, true);
+    const entries = await redis.xrange('canary-platform-flips', '-', '+');
+    const fields = entries.at(-1)?.[1] ?? [];
+    expect(fields).toEqual(['platformId', platformId, 'canary', '1', 'generation', expect.any(String)]);
+  });
+
+  it('lists the cohort sorted', async () => {
+    const ids = await Promise.all([seedPlatform(true), seedPlatform(true), seedPlatform(false)]);
+    const { store } = newStore();
+    const listed = await store.listCanary();
+    expect(listed).toEqual([...listed].sort());
+    expect(listed).toEqual(expect.arrayContaining([ids[0], ids[1]]));
+    expect(listed).not.toContain(ids[2]);
+  });
+});
