@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { algNoneToken, principalToken } from '../support/jwt.js';
+import { startEdgeHarness } from '../support/edge-harness.js';
+import type { EdgeHarness } from '../support/edge-harness.js';
+
+let h: EdgeHarness;
+let canaryPlatform: string;
+let primaryPlatform: string;
+
+beforeAll(async () => {
+  h = await startEdgeHarness();
+  [canaryPlatform, primaryPlatform] = await Promise.all([h.seedPlatform({ canary: true }), h.seedPlatform({ canary: false })]);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function originOf(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<string | null> {
+  const res = await fetch(`${h.url}${path}`, { method, headers, body: method === 'GET' ? null : '{}' });
+  await res.arrayBuffer();
+  return res.headers.get('x-origin');
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('routing table', () => {
+  describe.each(['USER', 'SERVICE', 'ENGINE'] as const)('principal JWT of type %s', (type) => {
+    it('routes a canary platform to canary', async () => {
+      const token = await principalToken({ platformId: canaryPlatform, secret: h.jwtSecret, type });
+      expect(await originOf('/v1/flows', bearer(token))).toBe('canary');
+    });
+    it('routes a non-canary platform to primary', async () => {
+      const token = await principalToken({ platformId: primaryPlatform, secret: h.jwtSecret, type });
+      expect(await originOf('/v1/flows', bearer(token))).toBe('primary');
+    });
+  });
+
+  describe('invalid principal JWTs resolve nothing and go to primary', () => {
+    it.each([
+      ['expired', () => principalToken({ platformId: canaryPlatform, secret: h.jwtSecret, expiresInSeconds: -10 })],
+      ['wrong signature', () => principalToken({ platformId: canaryPlatform, secret: 'another-secret-entirely-0123' })],
+      ['alg:none', async () => algNoneToken(canaryPlatform)],
+      ['WORKER type', () => principalToken({ platformId: canaryPlatform, secret: h.jwtSecret, type: 'WORKER' })],
+      ['garbage', async () => 'not.a.jwt'],
+    ])('%s', async (_name, make) => {
+      expect(await originOf('/v1/flows', bearer(await make()))).toBe('primary');
+    });
+  });
+
+  describe('platform API key', () => {
+    it('routes a canary platform key to canary', async () => {
+      expect(await originOf('/v1/flows', bearer(await h.seedApiKey(canaryPlatform)))).toBe('canary');
+    });
+    it('routes a non-canary platform key to primary', async () => {
+      expect(await originOf('/v1/flows', bearer(await h.seedApiKey(primaryPlatform)))).toBe('primary');
+    });
+    it('routes an unknown key to primary (twice: the negative answer is cached)', async () => {
+      expect(await originOf('/v1/flows', bearer(`sk-unknown-${crypto.randomUUID()}`))).toBe('primary');
+      expect(await originOf('/v1/flows', bearer(`sk-unknown-${crypto.randomUUID()}`))).toBe('primary');
+    });
+  });
+
+  describe('webhook flowId', () => {
+    it.each(['', '/sync', '/draft', '/test'])('routes /v1/webhooks/:flowId%s of a canary platform to canary', async (suffix) => {
+      const flowId = await h.seedFlow(canaryPlatform);
+      expect(await originOf(`/v1/webhooks/${flowId}${suffix}`, {}, 'POST')).toBe('canary');
+    });
+    it('routes a webhook of a non-canary platform to primary', async () => {
+      const flowId = await h.seedFlow(primaryPlatform);
+      expect(await originOf(`/v1/webhooks/${flowId}`, {}, 'POST')).toBe('primary');
+    });
+    it('routes an unknown flow to primary', async () => {
+      expect(await originOf(`/v1/webhooks/flow_unknown_${Date.now()}`, {}, 'POST')).toBe('primary');
+    });
+  });
+
+  describe('ap_canary cookie', () => {
+    async function cookieFor(platformId: string): Promise<string> {
+      const token = await principalToken({ platformId, secret: h.jwtSecret });
+      const res = await fetch(`${h.url}/v1/me`, { headers: bearer(token) });
+      await res.arrayBuffer();
+      const setCookie = res.headers.get('set-cookie') ?? '';
+      expect(setCookie).toMatch(/^ap_canary=[^;]+; Path=\/; Max-Age=86400; Secure; HttpOnly; SameSite=Lax$/);
+      return setCookie.split(';')[0] ?? '';
+    }
+
+    it('is set when a principal is proxied to canary, and routes static and Socket.IO requests to canary', async () => {
+      const cookie = await cookieFor(canaryPlatform);
+      expect(await originOf('/', { cookie })).toBe('canary');
+      expect(await originOf('/assets/app.js', { cookie })).toBe('canary');
+      expect(await originOf('/socket.io/?EIO=4&transport=polling', { cookie })).toBe('canary');
+    });
+
+    it('is not set for a principal routed to primary', async () => {
+      const token = await principalToken({ platformId: primaryPlatform, secret: h.jwtSecret });
+      const res = await fetch(`${h.url}/v1/me`, { headers: bearer(token) });
+      await res.arrayBuffer();
+      expect(res.headers.get('set-cookie')).toBeNull();
+    });
+
+    it('is cleared when the principal is authoritatively not canary', async () => {
+      const cookie = await cookieFor(canaryPlatform);
+      const token = await principalToken({ platformId: primaryPlatform, secret: h.jwtSecret });
+      const res = await fetch(`${h.url}/v1/me`, { headers: { ...bearer(token), cookie } });
+      await res.arrayBuffer();
+      expect(res.headers.get('x-origin')).toBe('primary');
+      expect(res.headers.get('set-cookie')).toMatch(/^ap_canary=; Path=\/; Max-Age=0/);
+    });
+
+    it('stops routing to canary as soon as its platform is flipped out, and is cleared', async () => {
+      const platformId = await h.seedPlatform();
+      expect((await h.admin({ platformId, canary: true })).status).toBe(200);
+      const cookie = await cookieFor(platformId);
+      expect((await h.admin({ platformId, canary: false })).status).toBe(200);
+      const res = await fetch(`${h.url}/`, { headers: { cookie } });
+      await res.arrayBuffer();
+      expect(res.headers.get('x-origin')).toBe('primary');
+      expect(res.headers.get('set-cookie')).toMatch(/^ap_canary=; /);
+    });
+
+    it.each([
+      ['tampered', (c: string) => c.replace(/\.([^.]*)$/, '.AAAA$1')],
+      ['forged platform', (c: string) => c.replace(/^ap_canary=[^.]+/, `ap_canary=${canaryPlatform}x`)],
+      ['garbage', () => 'ap_canary=garbage'],
+    ])('a %s cookie routes to primary', async (_name, mutate) => {
+      const cookie = mutate(await cookieFor(canaryPlatform));
+      expect(await originOf('/', { cookie })).toBe('primary');
+    });
+  });
+
+  it('routes a request without any principal to primary', async () => {
+    expect(await originOf('/')).toBe('primary');
+  });
+
+  it('writes one JSON log line per request without tokens, keys or cookies', async () => {
+    const token = await principalToken({ platformId: canaryPlatform, secret: h.jwtSecret });
+    const apiKey = await h.seedApiKey(canaryPlatform);
+    const marker = `/v1/log-check-${crypto.randomUUID()}`;
+    await originOf(`${marker}?token=${token}`, bearer(token));
+    await originOf(marker, bearer(apiKey));
+    const lines = h.logs.filter((l) => l.includes(marker));
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      expect(entry).toMatchObject({ msg: 'request', method: 'GET', path: marker, status: 200, origin: 'canary', decision: 'canary' });
+      expect(typeof entry.totalMs).toBe('number');
+    }
+    const all = h.logs.join('\n');
+    for (const secret of [token, apiKey, h.apiKey, h.jwtSecret]) expect(all).not.toContain(secret);
+  });
+});
+
+describe('canary routing off (AP_CANARY_APP_URL empty)', () => {
+  let off: EdgeHarness;
+  beforeAll(async () => {
+    off = await startEdgeHarness({ canaryRouting: false });
+  });
+  afterAll(async () => {
+    await off?.close();
+  });
+
+  it('sends a canary platform to primary without asking the stores', async () => {
+    const platformId = await off.seedPlatform({ canary: true });
+    const token = await principalToken({ platformId, secret: off.jwtSecret });
+    off.upstash.stats.reset();
+    const res = await fetch(`${off.url}/v1/flows`, { headers: bearer(token) });
+    await res.arrayBuffer();
+    expect(res.headers.get('x-origin')).toBe('primary');
+    expect(off.upstash.stats.requests).toBe(0);
+  });
+});

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+export interface EchoOrigin {
+  name: string;
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+const CHUNK = 64 * 1024;
+/** Deterministic byte pattern so both ends can verify a transfer without holding it in memory. */
+export function patternChunk(offset: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) buf[i] = (offset + i) % 251;
+  return buf;
+}
+
+function streamPattern(res: http.ServerResponse, total: number): void {
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < total) {
+      const n = Math.min(CHUNK, total - sent);
+      const ok = res.write(patternChunk(sent, n));
+      sent += n;
+      if (!ok) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}
+
+/**
+ * A test origin over a real socket. Every response carries `x-origin: <name>`. Routes:
+ * `/__bytes/down?n=N` streams N pattern bytes; `/__bytes/up` consumes the body and answers its size and sha256;
+ * `/__status/<code>` answers that status; WebSocket upgrades echo `<name>:<message>`; anything else echoes the
+ * request (method, raw target, headers) as JSON.
+ */
+export async function startEchoOrigin(name: string, port = 0): Promise<EchoOrigin> {
+  const requests: RecordedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    res.setHeader('x-origin', name);
+    const url = new URL(req.url ?? '/', 'http://origin.invalid');
+    if (url.pathname === '/__bytes/down') {
+      const n = Number(url.searchParams.get('n') ?? '0');
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      streamPattern(res, n);
+      return;
+    }
+    if (url.pathname === '/__bytes/up') {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        hash.update(chunk);
+      });
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') }));
+      });
+      return;
+    }
+    const status = /^\/__status\/(\d{3})$/.exec(url.pathname)?.[1];
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      res.writeHead(status ? Number(status) : 200, { 'content-type': 'application/json', 'x-echo-custom': 'origin-value' });
+      if (req.method === 'HEAD' || status === '204' || status === '304') {
+        res.end();
+        return;
+      }
+      res.end(
+        JSON.stringify({
+          origin: name,
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          bodySha256: createHash('sha256').update(body).digest('hex'),
+          bodyBytes: body.length,
+        }),
+      );
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    requests.push({ method: 'UPGRADE', url: req.url ?? '', headers: req.headers });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${name}:${String(data)}`));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    name,
+    url: `http://127.0.0.1:${actual}`,
+    port: actual,
+    requests,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
