@@ -1,0 +1,21 @@
+/** BullMQ queue of primary workers. Binding name (DESIGN §3). */
+export const WORKER_JOBS = 'workerJobs';
+/** BullMQ queue of canary workers. Binding name (DESIGN §3). */
+export const CANARY_WORKER_JOBS = 'canaryWorkerJobs';
+/** Run status updates, consumed by every app. Binding name (DESIGN §3). */
+export const RUNS_METADATA = 'runsMetadata';
+/** Repeatable system jobs, consumed by every app. Binding name (DESIGN §3). */
+export const SYSTEM_JOB_QUEUE = 'system-job-queue';
+
+/** The two worker fleets' queues. */
+export type FleetQueueName = typeof WORKER_JOBS | typeof CANARY_WORKER_JOBS;
+
+/** The queue a run belongs on, given its platform's canary membership. */
+export function fleetQueueName(canary: boolean): FleetQueueName {
+  return canary ? CANARY_WORKER_JOBS : WORKER_JOBS;
+}
+
+/** Narrows a queue name read from a job or a request. */
+export function isFleetQueueName(name: string): name is FleetQueueName {
+  return name === WORKER_JOBS || name === CANARY_WORKER_JOBS;
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { MembershipStore } from '../core/membership/index.js';
+import { createApp } from './app/create-app.js';
+import { RunWaiter } from './app/run-waiter.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { createIoredisScriptRunner } from './membership/ioredis-script-runner.js';
+import { createPgSqlClient } from './membership/pg-sql-client.js';
+import { createFleetQueues } from './queues/fleet-queues.js';
+import { FlipsConsumer } from './queues/flips-consumer.js';
+import { JobMover } from './queues/job-mover.js';
+import { fleetQueueName } from './queues/queue-names.js';
+import { RunDispatcher } from './queues/run-dispatcher.js';
+import { RunsMetadataProducer, openRunsMetadataQueue, startRunsMetadataConsumer } from './queues/runs-metadata.js';
+import { startSystemJobs } from './queues/system-jobs.js';
+import { createSocketServer } from './realtime/socket-server.js';
+import { attachWorkerChannel } from './realtime/worker-channel.js';
+import { closeRedis, createRedis } from './redis.js';
+import { FlowRunRepository } from './runs/flow-run-repository.js';
+
+/** A running app; `close()` is the SIGTERM path. */
+export interface RunningApp {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the APP role: HTTP + Socket.IO, the shared queue consumers and the flip mover. */
+export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
+  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 10 });
+  pool.on('error', (error) => logger.error('postgres pool error', { error }));
+  const redis = createRedis(config.redisUrl, `${config.instanceId}:app`, logger);
+  const pubClient = createRedis(config.redisUrl, `${config.instanceId}:io-pub`, logger);
+  const subClient = createRedis(config.redisUrl, `${config.instanceId}:io-sub`, logger);
+  const flipsConnection = createRedis(config.redisUrl, `${config.instanceId}:flips`, logger);
+
+  const membership = new MembershipStore({
+    redis: createIoredisScriptRunner(redis),
+    sql: createPgSqlClient(pool),
+    onFallback: ({ stage, error }) => logger.warn('membership fallback', { stage, error }),
+  });
+  const repo = new FlowRunRepository(pool);
+  const queues = createFleetQueues({ connection: redis, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs, logger });
+  const mover = new JobMover({ queues, repo, logger });
+  const dispatcher = new RunDispatcher({ membership, repo, queues, mover, logger });
+  const runsMetadataQueue = openRunsMetadataQueue(redis, logger);
+  const runsMetadata = new RunsMetadataProducer(runsMetadataQueue);
+  const waiter = new RunWaiter();
+
+  const app = createApp({
+    version: config.version,
+    jwtSecret: config.jwtSecret,
+    apiKey: config.apiKey,
+    webhookMaxBodyBytes: config.webhookMaxBodyBytes,
+    webhookSyncTimeoutMs: config.webhookSyncTimeoutMs,
+    findFlow: (flowId) => repo.findFlow(flowId),
+    getRun: (runId) => repo.getRun(runId),
+    dispatch: (runId, flow, payload) => dispatcher.dispatch(runId, flow, payload),
+    runFinished: (update) => runsMetadata.runFinished(update),
+    waiter,
+    newRunId: () => randomUUID(),
+    logger,
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const hub = createSocketServer({
+    httpServer: server,
+    pubClient,
+    subClient,
+    key: config.socketIoRedisKey,
+    jwtSecret: config.jwtSecret,
+    onRunFinished: (runId) => waiter.notify(runId),
+    logger,
+  });
+  attachWorkerChannel({ io: hub.io, apiKey: config.apiKey, version: config.version, repo, logger });
+
+  const runsMetadataConsumer = startRunsMetadataConsumer({ connection: redis, repo, onRunFinished: (run) => hub.publishRunFinished(run), logger });
+  const systemJobs = await startSystemJobs({
+    connection: redis,
+    repo,
+    intervalMs: config.systemJobIntervalMs,
+    retentionDays: config.runRetentionDays,
+    logger,
+  });
+  const flips = new FlipsConsumer({
+    connection: flipsConnection,
+    consumer: config.instanceId,
+    claimIdleMs: config.flipsClaimIdleMs,
+    logger,
+    async handle(flip) {
+      const answer = await membership.lookup({ kind: 'platform', platformId: flip.platformId });
+      if (answer.authority === 'none') throw new Error('membership unavailable; flip left pending');
+      // The current membership decides, not the entry: entries may be replayed or arrive out of order.
+      await mover.movePlatform(flip.platformId, fleetQueueName(answer.canary));
+    },
+  });
+  await flips.start();
+
+  logger.info('app listening', { port, version: config.version });
+
+  return {
+    port,
+    async close() {
+      // Stop taking requests first, then consumers, then the connections everything else used.
+      const closingHttp = hub.close();
+      // Idle keep-alive sockets would otherwise hold server.close() open for the keep-alive timeout.
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await closingHttp;
+      await flips.close();
+      await runsMetadataConsumer.close();
+      await systemJobs.close();
+      await runsMetadataQueue.close();
+      await queues.close();
+      await Promise.all([redis, pubClient, subClient].map((c) => closeRedis(c)));
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { Worker } from 'bullmq';
+import pg from 'pg';
+import { MembershipStore } from '../core/membership/index.js';
+import { workerToken } from './auth/worker-token.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { createIoredisScriptRunner } from './membership/ioredis-script-runner.js';
+import { createPgSqlClient } from './membership/pg-sql-client.js';
+import { createFleetQueues } from './queues/fleet-queues.js';
+import type { FlowRunJob } from './queues/flow-run-job.js';
+import { fleetQueueName } from './queues/queue-names.js';
+import { closeRedis, createRedis } from './redis.js';
+import { createResultPoster } from './worker/result-poster.js';
+import { connectRpc } from './worker/rpc-client.js';
+import { createRunProcessor } from './worker/run-processor.js';
+import type { ProcessOutcome } from './worker/run-processor.js';
+
+/** A running worker; `close()` is the SIGTERM path. */
+export interface RunningWorker {
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the WORKER role: connects the RPC channel first (a refused worker never touches a job), then polls its
+ * fleet's queue only. `onFatal` is called if the app later refuses us (e.g. it was redeployed with another version).
+ */
+export async function startWorker(config: Config, logger: Logger, onFatal: (error: Error) => void): Promise<RunningWorker> {
+  const frontendUrl = config.frontendUrl;
+  if (frontendUrl === null) throw new Error('AP_FRONTEND_URL is required for a worker');
+  const fleetQueue = fleetQueueName(config.isCanaryWorker);
+  const token = workerToken(config.apiKey, config.version);
+
+  let worker: Worker<FlowRunJob, ProcessOutcome> | null = null;
+  const rpc = await connectRpc({
+    frontendUrl,
+    version: config.version,
+    token,
+    workerId: config.instanceId,
+    fleet: fleetQueue,
+    logger,
+    onDown: () => {
+      if (worker !== null && !worker.isPaused()) void worker.pause(true);
+    },
+    onUp: () => worker?.resume(),
+    onRefused: onFatal,
+  });
+
+  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 4 });
+  pool.on('error', (error) => logger.error('postgres pool error', { error }));
+  const redis = createRedis(config.redisUrl, `${config.instanceId}:worker`, logger);
+  const membership = new MembershipStore({
+    redis: createIoredisScriptRunner(redis),
+    sql: createPgSqlClient(pool),
+    onFallback: ({ stage, error }) => logger.warn('membership fallback', { stage, error }),
+  });
+  const queues = createFleetQueues({ connection: redis, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs, logger });
+  const postResult = createResultPoster({ frontendUrl, version: config.version, token });
+  const processor = createRunProcessor({ fleetQueue, version: config.version, membership, rpc, queues, postResult, logger });
+
+  const w = new Worker<FlowRunJob, ProcessOutcome>(fleetQueue, processor, {
+    connection: redis,
+    concurrency: config.workerConcurrency,
+    lockDuration: config.workerLockDurationMs,
+    stalledInterval: config.workerStalledIntervalMs,
+    autorun: false,
+  });
+  worker = w;
+  w.on('error', (error) => logger.error('worker error', { queue: fleetQueue, error }));
+  w.on('failed', (job, error) => {
+    if (job === undefined || error.name === 'WaitingError') return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    logger.warn('job attempt failed', { runId: job.data.runId, attempt: job.attemptsMade, final, error });
+    if (final) {
+      // Out of retries: record the run as failed so it does not stay RUNNING forever.
+      postResult(job.data.runId, { status: 'FAILED', error: `gave up after ${job.attemptsMade} attempts: ${error.message}`, output: null }, fleetQueue).catch(
+        (e: unknown) => logger.error('could not record final failure', { runId: job.data.runId, error: e }),
+      );
+    }
+  });
+  w.run().catch((error: unknown) => logger.error('worker stopped with error', { error }));
+  logger.info('worker ready', { queue: fleetQueue, app: frontendUrl, concurrency: config.workerConcurrency });
+
+  return {
+    async close() {
+      const closing = w.close();
+      // Jobs still running after the grace period are handed back to the queue (not lost, not left to stall).
+      const grace = setTimeout(() => {
+        logger.warn('shutdown grace elapsed; handing in-flight jobs back');
+        w.cancelAllJobs('shutdown');
+      }, config.shutdownTimeoutMs);
+      await closing;
+      clearTimeout(grace);
+      await queues.close();
+      rpc.close();
+      await closeRedis(redis);
+      await pool.end();
+    },
+  };
+}
