@@ -43,7 +43,8 @@ export async function forwardRequest(opts: ForwardOptions): Promise<ForwardOutco
   try {
     response = await send(base, opts);
   } catch (error) {
-    if (opts.origin !== 'canary' || !REPLAYABLE.has(opts.request.method)) {
+    // A body already streamed towards the canary cannot be sent again, so only bodiless requests are replayed.
+    if (opts.origin !== 'canary' || !REPLAYABLE.has(opts.request.method) || opts.request.body !== null) {
       return { kind: 'unreachable', origin: opts.origin, error };
     }
     try {

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { principalToken } from '../support/jwt.js';
+import { startEdgeHarness } from '../support/edge-harness.js';
+import type { EdgeHarness } from '../support/edge-harness.js';
+
+let h: EdgeHarness;
+beforeAll(async () => {
+  h = await startEdgeHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+type PathName = 'jwt' | 'api-key' | 'webhook' | 'cookie';
+const REQUESTS = 20;
+
+async function requestsFor(platformId: string): Promise<Record<PathName, () => Promise<Response>>> {
+  const token = await principalToken({ platformId, secret: h.jwtSecret });
+  const apiKey = await h.seedApiKey(platformId);
+  const flowId = await h.seedFlow(platformId);
+  const login = await fetch(`${h.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+  await login.arrayBuffer();
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  expect(cookie).toMatch(/^ap_canary=/);
+  return {
+    jwt: () => fetch(`${h.url}/v1/flows`, { headers: { authorization: `Bearer ${token}` } }),
+    'api-key': () => fetch(`${h.url}/v1/flows`, { headers: { authorization: `Bearer ${apiKey}` } }),
+    webhook: () => fetch(`${h.url}/v1/webhooks/${flowId}`, { method: 'POST', body: '{}' }),
+    cookie: () => fetch(`${h.url}/index.html`, { headers: { cookie } }),
+  };
+}
+
+async function seedCohort(size: number): Promise<void> {
+  await h.pool.query(`DELETE FROM platform_plan WHERE platform_id LIKE 'cohort\\_%'`);
+  await h.pool.query(`DELETE FROM platform WHERE id LIKE 'cohort\\_%'`);
+  await h.pool.query(`INSERT INTO platform (id, name) SELECT 'cohort_' || g, 'c' FROM generate_series(1, $1::int) g`, [size]);
+  await h.pool.query(`INSERT INTO platform_plan (platform_id, canary) SELECT 'cohort_' || g, true FROM generate_series(1, $1::int) g`, [size]);
+}
+
+const measured: string[] = [];
+
+describe.each([10, 100_000])('with a canary cohort of %i', (cohortSize) => {
+  let platformId: string;
+  let send: Record<PathName, () => Promise<Response>>;
+
+  beforeAll(async () => {
+    await seedCohort(cohortSize);
+    platformId = await h.seedPlatform();
+    // The flip invalidates the cache, so the cohort including the bulk rows is what gets loaded next.
+    expect((await h.admin({ platformId, canary: true })).status).toBe(200);
+    send = await requestsFor(platformId);
+  });
+
+  it.each(['jwt', 'api-key', 'webhook', 'cookie'] as const)(
+    'costs one Redis round trip and no database query per %s request once warm',
+    async (path) => {
+      const warm = await send[path]();
+      await warm.arrayBuffer();
+      expect(warm.headers.get('x-origin')).toBe('canary');
+      h.upstash.stats.reset();
+      h.neon.stats.reset();
+      for (let i = 0; i < REQUESTS; i++) {
+        const res = await send[path]();
+        await res.arrayBuffer();
+        expect(res.headers.get('x-origin')).toBe('canary');
+      }
+      measured.push(`cohort ${cohortSize} ${path}: ${h.upstash.stats.requests / REQUESTS} Redis round trips/request, ${h.neon.stats.queries} DB queries`);
+      expect(h.upstash.stats.requests).toBe(REQUESTS);
+      expect(h.neon.stats.queries).toBe(0);
+    },
+  );
+});
+
+afterAll(() => {
+  console.log(measured.join('\n'));
+});
