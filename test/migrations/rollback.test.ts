@@ -73,7 +73,7 @@ describe('migrations:rollback', () => {
     const before = await dumpSchema(db.url);
     const result = await rollbackCli(db, ['--manifest', manifestFile(prefix(chain, 3))]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/0004_widget_size \(breaking\) is breaking[\s\S]*--force/);
+    expect(result.stderr).toMatch(/changed: 0004_widget_size is breaking[\s\S]*--force/);
     expect(await dumpSchema(db.url)).toEqual(before);
   });
 

@@ -63,7 +63,7 @@ function report(plan: RollbackPlan, dryRun: boolean): number {
         + ` ${names(plan.blockers)} were applied after them and are in the target. Roll back to a manifest that is a prefix of the ledger (see schema_migrations ORDER BY ordinal).`);
       return ExitCode.ledgerConflict;
     case 'refused-breaking':
-      console.error(`refusing to roll back, nothing was changed: ${names(plan.breaking)} ${plan.breaking.length === 1 ? 'is' : 'are'} breaking;`
+      console.error(`refusing to roll back, nothing was changed: ${plan.breaking.map((e) => e.name).join(', ')} ${plan.breaking.length === 1 ? 'is' : 'are'} breaking;`
         + ' undoing may destroy data written since. Rerun with --force once you have checked that.');
       console.error(`plan (newest first): ${names(plan.undo)}`);
       return ExitCode.breaking;
