@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../origin/config.js';
+
+const base = {
+  AP_CONTAINER_TYPE: 'APP',
+  AP_VERSION: '1.2.3',
+  AP_REDIS_URL: 'redis://127.0.0.1:6379',
+  AP_POSTGRES_URL: 'postgres://postgres@127.0.0.1:5432/x',
+  AP_JWT_SECRET: 'secret',
+  AP_API_KEY: 'key',
+};
+
+describe('loadConfig', () => {
+  it('parses the DESIGN §3 variables with defaults for the rest', () => {
+    const config = loadConfig({ ...base, AP_PORT: '3001' });
+    expect(config).toMatchObject({ containerType: 'APP', version: '1.2.3', port: 3001, isCanaryWorker: false, socketIoRedisKey: 'socket.io' });
+  });
+
+  it('names every missing variable', () => {
+    expect(() => loadConfig({ AP_CONTAINER_TYPE: 'APP' })).toThrow(/AP_VERSION is required.*AP_REDIS_URL is required/);
+  });
+
+  it('names an invalid variable', () => {
+    expect(() => loadConfig({ ...base, AP_CONTAINER_TYPE: 'BOTH' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, AP_PORT: 'eighty' })).toThrow(/AP_PORT is invalid/);
+  });
+
+  it('requires AP_FRONTEND_URL for a worker and reads AP_IS_CANARY_WORKER', () => {
+    expect(() => loadConfig({ ...base, AP_CONTAINER_TYPE: 'WORKER' })).toThrow(/AP_FRONTEND_URL/);
+    const config = loadConfig({ ...base, AP_CONTAINER_TYPE: 'WORKER', AP_FRONTEND_URL: 'http://app:3000', AP_IS_CANARY_WORKER: 'true' });
+    expect(config.isCanaryWorker).toBe(true);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ ...base, AP_PORT: '' }).port).toBe(3000);
+  });
+});

@@ -1,0 +1,197 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
+import type { SeededPlatform } from '../support/origin-fixtures.js';
+import { startOriginApp, startOriginWorker, stopAll } from '../support/origin-processes.js';
+import type { OriginProcess, StartedApp } from '../support/origin-processes.js';
+import { connectRunEvents } from '../support/origin-socket.js';
+import type { RunEventsClient } from '../support/origin-socket.js';
+import { createTestDatabase } from '../support/postgres.js';
+import type { TestDatabase } from '../support/postgres.js';
+import { reserveRedisDb } from '../support/redis.js';
+import type { ReservedRedisDb } from '../support/redis.js';
+
+const VERSION = '0.1.0';
+const MAX_BODY = 4096;
+const SYNC_TIMEOUT_MS = 3_000;
+
+const GREETING_FLOW = {
+  steps: [
+    { type: 'template', path: 'greeting', template: 'hello {{name}}' },
+    { type: 'uppercase', path: 'greeting' },
+    { type: 'set', path: 'meta.source', value: 'webhook' },
+  ],
+};
+
+describe('origin app over HTTP and Socket.IO', () => {
+  const secrets = randomSecrets();
+  let redis: ReservedRedisDb;
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let app: StartedApp;
+  let worker: OriginProcess;
+  let greeting: SeededPlatform;
+  let echo: SeededPlatform;
+  let failing: SeededPlatform;
+  let slow: SeededPlatform;
+  let events: RunEventsClient;
+
+  beforeAll(async () => {
+    redis = await reserveRedisDb();
+    db = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    [greeting, echo, failing, slow] = (await seedPlatforms(pool, [
+      { canary: false, definition: GREETING_FLOW },
+      { canary: false },
+      { canary: false, definition: { steps: [{ type: 'fail', message: 'boom' }] } },
+      { canary: false, definition: { steps: [{ type: 'delay', ms: SYNC_TIMEOUT_MS * 2 }] } },
+    ])) as [SeededPlatform, SeededPlatform, SeededPlatform, SeededPlatform];
+    const topology = { redisUrl: redis.url, postgresUrl: db.url, ...secrets };
+    app = await startOriginApp(topology, {
+      name: 'app',
+      version: VERSION,
+      env: { AP_WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY), AP_WEBHOOK_SYNC_TIMEOUT_MS: String(SYNC_TIMEOUT_MS) },
+    });
+    worker = await startOriginWorker(topology, { name: 'worker', version: VERSION, frontendUrl: app.url, canary: false });
+    events = await connectRunEvents(app.url, await principalJwt(secrets.jwtSecret, greeting.platformId));
+  });
+
+  afterAll(async () => {
+    events?.close();
+    await stopAll([worker, app?.process]);
+    await pool?.end();
+    await db?.drop();
+    await redis?.release();
+  });
+
+  const post = (path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    fetch(`${app.url}${path}`, { method: 'POST', body, headers });
+
+  describe('GET /v1/health', () => {
+    it('answers ok with the version, and the x-ap-version header', async () => {
+      const res = await fetch(`${app.url}/v1/health`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-ap-version')).toBe(VERSION);
+      expect(await res.json()).toEqual({ status: 'ok', version: VERSION });
+    });
+  });
+
+  describe('POST /v1/webhooks/:flowId', () => {
+    it('returns 404 JSON for an unknown flow', async () => {
+      const res = await post('/v1/webhooks/flow_does_not_exist', '{}');
+      expect(res.status).toBe(404);
+      expect(res.headers.get('x-ap-version')).toBe(VERSION);
+      expect(await res.json()).toEqual({ error: { code: 'flow_not_found', message: expect.any(String) } });
+    });
+
+    it('returns 413 JSON for a body over the limit', async () => {
+      const res = await post(`/v1/webhooks/${greeting.flowId}`, JSON.stringify({ blob: 'x'.repeat(MAX_BODY * 2) }));
+      expect(res.status).toBe(413);
+      expect(res.headers.get('x-ap-version')).toBe(VERSION);
+      expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    });
+
+    it('returns 400 JSON for a malformed JSON body', async () => {
+      const res = await post(`/v1/webhooks/${greeting.flowId}`, '{not json');
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'invalid_json' } });
+    });
+
+    it('returns a runId at once; the run finishes on the primary fleet and is announced to the platform room', async () => {
+      const res = await post(`/v1/webhooks/${greeting.flowId}`, JSON.stringify({ name: 'ada' }));
+      expect(res.status).toBe(200);
+      const { runId } = (await res.json()) as { runId: string };
+      const event = await events.waitFor(runId);
+      expect(event).toEqual({ runId, flowId: greeting.flowId, platformId: greeting.platformId, status: 'SUCCEEDED', workerVersion: VERSION });
+
+      const run = await fetch(`${app.url}/v1/flow-runs/${runId}`, {
+        headers: { authorization: `Bearer ${await principalJwt(secrets.jwtSecret, greeting.platformId)}` },
+      });
+      expect(run.status).toBe(200);
+      expect(await run.json()).toMatchObject({
+        id: runId,
+        flowId: greeting.flowId,
+        platformId: greeting.platformId,
+        status: 'SUCCEEDED',
+        queue: 'workerJobs',
+        workerVersion: VERSION,
+        result: { name: 'ada', greeting: 'HELLO ADA', meta: { source: 'webhook' } },
+      });
+    });
+  });
+
+  describe('POST /v1/webhooks/:flowId/sync', () => {
+    it('executes the flow definition against the payload and returns the finished run', async () => {
+      const res = await post(`/v1/webhooks/${greeting.flowId}/sync`, JSON.stringify({ name: 'grace' }));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({
+        status: 'SUCCEEDED',
+        queue: 'workerJobs',
+        workerVersion: VERSION,
+        result: { greeting: 'HELLO GRACE' },
+      });
+    });
+
+    it('echoes the payload of a flow without a definition', async () => {
+      const res = await post(`/v1/webhooks/${echo.flowId}/sync`, JSON.stringify({ a: [1, 2], b: { c: null } }));
+      expect(await res.json()).toMatchObject({ status: 'SUCCEEDED', result: { a: [1, 2], b: { c: null } } });
+    });
+
+    it('returns a FAILED run with the step error for a fail step', async () => {
+      const res = await post(`/v1/webhooks/${failing.flowId}/sync`, '{}');
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'FAILED', error: expect.stringContaining('boom') });
+    });
+
+    it('returns 504 JSON when the run does not finish within the timeout', async () => {
+      const res = await post(`/v1/webhooks/${slow.flowId}/sync`, '{}');
+      expect(res.status).toBe(504);
+      expect(res.headers.get('x-ap-version')).toBe(VERSION);
+      expect(await res.json()).toMatchObject({ error: { code: 'run_timeout' } });
+    });
+  });
+
+  describe('GET /v1/flow-runs/:id', () => {
+    it('returns 404 to a principal of another platform, and 401 without one', async () => {
+      const res = await post(`/v1/webhooks/${greeting.flowId}/sync`, JSON.stringify({ name: 'x' }));
+      const { id } = (await res.json()) as { id: string };
+      const foreign = await fetch(`${app.url}/v1/flow-runs/${id}`, {
+        headers: { authorization: `Bearer ${await principalJwt(secrets.jwtSecret, echo.platformId)}` },
+      });
+      expect(foreign.status).toBe(404);
+      expect(await foreign.json()).toMatchObject({ error: { code: 'run_not_found' } });
+      const anonymous = await fetch(`${app.url}/v1/flow-runs/${id}`);
+      expect(anonymous.status).toBe(401);
+      const forged = await fetch(`${app.url}/v1/flow-runs/${id}`, {
+        headers: { authorization: `Bearer ${await principalJwt('not-the-secret', greeting.platformId)}` },
+      });
+      expect(forged.status).toBe(401);
+    });
+  });
+
+  describe('Socket.IO /socket.io', () => {
+    it('refuses a connection with a bad token', async () => {
+      const forged = await principalJwt('not-the-secret', greeting.platformId);
+      await expect(connectRunEvents(app.url, forged)).rejects.toThrow(/unauthorized/);
+      await expect(connectRunEvents(app.url, 'garbage')).rejects.toThrow(/unauthorized/);
+    });
+
+    it('does not deliver another platform\'s runs', async () => {
+      const res = await post(`/v1/webhooks/${echo.flowId}/sync`, '{}');
+      const { id } = (await res.json()) as { id: string };
+      const own = await post(`/v1/webhooks/${greeting.flowId}/sync`, '{}');
+      const { id: ownId } = (await own.json()) as { id: string };
+      await events.waitFor(ownId);
+      expect(events.events.some((e) => e.runId === id)).toBe(false);
+    });
+  });
+
+  describe('unknown routes', () => {
+    it('answer 404 in the JSON envelope with x-ap-version', async () => {
+      const res = await fetch(`${app.url}/v1/nothing-here`);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('x-ap-version')).toBe(VERSION);
+      expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'Not found.' } });
+    });
+  });
+});
