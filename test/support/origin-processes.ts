@@ -188,3 +188,10 @@ export async function startOriginWorker(
 export async function stopAll(processes: readonly (OriginProcess | undefined)[]): Promise<void> {
   await Promise.all(processes.map((p) => p?.stop()));
 }
+
+/** Resolves once `proc` has logged `n` lines matching `predicate`. */
+export async function waitForLogCount(proc: OriginProcess, predicate: (line: LogLine) => boolean, n: number, timeoutMs = 120_000): Promise<void> {
+  // waitForLog scans past lines first and then new ones, each exactly once, so a counting predicate is exact.
+  let seen = 0;
+  await proc.waitForLog((line) => predicate(line) && ++seen >= n, timeoutMs);
+}

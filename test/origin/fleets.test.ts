@@ -1,0 +1,205 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { percentile, principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
+import type { SeededPlatform } from '../support/origin-fixtures.js';
+import { startOriginApp, startOriginWorker, stopAll, waitForLogCount } from '../support/origin-processes.js';
+import type { OriginProcess, StartedApp } from '../support/origin-processes.js';
+import { connectRunEvents } from '../support/origin-socket.js';
+import type { RunEventsClient } from '../support/origin-socket.js';
+import { createTestDatabase } from '../support/postgres.js';
+import type { TestDatabase } from '../support/postgres.js';
+import { reserveRedisDb } from '../support/redis.js';
+import type { ReservedRedisDb } from '../support/redis.js';
+
+const PRIMARY_VERSION = '0.1.0';
+const CANARY_VERSION = '0.2.0-canary';
+const FLOW = { steps: [{ type: 'template', path: 'echo', template: 'n={{n}}' }] };
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: limit }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      const item = items[index] as T;
+      results[index] = await fn(item, index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+describe('primary and canary fleets', () => {
+  const secrets = randomSecrets();
+  let redis: ReservedRedisDb;
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let primary: StartedApp;
+  let canary: StartedApp;
+  let primaryWorker: OriginProcess;
+  let canaryWorker: OriginProcess;
+  let platforms: SeededPlatform[];
+  const clients: RunEventsClient[] = [];
+
+  beforeAll(async () => {
+    redis = await reserveRedisDb();
+    db = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    // 10 platforms, half canary.
+    platforms = await seedPlatforms(pool, Array.from({ length: 10 }, (_, i) => ({ canary: i % 2 === 0, definition: FLOW })));
+    const topology = { redisUrl: redis.url, postgresUrl: db.url, ...secrets, extra: { AP_SYSTEM_JOB_INTERVAL_MS: '250' } };
+    [primary, canary] = await Promise.all([
+      startOriginApp(topology, { name: 'primary-app', version: PRIMARY_VERSION }),
+      startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION }),
+    ]);
+    [primaryWorker, canaryWorker] = await Promise.all([
+      startOriginWorker(topology, { name: 'primary-worker', version: PRIMARY_VERSION, frontendUrl: primary.url, canary: false }),
+      startOriginWorker(topology, { name: 'canary-worker', version: CANARY_VERSION, frontendUrl: canary.url, canary: true }),
+    ]);
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await stopAll([primaryWorker, canaryWorker]);
+    await stopAll([primary?.process, canary?.process]);
+    await pool?.end();
+    await db?.drop();
+    await redis?.release();
+  });
+
+  const byCanary = (flag: boolean): SeededPlatform => {
+    const p = platforms.find((x) => x.canary === flag);
+    if (p === undefined) throw new Error('no such platform');
+    return p;
+  };
+  const primaryEvents = async (platform: SeededPlatform): Promise<RunEventsClient> => {
+    const client = await connectRunEvents(primary.url, await principalJwt(secrets.jwtSecret, platform.platformId));
+    clients.push(client);
+    return client;
+  };
+  const webhook = async (app: StartedApp, flowId: string, body: unknown, sync = false): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${app.url}/v1/webhooks/${flowId}${sync ? '/sync' : ''}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Record<string, unknown>;
+  };
+
+  describe('a canary platform', () => {
+    it('runs on canaryWorkerJobs by the canary worker, and a client of the PRIMARY app hears about it', async () => {
+      const platform = byCanary(true);
+      const events = await primaryEvents(platform);
+      const run = await webhook(canary, platform.flowId, { n: 1 }, true);
+      expect(run).toMatchObject({ status: 'SUCCEEDED', queue: 'canaryWorkerJobs', workerVersion: CANARY_VERSION, result: { echo: 'n=1' } });
+      const event = await events.waitFor(String(run.id));
+      expect(event).toEqual({ runId: run.id, flowId: platform.flowId, platformId: platform.platformId, status: 'SUCCEEDED', workerVersion: CANARY_VERSION });
+    });
+
+    it('is enqueued on canaryWorkerJobs even when its webhook reaches the primary app', async () => {
+      const run = await webhook(primary, byCanary(true).flowId, { n: 2 }, true);
+      expect(run).toMatchObject({ queue: 'canaryWorkerJobs', workerVersion: CANARY_VERSION });
+    });
+  });
+
+  describe('a non-canary platform', () => {
+    it('runs on workerJobs by the primary worker, and a client of the primary app hears about it', async () => {
+      const platform = byCanary(false);
+      const events = await primaryEvents(platform);
+      const run = await webhook(primary, platform.flowId, { n: 3 }, true);
+      expect(run).toMatchObject({ status: 'SUCCEEDED', queue: 'workerJobs', workerVersion: PRIMARY_VERSION });
+      expect(await events.waitFor(String(run.id))).toMatchObject({ workerVersion: PRIMARY_VERSION });
+    });
+  });
+
+  describe('isolation under load', () => {
+    it('executes 200 runs over 10 platforms exactly once each, each by its own fleet', async () => {
+      const listeners = await Promise.all(platforms.map((p) => primaryEvents(p)));
+      const jobs = Array.from({ length: 200 }, (_, i) => ({ platform: platforms[i % 10] as SeededPlatform, i }));
+      const runIds = await inParallel(jobs, 20, async ({ platform, i }) => {
+        const app = i % 3 === 0 ? canary : primary; // webhooks may reach either app; the queue must not depend on it
+        const { runId } = await webhook(app, platform.flowId, { n: i });
+        return { runId: String(runId), platform };
+      });
+      await Promise.all(listeners.map((l) => l.waitForCount(20)));
+
+      const { rows } = await pool.query<{ id: string; status: string; queue: string; worker_version: string }>(
+        'SELECT id, status, queue, worker_version FROM flow_run WHERE id = ANY($1::text[])',
+        [runIds.map((r) => r.runId)],
+      );
+      expect(rows).toHaveLength(200);
+      const expected = new Map(runIds.map((r) => [r.runId, r.platform.canary]));
+      for (const row of rows) {
+        const isCanary = expected.get(row.id);
+        expect(row.status).toBe('SUCCEEDED');
+        expect(row.queue).toBe(isCanary === true ? 'canaryWorkerJobs' : 'workerJobs');
+        expect(row.worker_version).toBe(isCanary === true ? CANARY_VERSION : PRIMARY_VERSION);
+      }
+      const executions = (proc: OriginProcess): string[] => proc.find('job executing').map((l) => String(l.runId));
+      const canaryRuns = executions(canaryWorker).filter((id) => expected.has(id));
+      const primaryRuns = executions(primaryWorker).filter((id) => expected.has(id));
+      expect(canaryRuns).toHaveLength(100);
+      expect(primaryRuns).toHaveLength(100);
+      expect(new Set([...canaryRuns, ...primaryRuns]).size).toBe(200);
+      expect(canaryRuns.every((id) => expected.get(id) === true)).toBe(true);
+      expect(primaryRuns.every((id) => expected.get(id) === false)).toBe(true);
+    });
+  });
+
+  describe('shared queues (runsMetadata, system-job-queue)', () => {
+    it('are consumed by both apps, every job exactly once', async () => {
+      const processed = (msg: string) => [...primary.process.find(msg), ...canary.process.find(msg)].map((l) => String(l.jobId));
+      // Both apps take part in runsMetadata: the load test above produced 200+ status updates.
+      const metadataPrimary = primary.process.find('runs-metadata job processed').length;
+      const metadataCanary = canary.process.find('runs-metadata job processed').length;
+      expect(metadataPrimary).toBeGreaterThan(0);
+      expect(metadataCanary).toBeGreaterThan(0);
+      const metadataIds = processed('runs-metadata job processed');
+      expect(new Set(metadataIds).size).toBe(metadataIds.length);
+
+      // The repeatable purge fires every 250 ms; wait until each app has handled some of its firings.
+      await Promise.all([
+        waitForLogCount(primary.process, (l) => l.msg === 'system job processed', 2),
+        waitForLogCount(canary.process, (l) => l.msg === 'system job processed', 2),
+      ]);
+      const systemIds = processed('system job processed');
+      expect(new Set(systemIds).size).toBe(systemIds.length);
+    });
+  });
+
+  describe('measurements', () => {
+    it('reports sync webhook latency (p50 over 100 runs) and jobs/s per fleet', async () => {
+      const platform = byCanary(true);
+      const latencies: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        const started = performance.now();
+        await webhook(canary, platform.flowId, { n: i }, true);
+        latencies.push(performance.now() - started);
+      }
+      const throughput = async (app: StartedApp, isCanary: boolean): Promise<number> => {
+        const fleetPlatforms = platforms.filter((p) => p.canary === isCanary);
+        const listeners = await Promise.all(fleetPlatforms.map((p) => primaryEvents(p)));
+        const n = 300;
+        const started = performance.now();
+        await inParallel(Array.from({ length: n }, (_, i) => i), 20, (i) =>
+          webhook(app, (fleetPlatforms[i % fleetPlatforms.length] as SeededPlatform).flowId, { n: i }),
+        );
+        await Promise.all(listeners.map((l) => l.waitForCount(n / fleetPlatforms.length)));
+        return n / ((performance.now() - started) / 1000);
+      };
+      const canaryRate = await throughput(canary, true);
+      const primaryRate = await throughput(primary, false);
+      const report = {
+        syncWebhookP50Ms: Number(percentile(latencies, 50).toFixed(1)),
+        syncWebhookP95Ms: Number(percentile(latencies, 95).toFixed(1)),
+        canaryJobsPerSecond: Number(canaryRate.toFixed(1)),
+        primaryJobsPerSecond: Number(primaryRate.toFixed(1)),
+      };
+      process.stdout.write(`origin measurements (app-direct, 1 worker per fleet, concurrency 5): ${JSON.stringify(report)}\n`);
+      expect(report.syncWebhookP50Ms).toBeGreaterThan(0);
+      expect(report.canaryJobsPerSecond).toBeGreaterThan(0);
+    });
+  });
+});
