@@ -97,6 +97,23 @@ describe('db:migrate (migrateUp)', () => {
     expect(relations.map((r) => r.relname)).not.toContain('half');
   });
 
+  it('applies a migration together with its ledger row: if recording fails, the migration is rolled back too', async () => {
+    const db = await emptyDatabase();
+    const dir = fixture([
+      ...prefix(CHAIN, 1),
+      {
+        name: '0002_unrecordable',
+        // The SQL succeeds, then makes the ledger insert of the same step fail.
+        up: "CREATE TABLE half (id text);\nCREATE FUNCTION refuse_ledger_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger closed'; END $$;\nCREATE TRIGGER close_ledger BEFORE INSERT ON schema_migrations FOR EACH ROW EXECUTE FUNCTION refuse_ledger_insert();",
+        down: 'DROP TABLE half;',
+      },
+    ]);
+    await migrateUp(db.url, { migrationsDir: fixture(prefix(CHAIN, 1)) });
+    const before = await dumpSchema(db.url);
+    await expect(migrateUp(db.url, { migrationsDir: dir })).rejects.toThrow(/0002_unrecordable failed and was rolled back: ledger closed/);
+    expect(await dumpSchema(db.url)).toEqual(before);
+  });
+
   it('lets two concurrent migrators apply each migration exactly once', async () => {
     const db = await emptyDatabase();
     const dir = fixture(CHAIN);

@@ -113,6 +113,21 @@ describe('migrations:rollback', () => {
     expect(await dumpSchema(db.url)).toEqual(await dumpSchema(reference.url));
   });
 
+  it('undoes a down migration together with its ledger delete: if the delete fails, the down is rolled back too', async () => {
+    const pinned: MigrationSpec = {
+      name: '0006_pinned',
+      up: "CREATE TABLE pinned (id text);\nCREATE FUNCTION refuse_ledger_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger row pinned'; END $$;",
+      // The down itself succeeds, then makes the ledger delete of the same step fail.
+      down: 'DROP TABLE pinned;\nCREATE TRIGGER pin_ledger BEFORE DELETE ON schema_migrations FOR EACH ROW EXECUTE FUNCTION refuse_ledger_delete();',
+    };
+    const db = await databaseWith([...CHAIN, pinned]);
+    const before = await dumpSchema(db.url);
+    const result = await rollbackCli(db, ['--manifest', manifestFile(CHAIN)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/down migration 0006_pinned failed and was rolled back: ledger row pinned/);
+    expect(await dumpSchema(db.url)).toEqual(before);
+  });
+
   it('refuses an empty or missing target manifest rather than undoing everything', async () => {
     const db = await databaseWith(prefix(CHAIN, 2));
     const before = await dumpSchema(db.url);
