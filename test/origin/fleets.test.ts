@@ -2,6 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile, principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
 import type { SeededPlatform } from '../support/origin-fixtures.js';
+import { startOriginEdge } from '../support/origin-edge.js';
+import type { OriginEdge } from '../support/origin-edge.js';
 import { startOriginApp, startOriginWorker, stopAll, waitForLogCount } from '../support/origin-processes.js';
 import type { OriginProcess, StartedApp } from '../support/origin-processes.js';
 import { connectRunEvents } from '../support/origin-socket.js';
@@ -39,6 +41,7 @@ describe('primary and canary fleets', () => {
   let canary: StartedApp;
   let primaryWorker: OriginProcess;
   let canaryWorker: OriginProcess;
+  let edge: OriginEdge;
   let platforms: SeededPlatform[];
   const clients: RunEventsClient[] = [];
 
@@ -57,10 +60,12 @@ describe('primary and canary fleets', () => {
       startOriginWorker(topology, { name: 'primary-worker', version: PRIMARY_VERSION, frontendUrl: primary.url, canary: false }),
       startOriginWorker(topology, { name: 'canary-worker', version: CANARY_VERSION, frontendUrl: canary.url, canary: true }),
     ]);
+    edge = await startOriginEdge({ redisUrl: redis.url, postgresUrl: db.url, primaryUrl: primary.url, canaryUrl: canary.url, ...secrets });
   });
 
   afterAll(async () => {
     for (const c of clients) c.close();
+    await edge?.close();
     await stopAll([primaryWorker, canaryWorker]);
     await stopAll([primary?.process, canary?.process]);
     await pool?.end();
@@ -78,21 +83,26 @@ describe('primary and canary fleets', () => {
     clients.push(client);
     return client;
   };
-  const webhook = async (app: StartedApp, flowId: string, body: unknown, sync = false): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${app.url}/v1/webhooks/${flowId}${sync ? '/sync' : ''}`, {
+  const post = (target: { url: string }, flowId: string, body: unknown, sync: boolean): Promise<Response> =>
+    fetch(`${target.url}/v1/webhooks/${flowId}${sync ? '/sync' : ''}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+  const webhook = async (target: { url: string }, flowId: string, body: unknown, sync = false): Promise<Record<string, unknown>> => {
+    const res = await post(target, flowId, body, sync);
     expect(res.status).toBe(200);
     return (await res.json()) as Record<string, unknown>;
   };
 
   describe('a canary platform', () => {
-    it('runs on canaryWorkerJobs by the canary worker, and a client of the PRIMARY app hears about it', async () => {
+    it('goes edge -> canary app -> canaryWorkerJobs -> canary worker, and a client of the PRIMARY app hears about it', async () => {
       const platform = byCanary(true);
       const events = await primaryEvents(platform);
-      const run = await webhook(canary, platform.flowId, { n: 1 }, true);
+      const res = await post(edge, platform.flowId, { n: 1 }, true);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-ap-version')).toBe(CANARY_VERSION);
+      const run = (await res.json()) as Record<string, unknown>;
       expect(run).toMatchObject({ status: 'SUCCEEDED', queue: 'canaryWorkerJobs', workerVersion: CANARY_VERSION, result: { echo: 'n=1' } });
       const event = await events.waitFor(String(run.id));
       expect(event).toEqual({ runId: run.id, flowId: platform.flowId, platformId: platform.platformId, status: 'SUCCEEDED', workerVersion: CANARY_VERSION });
@@ -105,10 +115,13 @@ describe('primary and canary fleets', () => {
   });
 
   describe('a non-canary platform', () => {
-    it('runs on workerJobs by the primary worker, and a client of the primary app hears about it', async () => {
+    it('goes edge -> primary app -> workerJobs -> primary worker, and a client of the primary app hears about it', async () => {
       const platform = byCanary(false);
       const events = await primaryEvents(platform);
-      const run = await webhook(primary, platform.flowId, { n: 3 }, true);
+      const res = await post(edge, platform.flowId, { n: 3 }, true);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-ap-version')).toBe(PRIMARY_VERSION);
+      const run = (await res.json()) as Record<string, unknown>;
       expect(run).toMatchObject({ status: 'SUCCEEDED', queue: 'workerJobs', workerVersion: PRIMARY_VERSION });
       expect(await events.waitFor(String(run.id))).toMatchObject({ workerVersion: PRIMARY_VERSION });
     });
@@ -172,12 +185,18 @@ describe('primary and canary fleets', () => {
   describe('measurements', () => {
     it('reports sync webhook latency (p50 over 100 runs) and jobs/s per fleet', async () => {
       const platform = byCanary(true);
-      const latencies: number[] = [];
-      for (let i = 0; i < 100; i++) {
-        const started = performance.now();
-        await webhook(canary, platform.flowId, { n: i }, true);
-        latencies.push(performance.now() - started);
-      }
+      const latency = async (target: { url: string }): Promise<number[]> => {
+        const samples: number[] = [];
+        for (let i = 0; i < 100; i++) {
+          const started = performance.now();
+          const run = await webhook(target, platform.flowId, { n: i }, true);
+          samples.push(performance.now() - started);
+          expect(run.workerVersion).toBe(CANARY_VERSION);
+        }
+        return samples;
+      };
+      const viaEdge = await latency(edge);
+      const direct = await latency(canary);
       const throughput = async (app: StartedApp, isCanary: boolean): Promise<number> => {
         const fleetPlatforms = platforms.filter((p) => p.canary === isCanary);
         const listeners = await Promise.all(fleetPlatforms.map((p) => primaryEvents(p)));
@@ -192,13 +211,14 @@ describe('primary and canary fleets', () => {
       const canaryRate = await throughput(canary, true);
       const primaryRate = await throughput(primary, false);
       const report = {
-        syncWebhookP50Ms: Number(percentile(latencies, 50).toFixed(1)),
-        syncWebhookP95Ms: Number(percentile(latencies, 95).toFixed(1)),
+        edgeSyncWebhookP50Ms: Number(percentile(viaEdge, 50).toFixed(1)),
+        edgeSyncWebhookP95Ms: Number(percentile(viaEdge, 95).toFixed(1)),
+        directSyncWebhookP50Ms: Number(percentile(direct, 50).toFixed(1)),
         canaryJobsPerSecond: Number(canaryRate.toFixed(1)),
         primaryJobsPerSecond: Number(primaryRate.toFixed(1)),
       };
-      process.stdout.write(`origin measurements (app-direct, 1 worker per fleet, concurrency 5): ${JSON.stringify(report)}\n`);
-      expect(report.syncWebhookP50Ms).toBeGreaterThan(0);
+      process.stdout.write(`origin measurements (canary platform; 1 worker per fleet, concurrency 5): ${JSON.stringify(report)}\n`);
+      expect(report.edgeSyncWebhookP50Ms).toBeGreaterThan(0);
       expect(report.canaryJobsPerSecond).toBeGreaterThan(0);
     });
   });
