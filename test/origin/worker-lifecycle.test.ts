@@ -1,0 +1,149 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerToken } from '../../origin/auth/worker-token.js';
+import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
+import type { SeededPlatform } from '../support/origin-fixtures.js';
+import { startOriginApp, startOriginWorker, stopAll } from '../support/origin-processes.js';
+import type { OriginProcess, OriginTopologyEnv, StartedApp } from '../support/origin-processes.js';
+import { connectRunEvents } from '../support/origin-socket.js';
+import type { RunEventsClient } from '../support/origin-socket.js';
+import { createTestDatabase } from '../support/postgres.js';
+import type { TestDatabase } from '../support/postgres.js';
+import { reserveRedisDb } from '../support/redis.js';
+import type { ReservedRedisDb } from '../support/redis.js';
+
+const VERSION = '0.1.0';
+const delayFlow = (ms: number) => ({ steps: [{ type: 'delay', ms }, { type: 'set', path: 'done', value: true }] });
+
+describe('worker lifecycle', () => {
+  const secrets = randomSecrets();
+  let redis: ReservedRedisDb;
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let topology: OriginTopologyEnv;
+  let app: StartedApp;
+  let shortJob: SeededPlatform;
+  let longJob: SeededPlatform;
+  let events: RunEventsClient;
+  const started: OriginProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await reserveRedisDb();
+    db = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    [shortJob] = (await seedPlatforms(pool, [{ canary: false, definition: delayFlow(2_000) }])) as [SeededPlatform];
+    // Same platform (one socket client), a second, longer flow.
+    const longFlowId = `flow_${crypto.randomUUID().slice(0, 12)}`;
+    await pool.query('INSERT INTO flow (id, project_id, definition) VALUES ($1, $2, $3)', [longFlowId, shortJob.projectId, JSON.stringify(delayFlow(6_000))]);
+    longJob = { ...shortJob, flowId: longFlowId };
+    // Short locks so that a killed worker's job is recovered in seconds, not the production 30 s.
+    topology = {
+      redisUrl: redis.url,
+      postgresUrl: db.url,
+      ...secrets,
+      extra: { AP_WORKER_LOCK_DURATION_MS: '2000', AP_WORKER_STALLED_INTERVAL_MS: '1000' },
+    };
+    app = await startOriginApp(topology, { name: 'app', version: VERSION });
+    events = await connectRunEvents(app.url, await principalJwt(secrets.jwtSecret, shortJob.platformId));
+  });
+
+  afterAll(async () => {
+    events?.close();
+    await stopAll(started);
+    await app?.process.stop();
+    await pool?.end();
+    await db?.drop();
+    await redis?.release();
+  });
+
+  const worker = async (name: string, env: Record<string, string> = {}, version = VERSION, waitReady = true): Promise<OriginProcess> => {
+    const proc = await startOriginWorker(topology, { name, version, frontendUrl: app.url, canary: false, env, waitReady });
+    started.push(proc);
+    return proc;
+  };
+  const webhook = async (flowId: string): Promise<string> => {
+    const res = await fetch(`${app.url}/v1/webhooks/${flowId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { runId: string }).runId;
+  };
+  const executing = (proc: OriginProcess, runId: string) => proc.waitForLog((l) => l.msg === 'job executing' && l.runId === runId);
+  const finishedOnce = async (runId: string): Promise<void> => {
+    await events.waitFor(runId);
+    expect(events.events.filter((e) => e.runId === runId)).toHaveLength(1);
+    expect(app.process.find('runs-metadata job processed', { runId, applied: true })).toHaveLength(1);
+    const { rows } = await pool.query<{ status: string }>('SELECT status FROM flow_run WHERE id = $1', [runId]);
+    expect(rows[0]?.status).toBe('SUCCEEDED');
+  };
+
+  describe('SIGKILL mid-job', () => {
+    it('has the job retried by another worker and completed exactly once', async () => {
+      const doomed = await worker('doomed');
+      const runId = await webhook(shortJob.flowId);
+      await executing(doomed, runId);
+      doomed.kill('SIGKILL');
+      await doomed.exited;
+      const rescuer = await worker('rescuer');
+      await rescuer.waitForLog((l) => l.msg === 'job finished' && l.runId === runId);
+      await finishedOnce(runId);
+      expect(rescuer.find('job executing', { runId })).toHaveLength(1);
+      expect(await rescuer.stop()).toBe(0);
+    });
+  });
+
+  describe('SIGTERM', () => {
+    it('lets the in-flight job finish, then exits 0', async () => {
+      const graceful = await worker('graceful');
+      const runId = await webhook(shortJob.flowId);
+      await executing(graceful, runId);
+      graceful.kill('SIGTERM');
+      expect(await graceful.exited).toBe(0);
+      const order = graceful.logs.map((l) => (l.msg === 'job finished' && l.runId === runId ? 'finished' : l.msg)).filter((m) => m === 'finished' || m === 'stopped');
+      expect(order).toEqual(['finished', 'stopped']);
+      await finishedOnce(runId);
+    });
+
+    it('hands a job that outlives the grace period back to the queue, where another worker completes it', async () => {
+      const hurried = await worker('hurried', { AP_SHUTDOWN_TIMEOUT_MS: '500' });
+      const runId = await webhook(longJob.flowId);
+      await executing(hurried, runId);
+      hurried.kill('SIGTERM');
+      expect(await hurried.exited).toBe(0);
+      expect(hurried.find('job handed back (shutdown)', { runId })).toHaveLength(1);
+      expect(hurried.find('job finished', { runId })).toHaveLength(0);
+      const { rows } = await pool.query<{ status: string }>('SELECT status FROM flow_run WHERE id = $1', [runId]);
+      expect(rows[0]?.status).toBe('QUEUED');
+      const successor = await worker('successor');
+      await executing(successor, runId);
+      await successor.waitForLog((l) => l.msg === 'job finished' && l.runId === runId, 90_000);
+      await finishedOnce(runId);
+      await successor.stop();
+    });
+  });
+
+  describe('version mismatch', () => {
+    it('is refused by the app, loudly on both sides, and the worker exits non-zero', async () => {
+      const stranger = await worker('stranger', {}, '9.9.9-other', false);
+      expect(await stranger.exited).toBe(78);
+      expect(stranger.logs.some((l) => l.msg.includes('runs version 0.1.0, this worker runs 9.9.9-other'))).toBe(true);
+      await app.process.waitForLog((l) => l.msg === 'refused worker: version mismatch' && l.workerVersion === '9.9.9-other');
+      expect(stranger.find('worker ready')).toHaveLength(0);
+    });
+
+    it('is refused when posting a result over HTTP (409), and a bad token gets 401', async () => {
+      const url = `${app.url}/v1/worker/runs/some-run/result`;
+      const body = JSON.stringify({ status: 'SUCCEEDED', result: null, queue: 'workerJobs' });
+      const headers = (version: string, token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-ap-worker-version': version });
+      const mismatch = await fetch(url, { method: 'POST', body, headers: headers('9.9.9', workerToken(secrets.apiKey, '9.9.9')) });
+      expect(mismatch.status).toBe(409);
+      expect(await mismatch.json()).toMatchObject({ error: { code: 'version_mismatch' } });
+      const forged = await fetch(url, { method: 'POST', body, headers: headers(VERSION, workerToken('wrong-key', VERSION)) });
+      expect(forged.status).toBe(401);
+    });
+
+    it('refuses a worker with the wrong AP_API_KEY', async () => {
+      const impostor = await worker('impostor', { AP_API_KEY: 'not-the-key' }, VERSION, false);
+      expect(await impostor.exited).toBe(78);
+      expect(impostor.logs.some((l) => l.msg.includes('refused this worker\'s credentials'))).toBe(true);
+    });
+  });
+});
