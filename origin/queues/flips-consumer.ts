@@ -108,7 +108,13 @@ export class FlipsConsumer {
     const { connection, logger } = this.#options;
     for (const raw of entries) {
       const flip = toFlip(raw);
-      if (flip === null) continue;
+      if (flip === null) {
+        // Not a flip this code understands: ack it so it is not redelivered forever.
+        const id = Array.isArray(raw) ? raw[0] : undefined;
+        if (typeof id === 'string') await connection.call('XACK', FLIPS_STREAM_KEY, FLIPS_GROUP, id);
+        logger.warn('malformed flip entry acked and ignored', { entryId: id });
+        continue;
+      }
       try {
         await this.#options.handle(flip);
         await connection.call('XACK', FLIPS_STREAM_KEY, FLIPS_GROUP, flip.id);

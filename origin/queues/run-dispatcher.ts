@@ -26,11 +26,17 @@ export class RunDispatcher {
     const before = await membership.lookup({ kind: 'platform', platformId: flow.platformId });
     const queue = fleetQueueName(before.canary);
     await repo.insertRun({ id: runId, flowId: flow.flowId, platformId: flow.platformId, queue, payload });
-    const job = await queues.get(queue).add(
-      FLOW_RUN_JOB_NAME,
-      { runId, flowId: flow.flowId, platformId: flow.platformId, definition: flow.definition, payload },
-      { ...queues.jobOptions, jobId: runId },
-    );
+    let job;
+    try {
+      job = await queues.get(queue).add(
+        FLOW_RUN_JOB_NAME,
+        { runId, flowId: flow.flowId, platformId: flow.platformId, definition: flow.definition, payload },
+        { ...queues.jobOptions, jobId: runId },
+      );
+    } catch (error) {
+      await repo.deleteQueuedRun(runId).catch(() => undefined);
+      throw error;
+    }
     // A flip acknowledged between the lookup and the add may already have scanned this queue; looking again after
     // the add closes that window: either the flip's mover sees this job, or this second lookup sees the flip.
     const after = await membership.lookup({ kind: 'platform', platformId: flow.platformId });

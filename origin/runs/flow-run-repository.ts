@@ -70,6 +70,11 @@ export class FlowRunRepository {
     );
   }
 
+  /** Forgets a run whose job could not be enqueued (the webhook failed, so the caller retries it). */
+  async deleteQueuedRun(id: string): Promise<void> {
+    await this.pool.query(`DELETE FROM flow_run WHERE id = $1 AND status = 'QUEUED'`, [id]);
+  }
+
   /** One run, or null. */
   async getRun(id: string): Promise<FlowRun | null> {
     const { rows } = await this.pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM flow_run WHERE id = $1`, [id]);
