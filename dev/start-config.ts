@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
+
+const schema = z.object({
+  EDGE_PORT: port(8787),
+  PRIMARY_PORT: port(3000),
+  CANARY_PORT: port(3001),
+  UPSTASH_PORT: port(8079),
+  NEON_PORT: port(8078),
+  AP_REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  AP_POSTGRES_URL: z.url().default('postgres://postgres@127.0.0.1:5432/canary_edge'),
+  AP_API_KEY: z.string().min(1).optional(),
+  AP_JWT_SECRET: z.string().min(1).optional(),
+  PRIMARY_VERSION: z.string().min(1).default('0.1.0'),
+  CANARY_VERSION: z.string().min(1).default('0.2.0-canary'),
+  AP_SOCKET_IO_REDIS_KEY: z.string().min(1).default('socket.io'),
+});
+
+/** Settings of the local topology (`npm start`), each overridable by env. */
+export interface StartConfig {
+  edgePort: number;
+  primaryPort: number;
+  canaryPort: number;
+  upstashPort: number;
+  neonPort: number;
+  redisUrl: string;
+  postgresUrl: string;
+  apiKey: string;
+  jwtSecret: string;
+  /** True when the secrets were generated for this run (so the banner prints them). */
+  generatedSecrets: boolean;
+  primaryVersion: string;
+  canaryVersion: string;
+  socketIoRedisKey: string;
+  upstashToken: string;
+}
+
+/** Reads the topology settings from the environment; generates dev secrets that are not set. */
+export function loadStartConfig(env: NodeJS.ProcessEnv = process.env): StartConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`npm start: invalid environment (${problems})`);
+  }
+  const e = parsed.data;
+  return {
+    edgePort: e.EDGE_PORT,
+    primaryPort: e.PRIMARY_PORT,
+    canaryPort: e.CANARY_PORT,
+    upstashPort: e.UPSTASH_PORT,
+    neonPort: e.NEON_PORT,
+    redisUrl: e.AP_REDIS_URL,
+    postgresUrl: e.AP_POSTGRES_URL,
+    apiKey: e.AP_API_KEY ?? `dev-${randomBytes(16).toString('hex')}`,
+    jwtSecret: e.AP_JWT_SECRET ?? `dev-${randomBytes(24).toString('hex')}`,
+    generatedSecrets: e.AP_API_KEY === undefined || e.AP_JWT_SECRET === undefined,
+    primaryVersion: e.PRIMARY_VERSION,
+    canaryVersion: e.CANARY_VERSION,
+    socketIoRedisKey: e.AP_SOCKET_IO_REDIS_KEY,
+    upstashToken: randomBytes(16).toString('hex'),
+  };
+}
