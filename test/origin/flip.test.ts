@@ -45,6 +45,8 @@ describe('flipping a platform moves its queued work', () => {
     redis = new Redis(redisDb.url, { maxRetriesPerRequest: null });
     workerJobs = new Queue<RunJob>('workerJobs', { connection: redis });
     canaryWorkerJobs = new Queue<RunJob>('canaryWorkerJobs', { connection: redis });
+    for (const q of [workerJobs, canaryWorkerJobs]) q.on('error', (error) => process.stderr.write(`test queue error: ${error.message}\n`));
+    redis.on('error', (error) => process.stderr.write(`test redis error: ${error.message}\n`));
     topology = { redisUrl: redisDb.url, postgresUrl: db.url, ...secrets };
     [primary, canary] = await Promise.all([
       startOriginApp(topology, { name: 'primary-app', version: PRIMARY_VERSION }),
