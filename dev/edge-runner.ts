@@ -1,5 +1,6 @@
 import { Miniflare } from 'miniflare';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -76,6 +77,9 @@ export async function startEdge(options: EdgeRunnerOptions): Promise<EdgeRunner>
   return {
     url: url.origin,
     port: Number(url.port),
-    close: () => mf.dispose(),
+    async close() {
+      await mf.dispose();
+      await rm(path.dirname(scriptPath), { recursive: true, force: true });
+    },
   };
 }

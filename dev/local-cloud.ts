@@ -9,8 +9,10 @@ async function main(): Promise<void> {
   const redisUrl = process.env.AP_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const databaseUrl = process.env.AP_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/canary_edge';
   const token = process.env.UPSTASH_REDIS_REST_TOKEN ?? randomBytes(16).toString('hex');
-  const upstash = await startUpstashLocal({ redisUrl, token, port: Number(process.env.UPSTASH_PORT ?? 8079) });
-  const neon = await startNeonLocal({ port: Number(process.env.NEON_PORT ?? 8078) });
+  // LOCAL_CLOUD_HOST=0.0.0.0 lets other containers reach the endpoints (docker-compose); loopback by default.
+  const host = process.env.LOCAL_CLOUD_HOST ?? '127.0.0.1';
+  const upstash = await startUpstashLocal({ redisUrl, token, host, port: Number(process.env.UPSTASH_PORT ?? 8079) });
+  const neon = await startNeonLocal({ host, port: Number(process.env.NEON_PORT ?? 8078) });
   process.stdout.write(
     [
       `Upstash REST (local) ${upstash.url} -> ${redisUrl}`,

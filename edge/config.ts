@@ -1,18 +1,20 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 
-const url = () =>
-  z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+// zod/mini: the same validation as zod, but tree-shakable, which keeps the Worker bundle small.
+const url = () => z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const secret = () => z.string({ error: 'secret is not set' }).check(z.minLength(1, 'secret is not set'));
+const optionalText = () => z._default(z.string(), '');
 
 const schema = z.object({
   AP_PRIMARY_APP_URL: url(),
-  AP_CANARY_APP_URL: z.union([z.literal(''), url()]).default(''),
-  AP_API_KEY: z.string({ error: 'secret is not set' }).min(1, 'secret is not set'),
-  AP_JWT_SECRET: z.string({ error: 'secret is not set' }).min(1, 'secret is not set'),
-  UPSTASH_REDIS_REST_URL: z.string().default(''),
-  UPSTASH_REDIS_REST_TOKEN: z.string().default(''),
-  DATABASE_URL: z.string({ error: 'secret is not set' }).min(1, 'secret is not set'),
-  NEON_HTTP_ENDPOINT: z.string().default(''),
-  STORE_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
+  AP_CANARY_APP_URL: z._default(z.union([z.literal(''), url()]), ''),
+  AP_API_KEY: secret(),
+  AP_JWT_SECRET: secret(),
+  UPSTASH_REDIS_REST_URL: optionalText(),
+  UPSTASH_REDIS_REST_TOKEN: optionalText(),
+  DATABASE_URL: secret(),
+  NEON_HTTP_ENDPOINT: optionalText(),
+  STORE_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 1_000),
 });
 
 /** Validated edge configuration. */

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { constantTimeEqual } from '../lib/crypto.js';
 import { EdgeError } from '../lib/errors.js';
 import type { AppEnv } from '../types.js';
@@ -9,7 +9,7 @@ import type { AppEnv } from '../types.js';
 export const ADMIN_BODY_LIMIT_BYTES = 4 * 1024;
 
 const setCanaryBody = z.strictObject({
-  platformId: z.string().min(1).max(128),
+  platformId: z.string().check(z.minLength(1), z.maxLength(128)),
   canary: z.boolean(),
 });
 
