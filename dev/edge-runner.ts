@@ -53,6 +53,8 @@ export async function startEdge(options: EdgeRunnerOptions): Promise<EdgeRunner>
     name: 'canary-edge',
     modules: true,
     scriptPath,
+    // Module names are relative to this root; the bundle lives in its own temporary directory.
+    modulesRoot: path.dirname(scriptPath),
     compatibilityDate: compatibilityDate(),
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
