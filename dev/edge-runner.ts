@@ -4,21 +4,14 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import type { EdgeConfig } from '../edge/config.js';
 import { REPO_ROOT, bundleEdge } from './bundle-edge.js';
 
-export interface EdgeRunnerOptions {
+/** The edge's own configuration (the Worker parses its bindings into the same shape), plus where to listen. */
+export interface EdgeRunnerOptions extends Omit<EdgeConfig, 'storeTimeoutMs'> {
   /** 0 or omitted = a free port. */
   port?: number;
   host?: string;
-  primaryUrl: string;
-  /** '' = canary routing off. */
-  canaryUrl: string;
-  apiKey: string;
-  jwtSecret: string;
-  upstashUrl: string;
-  upstashToken: string;
-  databaseUrl: string;
-  neonHttpEndpoint: string;
   /** Per store call timeout (ms). */
   storeTimeoutMs?: number;
   /** Each line the Worker writes (request log lines are JSON). Defaults to dropping them. */
