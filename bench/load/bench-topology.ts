@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { startEdge } from '../../dev/edge-runner.js';
+import type { EdgeRunner } from '../../dev/edge-runner.js';
+import { startNeonLocal } from '../../dev/neon-local/server.js';
+import type { NeonLocal } from '../../dev/neon-local/server.js';
+import { createTestDatabase } from '../../test/support/postgres.js';
+import type { TestDatabase } from '../../test/support/postgres.js';
+import { childPidByName } from '../../test/support/process-memory.js';
+import { reserveRedisDb } from '../../test/support/redis.js';
+import { startWorkerModule } from '../probe/start-worker.js';
+import type { WorkerRunner } from '../probe/start-worker.js';
+import type { SeedAppChildConfig, SeedAppInfo } from '../seed-app/seed-app-main.js';
+import type { OriginsInfo } from '../services/origins-main.js';
+import type { UpstashChildConfig, UpstashInfo } from '../services/upstash-main.js';
+import type { CleanupStack } from '../support/cleanup-stack.js';
+import { startChildService } from '../support/child-service.js';
+import type { ChildService } from '../support/child-service.js';
+
+/** The probe's own cohort SET, so it never depends on the edge's cache state (or its TTL). */
+export const PROBE_COHORT_KEY = 'bench:probe-canary-platform-ids';
+
+/** Lines the edge Worker wrote, counted rather than kept. */
+export interface EdgeLogCounts {
+  lines: number;
+  storeFallbacks: number;
+  /** workerd reporting that a client hung up mid-response (the load generator does so when a run ends). */
+  clientDisconnects: number;
+  other: number;
+}
+
+/** Everything the bench measures, all on 127.0.0.1. */
+export interface BenchTopology {
+  apiKey: string;
+  jwtSecret: string;
+  db: TestDatabase;
+  /** Seeding and cache control from the bench process itself. */
+  pool: pg.Pool;
+  redis: Redis;
+  origins: ChildService<OriginsInfo>;
+  upstash: ChildService<UpstashInfo>;
+  neon: NeonLocal;
+  edge: EdgeRunner;
+  edgePid: number;
+  edgeLog: EdgeLogCounts;
+  probe: WorkerRunner;
+  probePid: number;
+  floor: WorkerRunner;
+  floorPid: number;
+  seedApp: ChildService<SeedAppInfo>;
+}
+
+function newWorkerdPid(previous: number | null): number {
+  const pid = childPidByName('workerd');
+  if (pid === null || pid === previous) throw new Error('could not find the workerd process Miniflare started');
+  return pid;
+}
+
+/** Starts the database, Redis reservation, origins, Upstash and Neon endpoints, the edge, the probe and the seed app. */
+export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopology> {
+  const apiKey = `bench-admin-${randomBytes(12).toString('hex')}`;
+  const jwtSecret = `bench-jwt-${randomBytes(16).toString('hex')}`;
+  const upstashToken = randomBytes(16).toString('hex');
+
+  const db = stack.add('database', await createTestDatabase(), (d) => d.drop());
+  const redisDb = stack.add('redis reservation', await reserveRedisDb(), (r) => r.release());
+  const pool = stack.add('pg pool', new pg.Pool({ connectionString: db.url, max: 4 }), (p) => p.end());
+  const redis = stack.add('redis client', new Redis(redisDb.url, { maxRetriesPerRequest: 1 }), async (r) => {
+    await r.quit();
+  });
+  const origins = stack.add('origins', await startChildService<OriginsInfo>('services/origins-main.ts', {}), (c) => c.close());
+  const upstashConfig: UpstashChildConfig = { redisUrl: redisDb.url, token: upstashToken };
+  const upstash = stack.add('upstash endpoint', await startChildService<UpstashInfo>('services/upstash-main.ts', upstashConfig), (c) => c.close());
+  const neon = stack.add('neon endpoint', await startNeonLocal(), (n) => n.close());
+
+  const edgeLog: EdgeLogCounts = { lines: 0, storeFallbacks: 0, clientDisconnects: 0, other: 0 };
+  const edge = stack.add(
+    'edge',
+    await startEdge({
+      primaryUrl: origins.info.primaryUrl,
+      canaryUrl: origins.info.canaryUrl,
+      apiKey,
+      jwtSecret,
+      upstashUrl: upstash.info.url,
+      upstashToken,
+      databaseUrl: db.url,
+      neonHttpEndpoint: neon.fetchEndpoint,
+      onLog: (line) => {
+        edgeLog.lines++;
+        if (line.includes('"msg":"request"')) return;
+        if (line.startsWith('stack: ')) return; // the second line of a workerd error, counted with the first
+        if (line.includes('"msg":"store fallback"')) edgeLog.storeFallbacks++;
+        else if (/disconnected: .*(Connection reset by peer|Broken pipe)/.test(line)) edgeLog.clientDisconnects++;
+        else {
+          edgeLog.other++;
+          // Rare and worth seeing (startup failures, unexpected errors); bounded so a broken run stays readable.
+          if (edgeLog.other <= 20) console.error(`  edge: ${line}`);
+        }
+      },
+    }),
+    (e) => e.close(),
+  );
+  const edgePid = newWorkerdPid(null);
+
+  const probe = stack.add(
+    'probe',
+    await startWorkerModule('probe-worker.ts', {
+      PRIMARY_URL: origins.info.primaryUrl,
+      CANARY_URL: origins.info.canaryUrl,
+      UPSTASH_URL: upstash.info.url,
+      UPSTASH_TOKEN: upstashToken,
+      COHORT_KEY: PROBE_COHORT_KEY,
+    }),
+    (p) => p.close(),
+  );
+  const probePid = newWorkerdPid(edgePid);
+  const floor = stack.add('floor worker', await startWorkerModule('floor-worker.ts', {}), (f) => f.close());
+  const floorPid = newWorkerdPid(probePid);
+
+  const seedConfig: SeedAppChildConfig = { redisUrl: redisDb.url, databaseUrl: db.url, canaryUrl: origins.info.canaryUrl, jwtSecret };
+  const seedApp = stack.add('seed app', await startChildService<SeedAppInfo>('seed-app/seed-app-main.ts', seedConfig), (c) => c.close());
+
+  return { apiKey, jwtSecret, db, pool, redis, origins, upstash, neon, edge, edgePid, edgeLog, probe, probePid, floor, floorPid, seedApp };
+}

@@ -1,0 +1,71 @@
+import type { AutocannonRequest } from 'autocannon';
+import { principalToken } from '../../test/support/jwt.js';
+import { SEED_COHORT_KEY } from '../seed-app/seed-cohort-store.js';
+import type { BenchTopology } from './bench-topology.js';
+import { PROBE_COHORT_KEY } from './bench-topology.js';
+
+/** Platforms the load names: half in the cohort, half not. Ids are 21 characters, like Activepieces' nanoids. */
+export interface LoadPlatforms {
+  canary: string[];
+  primary: string[];
+}
+
+const LOAD_PLATFORMS_PER_SIDE = 10;
+
+function platformId(prefix: string, n: number): string {
+  return `${prefix}${String(n).padStart(21 - prefix.length, '0')}`;
+}
+
+/** Inserts the load platforms (canary ones flagged) and returns their ids. */
+export async function seedLoadPlatforms(t: BenchTopology): Promise<LoadPlatforms> {
+  const canary = Array.from({ length: LOAD_PLATFORMS_PER_SIDE }, (_, i) => platformId('canary_', i));
+  const primary = Array.from({ length: LOAD_PLATFORMS_PER_SIDE }, (_, i) => platformId('primary_', i));
+  for (const [ids, flag] of [[canary, true], [primary, false]] as const) {
+    await t.pool.query('INSERT INTO platform (id, name) SELECT id, id FROM unnest($1::text[]) id', [ids]);
+    await t.pool.query('INSERT INTO platform_plan (platform_id, canary) SELECT id, $2 FROM unnest($1::text[]) id', [ids, flag]);
+  }
+  await t.redis.del(PROBE_COHORT_KEY);
+  await t.redis.sadd(PROBE_COHORT_KEY, ...canary);
+  return { canary, primary };
+}
+
+/**
+ * The request list every target gets: GET /v1/flows with a principal JWT, alternating a canary and a primary platform,
+ * so each design routes exactly half of the load to the canary.
+ */
+export async function loadRequests(platforms: LoadPlatforms, jwtSecret: string): Promise<AutocannonRequest[]> {
+  const requests: AutocannonRequest[] = [];
+  for (let i = 0; i < LOAD_PLATFORMS_PER_SIDE; i++) {
+    for (const id of [platforms.canary[i], platforms.primary[i]]) {
+      if (id === undefined) continue;
+      const token = await principalToken({ platformId: id, secret: jwtSecret, expiresInSeconds: 6 * 3600 });
+      requests.push({ method: 'GET', path: '/v1/flows', headers: { authorization: `Bearer ${token}` } });
+    }
+  }
+  return requests;
+}
+
+/**
+ * Makes the canary cohort `size` platforms (the load's canary platforms plus filler rows) in Postgres, then drops both
+ * designs' cached cohorts the way each design does it: the edge through its admin route, the seed with a DEL.
+ */
+export async function setCohortSize(t: BenchTopology, platforms: LoadPlatforms, size: number): Promise<void> {
+  const filler = Math.max(0, size - platforms.canary.length);
+  await t.pool.query(`DELETE FROM platform_plan WHERE platform_id LIKE 'fill\\_%'`);
+  await t.pool.query(`DELETE FROM platform WHERE id LIKE 'fill\\_%'`);
+  if (filler > 0) {
+    const ids = `'fill_' || lpad(g::text, 16, '0')`;
+    await t.pool.query(`INSERT INTO platform (id, name) SELECT ${ids}, 'filler' FROM generate_series(1, $1::int) g`, [filler]);
+    await t.pool.query(`INSERT INTO platform_plan (platform_id, canary) SELECT ${ids}, true FROM generate_series(1, $1::int) g`, [filler]);
+  }
+  await t.pool.query('ANALYZE platform_plan');
+  const first = platforms.canary[0];
+  if (first === undefined) throw new Error('no canary load platform');
+  const res = await fetch(`${t.edge.url}/v1/admin/platforms/canary`, {
+    method: 'POST',
+    headers: { 'api-key': t.apiKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ platformId: first, canary: true }),
+  });
+  if (res.status !== 200) throw new Error(`edge admin flip answered ${res.status}: ${await res.text()}`);
+  await t.redis.del(SEED_COHORT_KEY);
+}

@@ -1,0 +1,122 @@
+import type { AutocannonRequest } from 'autocannon';
+import { peakRssMiB, resetPeakRss } from '../../test/support/process-memory.js';
+import type { SeedCounts } from '../seed-app/seed-app-main.js';
+import type { OriginCounts } from '../services/origins-main.js';
+import type { UpstashCounts } from '../services/upstash-main.js';
+import type { BenchTopology } from './bench-topology.js';
+import { runLoad } from './run-load.js';
+import type { LoadResult } from './run-load.js';
+
+export type TargetName = 'direct' | 'floor' | 'probe' | 'edge' | 'in-app';
+
+/** One measured run of one target, with the routing layer's store costs normalised per request it handled. */
+export interface CellResult {
+  target: TargetName;
+  cohort: number;
+  round: number;
+  connections: number;
+  load: LoadResult;
+  /** Requests the routing layer handled (server-side count; the load generator abandons its last in-flight ones). */
+  handled: number;
+  redisRoundTripsPerRequest: number | null;
+  redisCommandsPerRequest: number | null;
+  dbQueriesPer1k: number | null;
+  /** Bytes of cohort data read from Redis per request (the seed design reads the whole JSON list). */
+  cohortBytesPerRequest: number | null;
+  canaryShare: number | null;
+  peakRssMiB: number | null;
+}
+
+export interface CellSpec {
+  target: TargetName;
+  cohort: number;
+  round: number;
+  connections: number;
+  seconds: number;
+  requests: AutocannonRequest[];
+}
+
+const QUIESCE_LIMIT_MS = 60_000;
+const QUIESCE_POLL_MS = 50;
+
+/** The URL a target is loaded at. */
+export function targetUrl(t: BenchTopology, target: TargetName): string {
+  if (target === 'direct') return t.origins.info.primaryUrl;
+  if (target === 'floor') return t.floor.url;
+  if (target === 'probe') return t.probe.url;
+  if (target === 'edge') return t.edge.url;
+  return t.seedApp.info.url;
+}
+
+function routingPid(t: BenchTopology, target: TargetName): number | null {
+  if (target === 'floor') return t.floorPid;
+  if (target === 'probe') return t.probePid;
+  if (target === 'edge') return t.edgePid;
+  if (target === 'in-app') return t.seedApp.pid;
+  return null;
+}
+
+/** Zeroes every counter the next measurement reads. */
+export async function resetCounters(t: BenchTopology): Promise<void> {
+  await Promise.all([t.origins.call('reset'), t.upstash.call('reset'), t.seedApp.call('reset')]);
+  t.neon.stats.reset();
+}
+
+/**
+ * Waits until the seed app has finished the requests the load generator abandoned at the end of a run, so they do not
+ * spill into the next measurement (with a 2.5 MB cohort they take a while).
+ */
+export async function quiesceSeedApp(t: BenchTopology): Promise<void> {
+  const deadline = Date.now() + QUIESCE_LIMIT_MS;
+  while (Date.now() < deadline) {
+    const counts = await t.seedApp.call<SeedCounts>('counts');
+    if (counts.inFlight === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, QUIESCE_POLL_MS));
+  }
+  throw new Error(`seed app still busy after ${QUIESCE_LIMIT_MS} ms`);
+}
+
+/** Runs one load against one target and collects what it cost. */
+export async function measureCell(t: BenchTopology, spec: CellSpec): Promise<CellResult> {
+  await resetCounters(t);
+  const pid = routingPid(t, spec.target);
+  if (pid !== null) resetPeakRss(pid);
+  const load = await runLoad({ url: targetUrl(t, spec.target), connections: spec.connections, seconds: spec.seconds, requests: spec.requests });
+  if (spec.target === 'in-app') await quiesceSeedApp(t);
+  const peak = pid === null ? null : peakRssMiB(pid);
+  const [origins, upstash, seed] = await Promise.all([
+    t.origins.call<OriginCounts>('counts'),
+    t.upstash.call<UpstashCounts>('counts'),
+    t.seedApp.call<SeedCounts>('counts'),
+  ]);
+  const served = origins.primary + origins.canary;
+  const base = { target: spec.target, cohort: spec.cohort, round: spec.round, connections: spec.connections, load, peakRssMiB: peak };
+  const per = (n: number, d: number): number => (d === 0 ? Number.NaN : n / d);
+  switch (spec.target) {
+    case 'floor':
+      return { ...base, handled: load.responses, redisRoundTripsPerRequest: null, redisCommandsPerRequest: null, dbQueriesPer1k: null, cohortBytesPerRequest: null, canaryShare: null };
+    case 'direct':
+      return { ...base, handled: served, redisRoundTripsPerRequest: null, redisCommandsPerRequest: null, dbQueriesPer1k: null, cohortBytesPerRequest: null, canaryShare: per(origins.canary, served) };
+    case 'probe':
+    case 'edge':
+      return {
+        ...base,
+        handled: served,
+        redisRoundTripsPerRequest: per(upstash.requests, served),
+        redisCommandsPerRequest: per(upstash.commands, served),
+        dbQueriesPer1k: spec.target === 'probe' ? null : per(t.neon.stats.queries * 1000, served),
+        cohortBytesPerRequest: null,
+        canaryShare: per(origins.canary, served),
+      };
+    case 'in-app':
+      return {
+        ...base,
+        handled: seed.received,
+        redisRoundTripsPerRequest: per(seed.redisCommands, seed.received),
+        redisCommandsPerRequest: per(seed.redisCommands, seed.received),
+        dbQueriesPer1k: per(seed.dbQueries * 1000, seed.received),
+        cohortBytesPerRequest: per(seed.redisBytes, seed.received),
+        canaryShare: per(seed.proxied, seed.received),
+      };
+  }
+}

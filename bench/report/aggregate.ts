@@ -1,0 +1,88 @@
+import type { CellResult, TargetName } from '../load/measure-cell.js';
+import { median } from '../support/stats.js';
+
+/** Medians over rounds of one (cohort, target, connections) cell, plus ratios taken within each round. */
+export interface CellSummary {
+  cohort: number;
+  target: TargetName;
+  connections: number;
+  rounds: number;
+  rps: number;
+  rpsPerRound: number[];
+  p50Ms: number;
+  p99Ms: number;
+  /** Median over rounds of rps / direct's rps in the same round (null when direct was not run in those rounds). */
+  vsDirect: number | null;
+  /** Median over rounds of rps / in-app's rps in the same round. */
+  vsInApp: number | null;
+  redisRoundTripsPerRequest: number | null;
+  dbQueriesPer1k: number | null;
+  cohortBytesPerRequest: number | null;
+  canaryShare: number | null;
+  peakRssMiB: number | null;
+  /** Requests without an answer plus non-2xx answers, summed over rounds. */
+  failures: number;
+  /** Database queries summed over rounds (not normalised). */
+  dbQueries: number;
+  handled: number;
+  seconds: number;
+}
+
+function medianOrNull(values: readonly (number | null)[]): number | null {
+  const present = values.filter((v): v is number => v !== null && !Number.isNaN(v));
+  return present.length === 0 ? null : median(present);
+}
+
+function key(cohort: number, target: TargetName, connections: number): string {
+  return `${cohort}|${target}|${connections}`;
+}
+
+function ratioPerRound(cells: readonly CellResult[], all: readonly CellResult[], other: TargetName): number | null {
+  const ratios: number[] = [];
+  for (const cell of cells) {
+    const peer = all.find((c) => c.target === other && c.cohort === cell.cohort && c.connections === cell.connections && c.round === cell.round);
+    if (peer !== undefined && peer.load.rps > 0) ratios.push(cell.load.rps / peer.load.rps);
+  }
+  return ratios.length === 0 ? null : median(ratios);
+}
+
+/** Groups the raw cells and summarises each group. */
+export function summarise(cells: readonly CellResult[]): Map<string, CellSummary> {
+  const groups = new Map<string, CellResult[]>();
+  for (const cell of cells) {
+    const k = key(cell.cohort, cell.target, cell.connections);
+    groups.set(k, [...(groups.get(k) ?? []), cell]);
+  }
+  const out = new Map<string, CellSummary>();
+  for (const [k, group] of groups) {
+    const first = group[0];
+    if (first === undefined) continue;
+    out.set(k, {
+      cohort: first.cohort,
+      target: first.target,
+      connections: first.connections,
+      rounds: group.length,
+      rps: median(group.map((c) => c.load.rps)),
+      rpsPerRound: group.map((c) => c.load.rps),
+      p50Ms: median(group.map((c) => c.load.p50Ms)),
+      p99Ms: median(group.map((c) => c.load.p99Ms)),
+      vsDirect: first.target === 'direct' ? null : ratioPerRound(group, cells, 'direct'),
+      vsInApp: first.target === 'in-app' ? null : ratioPerRound(group, cells, 'in-app'),
+      redisRoundTripsPerRequest: medianOrNull(group.map((c) => c.redisRoundTripsPerRequest)),
+      dbQueriesPer1k: medianOrNull(group.map((c) => c.dbQueriesPer1k)),
+      cohortBytesPerRequest: medianOrNull(group.map((c) => c.cohortBytesPerRequest)),
+      canaryShare: medianOrNull(group.map((c) => c.canaryShare)),
+      peakRssMiB: medianOrNull(group.map((c) => c.peakRssMiB)),
+      failures: group.reduce((n, c) => n + c.load.errors + c.load.non2xx, 0),
+      dbQueries: group.reduce((n, c) => n + Math.round(((c.dbQueriesPer1k ?? 0) * c.handled) / 1000), 0),
+      handled: group.reduce((n, c) => n + c.handled, 0),
+      seconds: group.reduce((n, c) => n + c.load.seconds, 0),
+    });
+  }
+  return out;
+}
+
+/** The summary of one cell, if it was measured. */
+export function lookup(summaries: Map<string, CellSummary>, cohort: number, target: TargetName, connections: number): CellSummary | undefined {
+  return summaries.get(key(cohort, target, connections));
+}

@@ -1,0 +1,151 @@
+// `npm run bench`: the edge, the seed's in-app design, a bare workerd probe and the direct origin under the same load,
+// side by side in one run; prints the tables and writes them into BENCHMARKS.md. Loopback only.
+import type { BenchTopology } from './load/bench-topology.js';
+import { startBenchTopology } from './load/bench-topology.js';
+import { coldBurst } from './load/cold-burst.js';
+import type { ColdBurstResult } from './load/cold-burst.js';
+import { loadRequests, seedLoadPlatforms, setCohortSize } from './load/cohort.js';
+import { measureCell, quiesceSeedApp, targetUrl } from './load/measure-cell.js';
+import type { CellResult, TargetName } from './load/measure-cell.js';
+import { measurePathCosts } from './load/path-costs.js';
+import { runLoad } from './load/run-load.js';
+import { renderBenchReport } from './report/bench-report.js';
+import type { BenchConfig } from './report/bench-report.js';
+import { writeGeneratedSection } from './report/benchmarks-file.js';
+import { fixed, int, ms } from './report/format.js';
+import { machineInfo } from './report/machine-info.js';
+import { measureStreaming } from './streaming/measure-streaming.js';
+import { CleanupStack } from './support/cleanup-stack.js';
+
+function numberEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
+  return value;
+}
+
+function listEnv(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (values.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`${name} must be a comma-separated list of positive integers`);
+  return values;
+}
+
+/** Defaults fit the whole run in under 10 minutes on a 2-core machine; every knob is an environment variable. */
+function readConfig(): BenchConfig {
+  return {
+    seconds: numberEnv('BENCH_SECONDS', 4),
+    rounds: numberEnv('BENCH_ROUNDS', 3),
+    warmupSeconds: numberEnv('BENCH_WARMUP_SECONDS', 1),
+    connections: listEnv('BENCH_CONNECTIONS', [10, 50, 100]),
+    cohorts: listEnv('BENCH_COHORTS', [10, 10_000, 100_000]),
+    streamMiB: numberEnv('BENCH_STREAM_MIB', 1024),
+    pathSeconds: numberEnv('BENCH_PATH_SECONDS', 2),
+    coldSeconds: numberEnv('BENCH_COLD_SECONDS', 1),
+    coldConnections: numberEnv('BENCH_COLD_CONNECTIONS', 100),
+  };
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const n = by % items.length;
+  return [...items.slice(n), ...items.slice(0, n)];
+}
+
+function progress(cell: CellResult): void {
+  const extra = [
+    cell.redisRoundTripsPerRequest === null ? '' : `redis ${fixed(cell.redisRoundTripsPerRequest, 2)}/req`,
+    cell.dbQueriesPer1k === null ? '' : `db ${fixed(cell.dbQueriesPer1k, 2)}/1k`,
+    cell.peakRssMiB === null ? '' : `rss ${fixed(cell.peakRssMiB, 0)} MiB`,
+    cell.load.errors + cell.load.non2xx > 0 ? `FAILED ${cell.load.errors + cell.load.non2xx}` : '',
+  ].filter((s) => s !== '');
+  console.log(
+    `  cohort ${int(cell.cohort)} round ${cell.round} c=${cell.connections} ${cell.target.padEnd(6)} ${int(cell.load.rps).padStart(6)} req/s ` +
+      `p50 ${ms(cell.load.p50Ms)} p99 ${ms(cell.load.p99Ms)} ms  ${extra.join('  ')}`,
+  );
+}
+
+async function runMatrix(t: BenchTopology, config: BenchConfig, cohort: number, targets: TargetName[], requests: Parameters<typeof runLoad>[0]['requests']): Promise<CellResult[]> {
+  const cells: CellResult[] = [];
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const connections of config.connections) {
+      for (const target of rotate(targets, round - 1)) {
+        if (round === 1) {
+          await runLoad({ url: targetUrl(t, target), connections, seconds: config.warmupSeconds, requests });
+          if (target === 'in-app') await quiesceSeedApp(t);
+        }
+        const cell = await measureCell(t, { target, cohort, round, connections, seconds: config.seconds, requests });
+        progress(cell);
+        cells.push(cell);
+      }
+    }
+  }
+  return cells;
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const write = process.env.BENCH_WRITE !== '0' && !process.argv.includes('--no-write');
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const stack = new CleanupStack();
+  try {
+    console.log('bench: starting origins, Upstash and Neon endpoints, edge, probe, floor Worker and seed app (all on 127.0.0.1)...');
+    const t = await startBenchTopology(stack);
+    const machine = await machineInfo(t.redis, t.pool);
+    const platforms = await seedLoadPlatforms(t);
+    const requests = await loadRequests(platforms, t.jwtSecret);
+    const cells: CellResult[] = [];
+    const cold: ColdBurstResult[] = [];
+    for (const [index, cohort] of config.cohorts.entries()) {
+      console.log(`bench: cohort ${int(cohort)}`);
+      await setCohortSize(t, platforms, cohort);
+      for (const design of ['edge', 'in-app'] as const) {
+        const burst = await coldBurst(t, design, cohort, requests, config.coldConnections, config.coldSeconds);
+        console.log(`  cold cache ${design}: ${int(burst.responses)} responses, ${int(burst.dbQueries)} DB queries`);
+        cold.push(burst);
+      }
+      const targets: TargetName[] = index === 0 ? ['direct', 'floor', 'probe', 'edge', 'in-app'] : ['edge', 'in-app'];
+      cells.push(...(await runMatrix(t, config, cohort, targets, requests)));
+    }
+    console.log('bench: store cost per resolution path');
+    const paths = await measurePathCosts(t, platforms, config.cohorts.at(-1) ?? 10, config.connections[0] ?? 10, config.pathSeconds);
+    console.log('bench: streaming');
+    const canaryPlatform = platforms.canary[0];
+    if (canaryPlatform === undefined) throw new Error('no canary platform');
+    const streaming = await measureStreaming(t, canaryPlatform, config.streamMiB);
+    const report = renderBenchReport({
+      startedAt,
+      runtimeSeconds: (performance.now() - t0) / 1000,
+      config,
+      machine,
+      cells,
+      cold,
+      paths,
+      streaming,
+      edgeLog: t.edgeLog,
+    });
+    console.log(`\n${report}\n`);
+    if (write) {
+      await writeGeneratedSection('bench', report);
+      console.log('bench: wrote BENCHMARKS.md');
+    }
+  } finally {
+    await stack.closeAll();
+  }
+  console.log(`bench: done in ${((performance.now() - t0) / 60_000).toFixed(1)} min`);
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error('bench failed:', error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    // Everything was closed above; a handle some library leaked must not keep the process (and CI) waiting.
+    setTimeout(() => {
+      console.error('bench: still running 10 s after cleanup; open resources:', process.getActiveResourcesInfo().join(', '));
+      process.exit(process.exitCode ?? 0);
+    }, 10_000).unref();
+  });
