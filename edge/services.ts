@@ -1,4 +1,4 @@
-import { MembershipStore } from '../core/membership/index.js';
+import { MembershipStore, describeStoreError } from '../core/membership/index.js';
 import { parseConfig } from './config.js';
 import { createRedisRunner, createSqlClient } from './stores/clients.js';
 import type { EdgeServices } from './types.js';
@@ -23,7 +23,7 @@ export function servicesFor(env: Env): EdgeServices {
       redis: createRedisRunner(clientOptions),
       sql: createSqlClient(clientOptions),
       onFallback: ({ stage, error }) =>
-        console.error(JSON.stringify({ msg: 'store fallback', stage, error: error instanceof Error ? error.message : String(error) })),
+        console.error(JSON.stringify({ msg: 'store fallback', stage, error: describeStoreError(error) })),
     });
     services = { config, membership };
     byEnv.set(env, services);

@@ -1,4 +1,4 @@
 export * from './keys.js';
 export * from './membership-store.js';
 export type * from './ports.js';
-export { isNoScriptError, scriptSha } from './script-sha.js';
+export { describeStoreError, isNoScriptError, scriptSha } from './script-sha.js';

@@ -9,7 +9,7 @@ import {
   resolverFillLockKey,
 } from './keys.js';
 import type { ScriptRunner, SqlClient } from './ports.js';
-import { CACHE_RESOLVER_SCRIPT, INSTALL_COHORT_SCRIPT, INVALIDATE_SCRIPT, LOOKUP_SCRIPT } from './scripts.js';
+import { CACHE_RESOLVER_SCRIPT, INSTALL_COHORT_SCRIPT, INVALIDATE_SCRIPT, LOOKUP_SCRIPT, RELEASE_LOCK_SCRIPT } from './scripts.js';
 import { SQL } from './sql.js';
 
 /** What a request names: a platform directly, or something that maps to one. */
@@ -42,8 +42,11 @@ export interface MembershipStoreOptions {
   resolverTtlSeconds?: number;
   negativeTtlSeconds?: number;
   fillLockMs?: number;
-  /** Backoff while another reader fills a cold cache; after the last one the reader asks Postgres itself. */
-  fillWaitsMs?: readonly number[];
+  /**
+   * How long a reader waits (polling with backoff) while another fills a cold cache before it asks Postgres itself.
+   * It should cover a fill (one cohort query plus one install), so a cold burst costs one query, not one per request.
+   */
+  fillWaitBudgetMs?: number;
   flipsStreamMaxLength?: number;
   /** Called for failures that were handled by falling back, so hosts can log them. */
   onFallback?: (event: { stage: string; error: unknown }) => void;
@@ -60,7 +63,7 @@ const DEFAULTS = {
   resolverTtlSeconds: 300,
   negativeTtlSeconds: 30,
   fillLockMs: 5_000,
-  fillWaitsMs: [5, 10, 20, 40, 80, 160],
+  fillWaitBudgetMs: 2_000,
   flipsStreamMaxLength: 10_000,
 } as const;
 
@@ -88,6 +91,17 @@ function resolverKeyOf(ref: PlatformRef): string | null {
   return null;
 }
 
+/** Poll delays: 5, 10, 20, 40, 80, then 100 ms each, until they add up to the budget. */
+function fillWaits(budgetMs: number): number[] {
+  const waits: number[] = [];
+  let total = 0;
+  for (let next = 5; total + next <= budgetMs; next = Math.min(next * 2, 100)) {
+    waits.push(next);
+    total += next;
+  }
+  return waits;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -100,6 +114,7 @@ export class MembershipStore {
   readonly #redis: ScriptRunner | null;
   readonly #sql: SqlClient;
   readonly #opts: Required<Omit<MembershipStoreOptions, 'redis' | 'sql' | 'onFallback'>>;
+  readonly #waits: number[];
   readonly #onFallback: NonNullable<MembershipStoreOptions['onFallback']>;
 
   constructor(options: MembershipStoreOptions) {
@@ -110,9 +125,10 @@ export class MembershipStore {
       resolverTtlSeconds: options.resolverTtlSeconds ?? DEFAULTS.resolverTtlSeconds,
       negativeTtlSeconds: options.negativeTtlSeconds ?? DEFAULTS.negativeTtlSeconds,
       fillLockMs: options.fillLockMs ?? DEFAULTS.fillLockMs,
-      fillWaitsMs: options.fillWaitsMs ?? DEFAULTS.fillWaitsMs,
+      fillWaitBudgetMs: options.fillWaitBudgetMs ?? DEFAULTS.fillWaitBudgetMs,
       flipsStreamMaxLength: options.flipsStreamMaxLength ?? DEFAULTS.flipsStreamMaxLength,
     };
+    this.#waits = fillWaits(this.#opts.fillWaitBudgetMs);
     this.#onFallback = options.onFallback ?? (() => undefined);
   }
 
@@ -124,7 +140,7 @@ export class MembershipStore {
     const keys = [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY];
     if (resolverKey !== null) keys.push(resolverKey, resolverFillLockKey(resolverKey));
     const token = crypto.randomUUID();
-    const args = [ref.kind === 'platform' ? ref.platformId : '', token, String(this.#opts.fillLockMs)];
+    const args = [ref.kind === 'platform' ? ref.platformId : '', token, String(this.#opts.fillLockMs), crypto.randomUUID()];
 
     for (let attempt = 0; ; attempt++) {
       let reply: LookupReply;
@@ -134,7 +150,7 @@ export class MembershipStore {
         this.#onFallback({ stage: 'cache-lookup', error });
         return this.#fromDatabase(ref, 'error', attempt);
       }
-      const lastTry = attempt >= this.#opts.fillWaitsMs.length;
+      const lastTry = attempt >= this.#waits.length;
       switch (reply.kind) {
         case 'hit':
           return this.#answer(reply.platformId, reply.member, 'cache', 'hit', 'none', attempt);
@@ -148,7 +164,7 @@ export class MembershipStore {
           if (lastTry) return this.#fromDatabase({ kind: 'platform', platformId: reply.platformId }, 'miss', attempt);
           break;
       }
-      await sleep(this.#opts.fillWaitsMs[attempt] ?? 0);
+      await sleep(this.#waits[attempt] ?? 0);
     }
   }
 
@@ -166,7 +182,7 @@ export class MembershipStore {
       await this.#redis.run(
         INVALIDATE_SCRIPT,
         [COHORT_KEY, GENERATION_KEY, FLIPS_STREAM_KEY],
-        [platformId, canary ? '1' : '0', String(this.#opts.flipsStreamMaxLength)],
+        [platformId, canary ? '1' : '0', String(this.#opts.flipsStreamMaxLength), crypto.randomUUID()],
       );
       return true;
     } catch (error) {
@@ -187,6 +203,7 @@ export class MembershipStore {
       cohort = await this.listCanary();
     } catch (error) {
       this.#onFallback({ stage: 'cohort-load', error });
+      await this.#releaseLock(COHORT_FILL_LOCK_KEY, token);
       return this.#answer(platformId, false, 'none', 'miss', 'error', waits);
     }
     if (this.#redis !== null) {
@@ -198,6 +215,7 @@ export class MembershipStore {
         );
       } catch (error) {
         this.#onFallback({ stage: 'cohort-install', error });
+        await this.#releaseLock(COHORT_FILL_LOCK_KEY, token);
       }
     }
     return this.#answer(platformId, cohort.includes(platformId), 'database', 'miss', 'cohort', waits);
@@ -205,7 +223,11 @@ export class MembershipStore {
 
   async #fillResolver(ref: PlatformRef, resolverKey: string | null, token: string, waits: number): Promise<MembershipAnswer> {
     const answer = await this.#fromDatabase(ref, 'miss', waits);
-    if (answer.authority !== 'database' || resolverKey === null || this.#redis === null) return answer;
+    if (resolverKey === null || this.#redis === null) return answer;
+    if (answer.authority !== 'database') {
+      await this.#releaseLock(resolverFillLockKey(resolverKey), token);
+      return answer;
+    }
     const ttl = answer.platformId === null ? this.#opts.negativeTtlSeconds : this.#opts.resolverTtlSeconds;
     try {
       await this.#redis.run(
@@ -215,8 +237,19 @@ export class MembershipStore {
       );
     } catch (error) {
       this.#onFallback({ stage: 'resolver-install', error });
+      await this.#releaseLock(resolverFillLockKey(resolverKey), token);
     }
     return answer;
+  }
+
+  /** Best effort: when Redis itself failed, the lock expires on its own after fillLockMs. */
+  async #releaseLock(lockKey: string, token: string): Promise<void> {
+    if (this.#redis === null) return;
+    try {
+      await this.#redis.run(RELEASE_LOCK_SCRIPT, [lockKey], [token]);
+    } catch (error) {
+      this.#onFallback({ stage: 'lock-release', error });
+    }
   }
 
   async #fromDatabase(ref: PlatformRef, cache: MembershipAnswer['trace']['cache'], waits: number): Promise<MembershipAnswer> {

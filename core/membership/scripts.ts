@@ -3,8 +3,12 @@ import type { LuaScript } from './ports.js';
 /**
  * One round trip for every resolution path.
  * KEYS: cohort, generation, cohort fill lock, [resolver key, resolver fill lock]
- * ARGV: platform id ('' when a resolver key is given), lock token, lock ttl ms
+ * ARGV: platform id ('' when a resolver key is given), lock token, lock ttl ms, fresh generation
  * Replies: {'hit', platformId, 0|1} | {'negative'} | {'resolver-miss', locked 0|1} | {'miss', platformId, generation, locked 0|1}
+ *
+ * The cohort counts as cached only when the key holds a SET (anything else, e.g. a JSON list written by an older
+ * tool, is treated as a miss and replaced by the next fill). A missing generation is created from the caller's
+ * random value rather than read as a default, so a lost key can never make an old generation current again.
  */
 export const LOOKUP_SCRIPT: LuaScript = {
   name: 'canary-lookup',
@@ -19,10 +23,12 @@ if #KEYS >= 5 then
   if v == '' then return {'negative'} end
   pid = v
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
+if redis.call('TYPE', KEYS[1]).ok == 'set' then
+  if pid == '' then return {'hit', pid, 0} end
   return {'hit', pid, redis.call('SISMEMBER', KEYS[1], pid)}
 end
-local gen = redis.call('GET', KEYS[2]) or '0'
+redis.call('SET', KEYS[2], ARGV[4], 'NX')
+local gen = redis.call('GET', KEYS[2])
 local locked = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3])
 return {'miss', pid, gen, locked and 1 or 0}
 `,
@@ -30,15 +36,14 @@ return {'miss', pid, gen, locked and 1 or 0}
 
 /**
  * Installs a cohort loaded from Postgres, unless an invalidation happened since the loader observed the generation
- * (then the loaded data may predate a flip and must not be cached).
+ * (then the loaded data may predate a flip and must not be cached). A missing generation also refuses.
  * KEYS: cohort, generation, cohort fill lock. ARGV: observed generation, ttl seconds, lock token, member...
  */
 export const INSTALL_COHORT_SCRIPT: LuaScript = {
   name: 'canary-install-cohort',
   source: `
 if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
-local gen = redis.call('GET', KEYS[2]) or '0'
-if gen ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('SADD', KEYS[1], '')
 local n = #ARGV
@@ -54,16 +59,16 @@ return 1
 };
 
 /**
- * Drops the cached cohort, bumps the generation and records the flip, atomically.
- * KEYS: cohort, generation, flips stream. ARGV: platform id, '1'|'0', stream max length.
+ * Drops the cached cohort, moves the generation to a fresh random value and records the flip, atomically.
+ * KEYS: cohort, generation, flips stream. ARGV: platform id, '1'|'0', stream max length, fresh generation.
  */
 export const INVALIDATE_SCRIPT: LuaScript = {
   name: 'canary-invalidate',
   source: `
 redis.call('DEL', KEYS[1])
-local gen = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'platformId', ARGV[1], 'canary', ARGV[2], 'generation', tostring(gen))
-return gen
+redis.call('SET', KEYS[2], ARGV[4])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'platformId', ARGV[1], 'canary', ARGV[2], 'generation', ARGV[4])
+return 1
 `,
 };
 
@@ -77,5 +82,14 @@ export const CACHE_RESOLVER_SCRIPT: LuaScript = {
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1
+`,
+};
+
+/** Releases a fill lock if the caller still owns it (a failed fill must not make others wait out the lock). */
+export const RELEASE_LOCK_SCRIPT: LuaScript = {
+  name: 'canary-release-lock',
+  source: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `,
 };

@@ -12,8 +12,17 @@ async function mac(secret: string, platformId: string, expires: number): Promise
   return toBase64Url(sig);
 }
 
-/** Cookie value `<platformId>.<expiresEpochSeconds>.<hmac>`: the platform is kept so a flip back takes effect at once. */
-export async function signCanaryCookie(platformId: string, secret: string, nowSeconds: number): Promise<string> {
+/** True for platform ids a cookie can carry (no separators, no header-breaking characters). */
+export function isCookieSafePlatformId(platformId: string): boolean {
+  return PLATFORM_ID.test(platformId);
+}
+
+/**
+ * Cookie value `<platformId>.<expiresEpochSeconds>.<hmac>`: the platform is kept so a flip back takes effect at once.
+ * Null for a platform id the cookie cannot carry safely.
+ */
+export async function signCanaryCookie(platformId: string, secret: string, nowSeconds: number): Promise<string | null> {
+  if (!isCookieSafePlatformId(platformId)) return null;
   const expires = nowSeconds + CANARY_COOKIE_MAX_AGE_SECONDS;
   return `${platformId}.${expires}.${await mac(secret, platformId, expires)}`;
 }

@@ -34,7 +34,7 @@ export async function platformIdFromJwt(token: string, secret: string, nowSecond
   if (!valid) return null;
   const payload = decodeJson(payloadPart);
   if (!isRecord(payload)) return null;
-  if (typeof payload.exp !== 'number' || payload.exp <= nowSeconds) return null;
+  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp) || payload.exp <= nowSeconds) return null;
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowSeconds)) return null;
   if (!PRINCIPAL_TYPES.includes(payload.type as (typeof PRINCIPAL_TYPES)[number])) return null;
   const platform = payload.platform;

@@ -5,38 +5,62 @@ import { platformIdFromJwt } from './principal-jwt.js';
 import { flowIdFromPath } from './webhook-path.js';
 
 /** Which request property named the platform. `jwt` and `api-key` are principals. */
-export type PlatformSource = 'jwt' | 'api-key' | 'webhook' | 'cookie' | 'none';
+export type PlatformSource = 'jwt' | 'api-key' | 'webhook' | 'cookie';
+
+/** One way the request may name its platform, in resolution order. */
+export interface Candidate {
+  source: PlatformSource;
+  ref: PlatformRef;
+}
 
 export interface Resolution {
-  source: PlatformSource;
-  ref: PlatformRef | null;
+  /**
+   * Sources in DESIGN order (JWT, API key, webhook flow, cookie). Only an API key or a flow can fail to resolve
+   * after a lookup (unknown key or flow); the caller then tries the next one. A valid JWT is always the only one.
+   */
+  candidates: Candidate[];
   /** The request carries an `ap_canary` cookie (valid or not), so a non-canary answer should clear it. */
   hasCanaryCookie: boolean;
 }
 
 export interface ResolveInput {
+  method: string;
   authorization: string | null;
   cookie: string | null;
   pathname: string;
 }
 
-/** Resolves what names the request's platform, first match wins: JWT, API key, webhook flow, canary cookie. */
+const API_PREFIXES = ['/v1/', '/api/'];
+
+/**
+ * Requests the canary cookie may route (DESIGN §2): Socket.IO (its polling handshake and the upgrade must reach the
+ * same origin) and static/SPA reads; API calls without a principal stay on the primary.
+ */
+export function cookieApplies(method: string, pathname: string): boolean {
+  if (pathname === '/socket.io' || pathname.startsWith('/socket.io/')) return true;
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  return !API_PREFIXES.some((prefix) => pathname.startsWith(prefix));
+}
+
+/** The request's platform candidates, first match wins: JWT, API key, webhook flow, canary cookie. */
 export async function resolvePlatform(input: ResolveInput, jwtSecret: string, nowSeconds: number): Promise<Resolution> {
   const cookieValue = readCanaryCookie(input.cookie);
   const hasCanaryCookie = cookieValue !== null;
+  const candidates: Candidate[] = [];
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(input.authorization ?? '')?.[1] ?? null;
   if (bearer !== null) {
     if (bearer.startsWith('sk-')) {
-      return { source: 'api-key', ref: { kind: 'api-key', hashedKey: await sha256Hex(bearer) }, hasCanaryCookie };
+      candidates.push({ source: 'api-key', ref: { kind: 'api-key', hashedKey: await sha256Hex(bearer) } });
+    } else {
+      const platformId = await platformIdFromJwt(bearer, jwtSecret, nowSeconds);
+      if (platformId !== null) return { candidates: [{ source: 'jwt', ref: { kind: 'platform', platformId } }], hasCanaryCookie };
     }
-    const platformId = await platformIdFromJwt(bearer, jwtSecret, nowSeconds);
-    if (platformId !== null) return { source: 'jwt', ref: { kind: 'platform', platformId }, hasCanaryCookie };
   }
   const flowId = flowIdFromPath(input.pathname);
-  if (flowId !== null) return { source: 'webhook', ref: { kind: 'flow', flowId }, hasCanaryCookie };
-  if (cookieValue !== null) {
+  if (flowId !== null) candidates.push({ source: 'webhook', ref: { kind: 'flow', flowId } });
+  if (cookieValue !== null && cookieApplies(input.method, input.pathname)) {
     const platformId = await verifyCanaryCookie(cookieValue, jwtSecret, nowSeconds);
-    if (platformId !== null) return { source: 'cookie', ref: { kind: 'platform', platformId }, hasCanaryCookie };
+    if (platformId !== null) candidates.push({ source: 'cookie', ref: { kind: 'platform', platformId } });
   }
-  return { source: 'none', ref: null, hasCanaryCookie };
+  return { candidates, hasCanaryCookie };
 }

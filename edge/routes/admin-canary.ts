@@ -17,7 +17,8 @@ const setCanaryBody = z.strictObject({
 export function adminCanaryRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.use('*', async (c, next) => {
+  // Exactly the admin path: deeper paths are ordinary requests and are proxied like any other.
+  app.use('/', async (c, next) => {
     c.get('log').origin = 'edge';
     const given = c.req.header('api-key');
     if (given === undefined || given === '') throw new EdgeError(401, 'unauthorized', 'Missing api-key header.');
@@ -53,7 +54,13 @@ export function adminCanaryRoutes(): Hono<AppEnv> {
       try {
         result = await membership.setCanary(platformId, canary);
       } catch {
-        throw new EdgeError(503, 'store_unavailable', 'The database is unavailable; nothing was changed. Retry later.');
+        // The cache is deliberately left alone: invalidating it while Postgres is down would send every canary
+        // platform to the primary until Postgres is back.
+        throw new EdgeError(
+          503,
+          'store_unavailable',
+          'The database is unavailable or did not answer in time; the change was not applied. Retry the same request.',
+        );
       }
       Object.assign(c.get('log'), { platformId, decision: canary ? 'flip-in' : 'flip-out' });
       if (!result.found) throw new EdgeError(404, 'platform_not_found', `Platform ${platformId} does not exist.`);

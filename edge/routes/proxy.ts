@@ -5,25 +5,37 @@ import { forwardRequest } from '../proxy/forward-request.js';
 import type { OriginName } from '../proxy/forward-request.js';
 import { canaryCookieHeader, clearCanaryCookieHeader, signCanaryCookie } from '../resolve/canary-cookie.js';
 import { resolvePlatform } from '../resolve/resolve-platform.js';
-import type { Resolution } from '../resolve/resolve-platform.js';
+import type { Candidate, Resolution } from '../resolve/resolve-platform.js';
+import type { EdgeServices } from '../types.js';
 import type { AppEnv } from '../types.js';
 
-function chooseOrigin(resolution: Resolution, answer: MembershipAnswer | null, canaryUrl: string): OriginName {
-  if (canaryUrl === '' || resolution.ref === null || answer === null) return 'primary';
-  return answer.canary ? 'canary' : 'primary';
+interface Decision {
+  candidate: Candidate | null;
+  answer: MembershipAnswer | null;
+  origin: OriginName;
 }
 
-/** Cookie to set or clear on the response: set for principals routed to canary, clear on authoritative non-canary. */
-function cookieChange(
-  resolution: Resolution,
-  answer: MembershipAnswer | null,
-  servedBy: OriginName,
-): 'set' | 'clear' | null {
-  if (answer === null || answer.platformId === null) return null;
-  const principal = resolution.source === 'jwt' || resolution.source === 'api-key';
+/** Asks the cohort for each candidate in order until one names a platform (normally the first: one round trip). */
+async function decide(resolution: Resolution, services: EdgeServices): Promise<Decision> {
+  // With canary routing off there is nothing to decide, so the stores are not asked at all.
+  if (services.config.canaryUrl === '') return { candidate: resolution.candidates[0] ?? null, answer: null, origin: 'primary' };
+  let last: Decision = { candidate: null, answer: null, origin: 'primary' };
+  for (const candidate of resolution.candidates) {
+    const answer = await services.membership.lookup(candidate.ref);
+    last = { candidate, answer, origin: answer.canary ? 'canary' : 'primary' };
+    // Stop at a platform, and also when the stores are down: the next candidate would fail the same way.
+    if (answer.platformId !== null || answer.authority === 'none') break;
+  }
+  return last;
+}
+
+/** Cookie to set or clear: set for principals routed to canary, clear on an authoritative non-canary answer. */
+function cookieChange(resolution: Resolution, decision: Decision, servedBy: OriginName): 'set' | 'clear' | null {
+  const { candidate, answer } = decision;
+  if (candidate === null || answer === null || answer.platformId === null) return null;
+  const principal = candidate.source === 'jwt' || candidate.source === 'api-key';
   if (servedBy === 'canary' && principal) return 'set';
-  const authoritative = answer.authority !== 'none';
-  if (!answer.canary && authoritative && resolution.hasCanaryCookie && (principal || resolution.source === 'cookie')) {
+  if (!answer.canary && answer.authority !== 'none' && resolution.hasCanaryCookie && (principal || candidate.source === 'cookie')) {
     return 'clear';
   }
   return null;
@@ -31,22 +43,27 @@ function cookieChange(
 
 /** Resolves the platform, asks the cohort, and streams the request to the primary or the canary origin. */
 export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
-  const { config, membership } = c.get('services');
+  const services = c.get('services');
+  const { config } = services;
   const log = c.get('log');
   const url = new URL(c.req.url);
   const nowSeconds = Math.floor(Date.now() / 1000);
   const resolution = await resolvePlatform(
-    { authorization: c.req.header('authorization') ?? null, cookie: c.req.header('cookie') ?? null, pathname: url.pathname },
+    {
+      method: c.req.method,
+      authorization: c.req.header('authorization') ?? null,
+      cookie: c.req.header('cookie') ?? null,
+      pathname: url.pathname,
+    },
     config.jwtSecret,
     nowSeconds,
   );
-  log.source = resolution.source;
 
-  let answer: MembershipAnswer | null = null;
-  // With canary routing off there is nothing to decide, so the stores are not asked at all.
-  if (resolution.ref !== null && config.canaryUrl !== '') {
-    const lookupStarted = Date.now();
-    answer = await membership.lookup(resolution.ref);
+  const lookupStarted = Date.now();
+  const decision = await decide(resolution, services);
+  const { candidate, answer } = decision;
+  log.source = candidate?.source ?? 'none';
+  if (answer !== null) {
     Object.assign(log, {
       platformId: answer.platformId,
       authority: answer.authority,
@@ -57,14 +74,13 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
     });
     if (answer.authority === 'none') log.error = 'membership stores unavailable; routed to primary';
   }
-  const origin = chooseOrigin(resolution, answer, config.canaryUrl);
-  log.decision = resolution.ref === null ? 'unresolved' : config.canaryUrl === '' ? 'canary-off' : origin;
+  log.decision = candidate === null ? 'unresolved' : config.canaryUrl === '' ? 'canary-off' : decision.origin;
 
   const originStarted = Date.now();
   const outcome = await forwardRequest({
     request: c.req.raw,
     url,
-    origin,
+    origin: decision.origin,
     primaryUrl: config.primaryUrl,
     canaryUrl: config.canaryUrl,
     forward: {
@@ -88,9 +104,10 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   const response = outcome.response;
   if (response.status === 101) return response;
 
-  const change = cookieChange(resolution, answer, outcome.servedBy);
+  const change = cookieChange(resolution, decision, outcome.servedBy);
   if (change === 'set' && answer?.platformId) {
-    response.headers.append('set-cookie', canaryCookieHeader(await signCanaryCookie(answer.platformId, config.jwtSecret, nowSeconds)));
+    const value = await signCanaryCookie(answer.platformId, config.jwtSecret, nowSeconds);
+    if (value !== null) response.headers.append('set-cookie', canaryCookieHeader(value));
   } else if (change === 'clear') {
     response.headers.append('set-cookie', clearCanaryCookieHeader());
   }

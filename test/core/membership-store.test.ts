@@ -128,13 +128,71 @@ describe('MembershipStore.lookup', () => {
     expect(await store.lookup({ kind: 'flow', flowId: 'f' })).toMatchObject({ platformId: null, canary: false, authority: 'none' });
   });
 
-  it('does not stampede Postgres when a burst meets a cold cache', async () => {
+  it('does not stampede Postgres when a burst meets a cold cache, with the default wait budget', async () => {
     const platformId = await seedPlatform(true);
-    // A generous wait budget keeps the assertion independent of machine load; the fill itself takes milliseconds.
-    const { store, sqlCalls } = newStore({ fillWaitsMs: Array.from({ length: 60 }, () => 50) });
+    const runner = counting(createIoredisScriptRunner(redis));
+    const realSql = createPgSqlClient(pool);
+    const sqlCalls: string[] = [];
+    // The one fill is held until every other reader has polled at least twice, so the fill is provably slower than
+    // their first waits; they must keep waiting for it rather than query Postgres themselves.
+    let readersPolled: () => void = () => undefined;
+    const polled = new Promise<void>((resolve) => (readersPolled = resolve));
+    const heldSql: SqlClient = {
+      async query(text, params) {
+        sqlCalls.push(text);
+        if (text.includes('WHERE canary = true')) await polled;
+        return realSql.query(text, params);
+      },
+    };
+    const countingRunner: ScriptRunner = {
+      async run(script, keys, args) {
+        const result = await runner.client.run(script, keys, args);
+        if (runner.calls.filter((c) => c === 'canary-lookup').length >= 2 * 50) readersPolled();
+        return result;
+      },
+    };
+    const store = new MembershipStore({ redis: countingRunner, sql: heldSql });
     const answers = await Promise.all(Array.from({ length: 50 }, () => store.lookup({ kind: 'platform', platformId })));
     expect(answers.every((a) => a.canary)).toBe(true);
     expect(sqlCalls).toHaveLength(1);
+  });
+
+  it('treats an empty platform id as never a member (the loaded marker is not a platform)', async () => {
+    await seedPlatform(true);
+    const { store } = newStore();
+    await store.lookup({ kind: 'platform', platformId: 'warm-up' });
+    expect(await store.lookup({ kind: 'platform', platformId: '' })).toMatchObject({ canary: false, authority: 'cache' });
+  });
+
+  it('replaces a cohort key of the wrong type (e.g. a JSON list) instead of failing forever', async () => {
+    const platformId = await seedPlatform(true);
+    await redis.set(COHORT_KEY, JSON.stringify([platformId]));
+    const { store } = newStore();
+    expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'database' });
+    expect(await redis.type(COHORT_KEY)).toBe('set');
+    expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
+  });
+
+  it('releases its fill lock when the fill fails, so the next reader fills at once', async () => {
+    const platformId = await seedPlatform(true);
+    const failing = new MembershipStore({
+      redis: createIoredisScriptRunner(redis),
+      sql: { query: () => Promise.reject(new Error('postgres down')) },
+    });
+    expect(await failing.lookup({ kind: 'platform', platformId })).toMatchObject({ authority: 'none' });
+    expect(await redis.exists('canary-platform-ids:fill-lock')).toBe(0);
+    const { store } = newStore();
+    expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, trace: { waits: 0, database: 'cohort' } });
+  });
+
+  it('releases a resolver fill lock when resolving fails', async () => {
+    const flowId = `flow_${crypto.randomUUID()}`;
+    const failing = new MembershipStore({
+      redis: createIoredisScriptRunner(redis),
+      sql: { query: () => Promise.reject(new Error('postgres down')) },
+    });
+    expect(await failing.lookup({ kind: 'flow', flowId })).toMatchObject({ authority: 'none' });
+    expect(await redis.exists(`${flowPlatformKey(flowId)}:fill-lock`)).toBe(0);
   });
 
   it('answers for a cohort of 100,000 with one script call', async () => {
@@ -213,6 +271,37 @@ describe('MembershipStore.setCanary', () => {
     const after = await admin.lookup({ kind: 'platform', platformId });
     expect(after.canary).toBe(true);
     expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
+  });
+
+  it('never installs stale membership even when Redis lost the generation key meanwhile', async () => {
+    const platformId = await seedPlatform(false);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let readDone: () => void = () => undefined;
+    const staleRead = new Promise<void>((resolve) => (readDone = resolve));
+    const realSql = createPgSqlClient(pool);
+    const slowSql: SqlClient = {
+      async query(text, params) {
+        const rows = await realSql.query(text, params);
+        if (text.includes('WHERE canary = true')) {
+          readDone();
+          await held;
+        }
+        return rows as never;
+      },
+    };
+    const runner = createIoredisScriptRunner(redis);
+    const reader = new MembershipStore({ redis: runner, sql: slowSql });
+    const admin = new MembershipStore({ redis: runner, sql: realSql });
+
+    const staleLookup = reader.lookup({ kind: 'platform', platformId });
+    await staleRead;
+    await admin.setCanary(platformId, true);
+    await redis.del('canary-platform-ids:generation'); // eviction, failover or a restart of a non-persistent Redis
+    release();
+    await staleLookup;
+    expect(await redis.exists(COHORT_KEY)).toBe(0);
+    expect((await admin.lookup({ kind: 'platform', platformId })).canary).toBe(true);
   });
 
   it('records each flip on the flips stream for the origin', async () => {

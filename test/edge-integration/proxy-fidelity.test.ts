@@ -106,6 +106,30 @@ describe('proxy fidelity', () => {
     expect(res.headers.get('x-origin')).toBe('primary');
   });
 
+  it('keeps every response header, including several Set-Cookie, and appends the canary cookie after them', async () => {
+    const plain = await fetch(`${h.url}/__cookies`);
+    expect(await plain.text()).toBe('two cookies');
+    expect(plain.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
+    expect(plain.headers.get('etag')).toBe('"v1"');
+    expect(plain.headers.get('cache-control')).toBe('no-store');
+
+    const platformId = await h.seedPlatform();
+    expect((await h.admin({ platformId, canary: true })).status).toBe(200);
+    const token = await principalToken({ platformId, secret: h.jwtSecret });
+    const routed = await fetch(`${h.url}/__cookies`, { headers: { authorization: `Bearer ${token}` } });
+    await routed.arrayBuffer();
+    expect(routed.headers.get('x-origin')).toBe('canary');
+    const cookies = routed.headers.getSetCookie();
+    expect(cookies.slice(0, 2)).toEqual(['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
+    expect(cookies[2]).toMatch(/^ap_canary=/);
+  });
+
+  it('passes the echo origin\'s custom header through', async () => {
+    const res = await fetch(`${h.url}/anything`);
+    await res.arrayBuffer();
+    expect(res.headers.get('x-echo-custom')).toBe('origin-value');
+  });
+
   it('passes redirects through instead of following them', async () => {
     const res = await fetch(`${h.url}/__status/302`, { redirect: 'manual' });
     expect(res.status).toBe(302);

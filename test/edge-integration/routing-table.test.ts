@@ -54,9 +54,16 @@ describe('routing table', () => {
     it('routes a non-canary platform key to primary', async () => {
       expect(await originOf('/v1/flows', bearer(await h.seedApiKey(primaryPlatform)))).toBe('primary');
     });
-    it('routes an unknown key to primary (twice: the negative answer is cached)', async () => {
-      expect(await originOf('/v1/flows', bearer(`sk-unknown-${crypto.randomUUID()}`))).toBe('primary');
-      expect(await originOf('/v1/flows', bearer(`sk-unknown-${crypto.randomUUID()}`))).toBe('primary');
+    it('routes an unknown key to primary and caches the negative answer', async () => {
+      const unknown = `sk-unknown-${crypto.randomUUID()}`;
+      expect(await originOf('/v1/flows', bearer(unknown))).toBe('primary');
+      h.neon.stats.reset();
+      expect(await originOf('/v1/flows', bearer(unknown))).toBe('primary');
+      expect(h.neon.stats.queries).toBe(0);
+    });
+    it('falls through to the webhook flow when the key is unknown', async () => {
+      const flowId = await h.seedFlow(canaryPlatform);
+      expect(await originOf(`/v1/webhooks/${flowId}`, bearer(`sk-unknown-${crypto.randomUUID()}`), 'POST')).toBe('canary');
     });
   });
 
@@ -118,6 +125,20 @@ describe('routing table', () => {
       expect(res.headers.get('set-cookie')).toMatch(/^ap_canary=; /);
     });
 
+    it('routes Socket.IO polling POSTs by the cookie too (handshake and upgrade must reach one origin)', async () => {
+      const cookie = await cookieFor(canaryPlatform);
+      expect(await originOf('/socket.io/?EIO=4&transport=polling&sid=x', { cookie }, 'POST')).toBe('canary');
+    });
+
+    it.each([
+      ['GET', '/v1/flags'],
+      ['POST', '/v1/authentication/sign-in'],
+      ['POST', '/upload'],
+    ])('does not route %s %s (API calls without a principal stay on primary)', async (method, path) => {
+      const cookie = await cookieFor(canaryPlatform);
+      expect(await originOf(path, { cookie }, method)).toBe('primary');
+    });
+
     it.each([
       ['tampered', (c: string) => c.replace(/\.([^.]*)$/, '.AAAA$1')],
       ['forged platform', (c: string) => c.replace(/^ap_canary=[^.]+/, `ap_canary=${canaryPlatform}x`)],
@@ -126,6 +147,13 @@ describe('routing table', () => {
       const cookie = mutate(await cookieFor(canaryPlatform));
       expect(await originOf('/', { cookie })).toBe('primary');
     });
+  });
+
+  it('proxies paths below the admin route like any other request', async () => {
+    const res = await fetch(`${h.url}/v1/admin/platforms/canary/history`);
+    await res.arrayBuffer();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-origin')).toBe('primary');
   });
 
   it('routes a request without any principal to primary', async () => {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { principalToken } from '../support/jwt.js';
@@ -113,5 +114,46 @@ describe('canary origin down', () => {
     await h.startCanary();
     expect(await originOf('/v1/flows', canaryPlatform)).toEqual({ status: 200, origin: 'canary' });
     await h.stopCanary();
+  });
+});
+
+describe('canary reported unreachable by the edge network (52x)', () => {
+  let fake: http.Server;
+
+  /** Stands in for Cloudflare answering on behalf of an origin it could not reach (locally, fetch just fails). */
+  async function answerEverythingWith(status: number): Promise<void> {
+    await h.stopCanary();
+    fake = http.createServer((_req, res) => {
+      res.writeHead(status, { 'x-origin': 'canary' });
+      res.end(`error ${status}`);
+    });
+    await new Promise<void>((resolve) => fake.listen(h.canary.port, '127.0.0.1', () => resolve()));
+  }
+
+  async function restore(): Promise<void> {
+    fake.closeAllConnections();
+    await new Promise<void>((resolve) => fake.close(() => resolve()));
+    await h.startCanary();
+  }
+
+  it.each([521, 522, 523, 530])('serves GET from the primary and answers POST 502 canary_unavailable on %i', async (status) => {
+    await answerEverythingWith(status);
+    try {
+      expect(await originOf('/v1/flows', canaryPlatform)).toEqual({ status: 200, origin: 'primary' });
+      const res = await request('/v1/flows', canaryPlatform, 'POST');
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('canary_unavailable');
+    } finally {
+      await restore();
+    }
+  });
+
+  it('passes 520 and 524 through: the canary may have processed the request', async () => {
+    await answerEverythingWith(524);
+    try {
+      expect(await originOf('/v1/flows', canaryPlatform, 'POST')).toEqual({ status: 524, origin: 'canary' });
+    } finally {
+      await restore();
+    }
   });
 });

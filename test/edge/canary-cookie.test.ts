@@ -10,34 +10,44 @@ import {
 const SECRET = 'unit-test-cookie-secret-0123456789';
 const NOW = 1_800_000_000;
 
+async function sign(platformId: string, secret = SECRET, now = NOW): Promise<string> {
+  const value = await signCanaryCookie(platformId, secret, now);
+  if (value === null) throw new Error(`could not sign ${platformId}`);
+  return value;
+}
+
 describe('ap_canary cookie', () => {
   it('verifies a cookie it signed and returns the platform id', async () => {
-    const value = await signCanaryCookie('plat_A-1', SECRET, NOW);
+    const value = await sign('plat_A-1');
     expect(await verifyCanaryCookie(value, SECRET, NOW + 10)).toBe('plat_A-1');
   });
 
   it('rejects an expired cookie', async () => {
-    const value = await signCanaryCookie('p', SECRET, NOW);
+    const value = await sign('p');
     expect(await verifyCanaryCookie(value, SECRET, NOW + 86_400)).toBeNull();
   });
 
   it('rejects a cookie signed with another secret', async () => {
-    const value = await signCanaryCookie('p', 'other-secret-0123456789abcdef', NOW);
+    const value = await sign('p', 'other-secret-0123456789abcdef');
     expect(await verifyCanaryCookie(value, SECRET, NOW)).toBeNull();
   });
 
   it('rejects a cookie whose platform id was swapped', async () => {
-    const value = await signCanaryCookie('p1', SECRET, NOW);
+    const value = await sign('p1');
     expect(await verifyCanaryCookie(value.replace(/^p1/, 'p2'), SECRET, NOW)).toBeNull();
   });
 
   it('rejects a cookie whose expiry was extended', async () => {
-    const [id, exp, sig] = (await signCanaryCookie('p', SECRET, NOW)).split('.');
+    const [id, exp, sig] = (await sign('p')).split('.');
     expect(await verifyCanaryCookie(`${id}.${Number(exp) + 1000}.${sig}`, SECRET, NOW)).toBeNull();
   });
 
   it.each(['', 'x', 'a.b', 'a.b.c.d', 'p.notanumber.sig', 'p.99999999999.!!'])('rejects malformed value %j', async (v) => {
     expect(await verifyCanaryCookie(v, SECRET, NOW)).toBeNull();
+  });
+
+  it.each(['a\r\nSet-Cookie: x=1', 'a;Domain=evil', 'a.b', '', 'x'.repeat(129)])('refuses to carry platform id %j', async (id) => {
+    expect(await signCanaryCookie(id, SECRET, NOW)).toBeNull();
   });
 
   it('reads the value from a Cookie header among others', () => {

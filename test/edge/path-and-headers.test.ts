@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { requestHeadersForOrigin, responseHeadersForClient } from '../../edge/proxy/forward-headers.js';
 import { targetUrl } from '../../edge/proxy/target-url.js';
+import { cookieApplies } from '../../edge/resolve/resolve-platform.js';
 import { flowIdFromPath } from '../../edge/resolve/webhook-path.js';
 
 describe('targetUrl', () => {
@@ -70,4 +71,21 @@ describe('flowIdFromPath', () => {
     'does not resolve %s',
     (path) => expect(flowIdFromPath(path)).toBeNull(),
   );
+});
+
+describe('cookieApplies', () => {
+  it.each([
+    ['GET', '/'],
+    ['GET', '/flows/abc'],
+    ['HEAD', '/assets/app.js'],
+    ['GET', '/socket.io/?EIO=4&transport=polling'],
+    ['POST', '/socket.io/'],
+  ])('routes %s %s by the cookie', (method, path) => expect(cookieApplies(method, path.split('?')[0] ?? path)).toBe(true));
+
+  it.each([
+    ['GET', '/v1/flags'],
+    ['POST', '/v1/authentication/sign-in'],
+    ['GET', '/api/v1/flags'],
+    ['POST', '/upload'],
+  ])('leaves %s %s to the primary', (method, path) => expect(cookieApplies(method, path)).toBe(false));
 });

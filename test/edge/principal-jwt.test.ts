@@ -23,6 +23,14 @@ describe('platformIdFromJwt', () => {
     expect(await platformIdFromJwt(token, SECRET, now())).toBeNull();
   });
 
+  it('rejects a token whose exp is not finite', async () => {
+    const header = toBase64Url(utf8(JSON.stringify({ alg: 'HS256', typ: 'JWT' })));
+    const payload = toBase64Url(utf8('{"type":"USER","platform":{"id":"p"},"exp":1e400}'));
+    const key = await crypto.subtle.importKey('raw', utf8(SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const sig = toBase64Url(await crypto.subtle.sign('HMAC', key, utf8(`${header}.${payload}`)));
+    expect(await platformIdFromJwt(`${header}.${payload}.${sig}`, SECRET, now())).toBeNull();
+  });
+
   it('rejects a token without exp', async () => {
     const token = await sign({ type: 'USER', platform: { id: 'plat-1' } }, SECRET, 'HS256');
     expect(await platformIdFromJwt(token, SECRET, now())).toBeNull();

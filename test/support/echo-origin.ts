@@ -45,7 +45,7 @@ function streamPattern(res: http.ServerResponse, total: number): void {
 /**
  * A test origin over a real socket. Every response carries `x-origin: <name>`. Routes:
  * `/__bytes/down?n=N` streams N pattern bytes; `/__bytes/up` consumes the body and answers its size and sha256;
- * `/__status/<code>` answers that status; WebSocket upgrades echo `<name>:<message>`; anything else echoes the
+ * `/__status/<code>` answers that status; `/__cookies` sets two cookies; WebSocket upgrades echo `<name>:<message>`; anything else echoes the
  * request (method, raw target, headers) as JSON.
  */
 export async function startEchoOrigin(name: string, port = 0): Promise<EchoOrigin> {
@@ -71,6 +71,12 @@ export async function startEchoOrigin(name: string, port = 0): Promise<EchoOrigi
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') }));
       });
+      return;
+    }
+    if (url.pathname === '/__cookies') {
+      res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store', etag: '"v1"' });
+      res.end('two cookies');
       return;
     }
     const status = /^\/__status\/(\d{3})$/.exec(url.pathname)?.[1];
