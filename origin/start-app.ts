@@ -18,7 +18,7 @@ import { RunsMetadataProducer, openRunsMetadataQueue, startRunsMetadataConsumer 
 import { startSystemJobs } from './queues/system-jobs.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { attachWorkerChannel } from './realtime/worker-channel.js';
-import { closeRedis, createRedis } from './redis.js';
+import { PG_TIMEOUTS, closeRedis, createCacheRedis, createRedis } from './redis.js';
 import { FlowRunRepository } from './runs/flow-run-repository.js';
 
 /** A running app; `close()` is the SIGTERM path. */
@@ -29,15 +29,16 @@ export interface RunningApp {
 
 /** Starts the APP role: HTTP + Socket.IO, the shared queue consumers and the flip mover. */
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
-  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 10 });
+  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 10, ...PG_TIMEOUTS });
   pool.on('error', (error) => logger.error('postgres pool error', { error }));
   const redis = createRedis(config.redisUrl, `${config.instanceId}:app`, logger);
   const pubClient = createRedis(config.redisUrl, `${config.instanceId}:io-pub`, logger);
   const subClient = createRedis(config.redisUrl, `${config.instanceId}:io-sub`, logger);
   const flipsConnection = createRedis(config.redisUrl, `${config.instanceId}:flips`, logger);
 
+  const membershipRedis = createCacheRedis(config.redisUrl, `${config.instanceId}:membership`, logger);
   const membership = new MembershipStore({
-    redis: createIoredisScriptRunner(redis),
+    redis: createIoredisScriptRunner(membershipRedis),
     sql: createPgSqlClient(pool),
     onFallback: ({ stage, error }) => logger.warn('membership fallback', { stage, error }),
   });
@@ -117,7 +118,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       await systemJobs.close();
       await runsMetadataQueue.close();
       await queues.close();
-      await Promise.all([redis, pubClient, subClient].map((c) => closeRedis(c)));
+      await Promise.all([redis, pubClient, subClient, membershipRedis].map((c) => closeRedis(c)));
       await pool.end();
     },
   };

@@ -9,7 +9,7 @@ import { createPgSqlClient } from './membership/pg-sql-client.js';
 import { createFleetQueues } from './queues/fleet-queues.js';
 import type { FlowRunJob } from './queues/flow-run-job.js';
 import { fleetQueueName } from './queues/queue-names.js';
-import { closeRedis, createRedis } from './redis.js';
+import { PG_TIMEOUTS, closeRedis, createCacheRedis, createRedis } from './redis.js';
 import { createResultPoster } from './worker/result-poster.js';
 import { connectRpc } from './worker/rpc-client.js';
 import { createRunProcessor } from './worker/run-processor.js';
@@ -45,11 +45,12 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
     onRefused: onFatal,
   });
 
-  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 4 });
+  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 4, ...PG_TIMEOUTS });
   pool.on('error', (error) => logger.error('postgres pool error', { error }));
   const redis = createRedis(config.redisUrl, `${config.instanceId}:worker`, logger);
+  const membershipRedis = createCacheRedis(config.redisUrl, `${config.instanceId}:membership`, logger);
   const membership = new MembershipStore({
-    redis: createIoredisScriptRunner(redis),
+    redis: createIoredisScriptRunner(membershipRedis),
     sql: createPgSqlClient(pool),
     onFallback: ({ stage, error }) => logger.warn('membership fallback', { stage, error }),
   });
@@ -92,7 +93,7 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
       clearTimeout(grace);
       await queues.close();
       rpc.close();
-      await closeRedis(redis);
+      await Promise.all([redis, membershipRedis].map((c) => closeRedis(c)));
       await pool.end();
     },
   };
