@@ -38,12 +38,12 @@ function readConfig(): BenchConfig {
   return {
     seconds: numberEnv('BENCH_SECONDS', 4),
     rounds: numberEnv('BENCH_ROUNDS', 3),
-    warmupSeconds: numberEnv('BENCH_WARMUP_SECONDS', 1),
+    warmupSeconds: numberEnv('BENCH_WARMUP_SECONDS', 2),
     connections: listEnv('BENCH_CONNECTIONS', [10, 50, 100]),
     cohorts: listEnv('BENCH_COHORTS', [10, 10_000, 100_000]),
     streamMiB: numberEnv('BENCH_STREAM_MIB', 1024),
     pathSeconds: numberEnv('BENCH_PATH_SECONDS', 2),
-    coldSeconds: numberEnv('BENCH_COLD_SECONDS', 1),
+    coldSeconds: numberEnv('BENCH_COLD_SECONDS', 2),
     coldConnections: numberEnv('BENCH_COLD_CONNECTIONS', 100),
   };
 }
@@ -69,9 +69,10 @@ function progress(cell: CellResult): void {
 async function runMatrix(t: BenchTopology, config: BenchConfig, cohort: number, targets: TargetName[], requests: Parameters<typeof runLoad>[0]['requests']): Promise<CellResult[]> {
   const cells: CellResult[] = [];
   for (let round = 1; round <= config.rounds; round++) {
-    for (const connections of config.connections) {
+    for (const [index, connections] of config.connections.entries()) {
       for (const target of rotate(targets, round - 1)) {
-        if (round === 1) {
+        // One warm-up per target and phase (JIT, connection pools); later cells find it warm.
+        if (round === 1 && index === 0) {
           await runLoad({ url: targetUrl(t, target), connections, seconds: config.warmupSeconds, requests });
           if (target === 'in-app') await quiesceSeedApp(t);
         }
@@ -103,10 +104,11 @@ async function main(): Promise<void> {
       await setCohortSize(t, platforms, cohort);
       for (const design of ['edge', 'in-app'] as const) {
         const burst = await coldBurst(t, design, cohort, requests, config.coldConnections, config.coldSeconds);
-        console.log(`  cold cache ${design}: ${int(burst.responses)} responses, ${int(burst.dbQueries)} DB queries`);
+        console.log(`  cold cache ${design}: ${int(burst.responses)} responses, p99 ${ms(burst.p99Ms)} ms, ${int(burst.dbQueries)} DB queries`);
         cold.push(burst);
       }
-      const targets: TargetName[] = index === 0 ? ['direct', 'floor', 'probe', 'edge', 'in-app'] : ['edge', 'in-app'];
+      // The probe is in every phase: it does not depend on the cohort, so edge ÷ probe per round cancels machine drift.
+      const targets: TargetName[] = index === 0 ? ['direct', 'floor', 'probe', 'edge', 'in-app'] : ['probe', 'edge', 'in-app'];
       cells.push(...(await runMatrix(t, config, cohort, targets, requests)));
     }
     console.log('bench: store cost per resolution path');

@@ -17,6 +17,7 @@ import type { UpstashChildConfig, UpstashInfo } from '../services/upstash-main.j
 import type { CleanupStack } from '../support/cleanup-stack.js';
 import { startChildService } from '../support/child-service.js';
 import type { ChildService } from '../support/child-service.js';
+import { EdgeTrace } from './edge-trace.js';
 
 /** The probe's own cohort SET, so it never depends on the edge's cache state (or its TTL). */
 export const PROBE_COHORT_KEY = 'bench:probe-canary-platform-ids';
@@ -44,6 +45,8 @@ export interface BenchTopology {
   edge: EdgeRunner;
   edgePid: number;
   edgeLog: EdgeLogCounts;
+  /** The edge's request log folded into counters (cache hits, DB use, fill waits per measurement). */
+  edgeTrace: EdgeTrace;
   probe: WorkerRunner;
   probePid: number;
   floor: WorkerRunner;
@@ -75,6 +78,7 @@ export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopo
   const neon = stack.add('neon endpoint', await startNeonLocal(), (n) => n.close());
 
   const edgeLog: EdgeLogCounts = { lines: 0, storeFallbacks: 0, clientDisconnects: 0, other: 0 };
+  const edgeTrace = new EdgeTrace();
   const edge = stack.add(
     'edge',
     await startEdge({
@@ -88,7 +92,7 @@ export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopo
       neonHttpEndpoint: neon.fetchEndpoint,
       onLog: (line) => {
         edgeLog.lines++;
-        if (line.includes('"msg":"request"')) return;
+        if (line.includes('"msg":"request"')) return edgeTrace.record(line);
         if (line.startsWith('stack: ')) return; // the second line of a workerd error, counted with the first
         if (line.includes('"msg":"store fallback"')) edgeLog.storeFallbacks++;
         else if (/disconnected: .*(Connection reset by peer|Broken pipe)/.test(line)) edgeLog.clientDisconnects++;
@@ -121,5 +125,5 @@ export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopo
   const seedConfig: SeedAppChildConfig = { redisUrl: redisDb.url, databaseUrl: db.url, canaryUrl: origins.info.canaryUrl, jwtSecret };
   const seedApp = stack.add('seed app', await startChildService<SeedAppInfo>('seed-app/seed-app-main.ts', seedConfig), (c) => c.close());
 
-  return { apiKey, jwtSecret, db, pool, redis, origins, upstash, neon, edge, edgePid, edgeLog, probe, probePid, floor, floorPid, seedApp };
+  return { apiKey, jwtSecret, db, pool, redis, origins, upstash, neon, edge, edgePid, edgeLog, edgeTrace, probe, probePid, floor, floorPid, seedApp };
 }

@@ -1,7 +1,8 @@
 import type { AutocannonRequest } from 'autocannon';
 import type { SeedCounts } from '../seed-app/seed-app-main.js';
 import type { BenchTopology } from './bench-topology.js';
-import { quiesceSeedApp, resetCounters, targetUrl } from './measure-cell.js';
+import type { EdgeTraceSnapshot } from './edge-trace.js';
+import { edgeTraceAfter, quiesceSeedApp, resetCounters, targetUrl } from './measure-cell.js';
 import { runLoad } from './run-load.js';
 
 /** What the first second after a cache invalidation costs the database. */
@@ -9,10 +10,15 @@ export interface ColdBurstResult {
   design: 'edge' | 'in-app';
   cohort: number;
   connections: number;
+  seconds: number;
   responses: number;
+  p50Ms: number;
+  p99Ms: number;
   dbQueries: number;
   errors: number;
   non2xx: number;
+  /** Edge only: fill waits and how long loading the cohort took. */
+  edgeTrace: EdgeTraceSnapshot | null;
 }
 
 /**
@@ -30,11 +36,25 @@ export async function coldBurst(
   await resetCounters(t);
   const load = await runLoad({ url: targetUrl(t, design), connections, seconds, requests });
   let dbQueries: number;
+  let edgeTrace: EdgeTraceSnapshot | null = null;
   if (design === 'in-app') {
     await quiesceSeedApp(t);
     dbQueries = (await t.seedApp.call<SeedCounts>('counts')).dbQueries;
   } else {
     dbQueries = t.neon.stats.queries;
+    edgeTrace = await edgeTraceAfter(t, load.responses);
   }
-  return { design, cohort, connections, responses: load.responses, dbQueries, errors: load.errors, non2xx: load.non2xx };
+  return {
+    design,
+    cohort,
+    connections,
+    seconds,
+    responses: load.responses,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    dbQueries,
+    errors: load.errors,
+    non2xx: load.non2xx,
+    edgeTrace,
+  };
 }

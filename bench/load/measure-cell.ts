@@ -4,6 +4,7 @@ import type { SeedCounts } from '../seed-app/seed-app-main.js';
 import type { OriginCounts } from '../services/origins-main.js';
 import type { UpstashCounts } from '../services/upstash-main.js';
 import type { BenchTopology } from './bench-topology.js';
+import type { EdgeTraceSnapshot } from './edge-trace.js';
 import { runLoad } from './run-load.js';
 import type { LoadResult } from './run-load.js';
 
@@ -25,6 +26,10 @@ export interface CellResult {
   cohortBytesPerRequest: number | null;
   canaryShare: number | null;
   peakRssMiB: number | null;
+  /** Edge only: what its request log says (cache hits, cohort reloads, fill waits). */
+  edgeTrace: EdgeTraceSnapshot | null;
+  /** Edge only: Redis round trips per request not spent on a cohort reload (the lock holder's install, waiters' polls). */
+  steadyRoundTripsPerRequest: number | null;
 }
 
 export interface CellSpec {
@@ -38,6 +43,7 @@ export interface CellSpec {
 
 const QUIESCE_LIMIT_MS = 60_000;
 const QUIESCE_POLL_MS = 50;
+const LOG_CATCH_UP_MS = 3_000;
 
 /** The URL a target is loaded at. */
 export function targetUrl(t: BenchTopology, target: TargetName): string {
@@ -60,6 +66,16 @@ function routingPid(t: BenchTopology, target: TargetName): number | null {
 export async function resetCounters(t: BenchTopology): Promise<void> {
   await Promise.all([t.origins.call('reset'), t.upstash.call('reset'), t.seedApp.call('reset')]);
   t.neon.stats.reset();
+  t.edgeTrace.reset();
+}
+
+/** The edge's log lines arrive through a pipe after the responses; waits (bounded) until `count` have been read. */
+export async function edgeTraceAfter(t: BenchTopology, count: number): Promise<EdgeTraceSnapshot> {
+  const deadline = Date.now() + LOG_CATCH_UP_MS;
+  while (t.edgeTrace.snapshot().requests < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, QUIESCE_POLL_MS));
+  }
+  return t.edgeTrace.snapshot();
 }
 
 /**
@@ -90,7 +106,8 @@ export async function measureCell(t: BenchTopology, spec: CellSpec): Promise<Cel
     t.seedApp.call<SeedCounts>('counts'),
   ]);
   const served = origins.primary + origins.canary;
-  const base = { target: spec.target, cohort: spec.cohort, round: spec.round, connections: spec.connections, load, peakRssMiB: peak };
+  const trace = spec.target === 'edge' ? await edgeTraceAfter(t, served) : null;
+  const base = { target: spec.target, cohort: spec.cohort, round: spec.round, connections: spec.connections, load, peakRssMiB: peak, edgeTrace: trace, steadyRoundTripsPerRequest: null };
   const per = (n: number, d: number): number => (d === 0 ? Number.NaN : n / d);
   switch (spec.target) {
     case 'floor':
@@ -107,6 +124,8 @@ export async function measureCell(t: BenchTopology, spec: CellSpec): Promise<Cel
         dbQueriesPer1k: spec.target === 'probe' ? null : per(t.neon.stats.queries * 1000, served),
         cohortBytesPerRequest: null,
         canaryShare: per(origins.canary, served),
+        steadyRoundTripsPerRequest:
+          trace === null ? null : per(upstash.requests - trace.fillWaits - (trace.database.cohort ?? 0), served),
       };
     case 'in-app':
       return {

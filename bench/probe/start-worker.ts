@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { REPO_ROOT } from '../../dev/bundle-edge.js';
 
 export interface WorkerRunner {
@@ -15,6 +17,17 @@ async function compatibilityDate(): Promise<string> {
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   if (date === undefined) throw new Error('wrangler.toml has no compatibility_date');
   return date;
+}
+
+/** workerd's own stdio: a client hanging up at the end of a load run is expected; anything else is shown (bounded). */
+function drainRuntimeStdio(name: string, streams: Readable[]): void {
+  let shown = 0;
+  for (const stream of streams) {
+    createInterface({ input: stream }).on('line', (line) => {
+      if (line.startsWith('stack: ') || /disconnected: .*(Connection reset by peer|Broken pipe)/.test(line)) return;
+      if (++shown <= 20) console.error(`  ${name}: ${line}`);
+    });
+  }
 }
 
 /**
@@ -42,6 +55,7 @@ export async function startWorkerModule(file: 'probe-worker.ts' | 'floor-worker.
     port: 0,
     bindings,
     logRequests: false,
+    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => drainRuntimeStdio(name, [stdout, stderr]),
   });
   const url = await mf.ready;
   return { url: url.origin, close: () => mf.dispose() };

@@ -15,7 +15,15 @@ export interface CellSummary {
   vsDirect: number | null;
   /** Median over rounds of rps / in-app's rps in the same round. */
   vsInApp: number | null;
+  /** Median over rounds of rps / the probe's rps in the same round (the probe does not depend on the cohort). */
+  vsProbe: number | null;
   redisRoundTripsPerRequest: number | null;
+  steadyRoundTripsPerRequest: number | null;
+  /** Cohort loads from Postgres seen in the edge log, summed over rounds, and the slowest one (ms). */
+  cohortReloads: number;
+  maxCohortLoadMs: number | null;
+  /** Extra lookups spent waiting for a fill, summed over rounds. */
+  fillWaits: number;
   dbQueriesPer1k: number | null;
   cohortBytesPerRequest: number | null;
   canaryShare: number | null;
@@ -68,7 +76,14 @@ export function summarise(cells: readonly CellResult[]): Map<string, CellSummary
       p99Ms: median(group.map((c) => c.load.p99Ms)),
       vsDirect: first.target === 'direct' ? null : ratioPerRound(group, cells, 'direct'),
       vsInApp: first.target === 'in-app' ? null : ratioPerRound(group, cells, 'in-app'),
+      vsProbe: first.target === 'probe' ? null : ratioPerRound(group, cells, 'probe'),
       redisRoundTripsPerRequest: medianOrNull(group.map((c) => c.redisRoundTripsPerRequest)),
+      steadyRoundTripsPerRequest: medianOrNull(group.map((c) => c.steadyRoundTripsPerRequest)),
+      cohortReloads: group.reduce((n, c) => n + (c.edgeTrace?.database.cohort ?? 0), 0),
+      maxCohortLoadMs: group.some((c) => (c.edgeTrace?.cohortLoadMs.length ?? 0) > 0)
+        ? Math.max(...group.flatMap((c) => c.edgeTrace?.cohortLoadMs ?? []))
+        : null,
+      fillWaits: group.reduce((n, c) => n + (c.edgeTrace?.fillWaits ?? 0), 0),
       dbQueriesPer1k: medianOrNull(group.map((c) => c.dbQueriesPer1k)),
       cohortBytesPerRequest: medianOrNull(group.map((c) => c.cohortBytesPerRequest)),
       canaryShare: medianOrNull(group.map((c) => c.canaryShare)),

@@ -1,0 +1,72 @@
+// `npm run soak`: a fixed request rate over many platforms while one platform flips every second, with fault drills
+// (Upstash, Neon and the canary origin stopped and restarted under load). Loopback only; bounded; exits 0 only when
+// errors and misroutes are both 0. SOAK_SECONDS (default 120) shortens it for a quick run.
+import { Redis } from 'ioredis';
+import { startEdgeHarness } from '../test/support/edge-harness.js';
+import { writeGeneratedSection } from './report/benchmarks-file.js';
+import { machineInfo, machineLine } from './report/machine-info.js';
+import { runSoak } from './soak/run-soak.js';
+import { renderSoakReport } from './soak/soak-report.js';
+import { CleanupStack } from './support/cleanup-stack.js';
+
+function numberEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
+  return value;
+}
+
+async function main(): Promise<number> {
+  const seconds = numberEnv('SOAK_SECONDS', 120);
+  const drills = process.env.SOAK_DRILLS !== '0' && !process.argv.includes('--no-drills');
+  const write = process.env.SOAK_WRITE !== '0' && !process.argv.includes('--no-write');
+  const startedAt = new Date();
+  const stack = new CleanupStack();
+  try {
+    console.log('soak: starting the edge harness (workerd, local Upstash and Neon endpoints, echo origins; all on 127.0.0.1)...');
+    // The Worker's production default store timeout, so drills see the timings a deployment would.
+    const h = stack.add('edge harness', await startEdgeHarness({ storeTimeoutMs: 1_000 }), (x) => x.close());
+    const redis = stack.add('redis client', new Redis(h.redisDb.url, { maxRetriesPerRequest: 1 }), async (r) => {
+      await r.quit();
+    });
+    const machine = machineLine(await machineInfo(redis, h.pool));
+    const summary = await runSoak(h, {
+      seconds,
+      rate: numberEnv('SOAK_RATE', 200),
+      platforms: numberEnv('SOAK_PLATFORMS', 200),
+      canaryFraction: 0.2,
+      flipShare: 0.2,
+      flipIntervalMs: 1_000,
+      drills,
+      drillSeconds: numberEnv('SOAK_DRILL_SECONDS', Math.max(1, Math.min(8, seconds * 0.06))),
+      log: (line) => console.log(line),
+    });
+    const report = renderSoakReport(summary, startedAt, machine);
+    console.log(`\n${report}\n`);
+    if (write) {
+      await writeGeneratedSection('soak', report);
+      console.log('soak: wrote BENCHMARKS.md');
+    }
+    console.log(`soak: errors ${summary.errors}, misroutes ${summary.misroutes}`);
+    return summary.errors === 0 && summary.misroutes === 0 ? 0 : 1;
+  } finally {
+    await stack.closeAll();
+  }
+}
+
+main()
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error: unknown) => {
+    console.error('soak failed:', error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    // Everything was closed above; a handle some library leaked must not keep the process waiting.
+    setTimeout(() => {
+      console.error('soak: still running 10 s after cleanup; open resources:', process.getActiveResourcesInfo().join(', '));
+      process.exit(process.exitCode ?? 1);
+    }, 10_000).unref();
+  });
