@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSoak } from '../../bench/soak/run-soak.js';
+import type { SoakSummary } from '../../bench/soak/soak-summary.js';
+import { startEdgeHarness } from '../support/edge-harness.js';
+import type { EdgeHarness } from '../support/edge-harness.js';
+
+// A short `npm run soak`: flips every second while Upstash, Neon and the canary origin are each stopped and restarted
+// under a steady request rate. Only counts are asserted (no timings).
+let h: EdgeHarness;
+let summary: SoakSummary;
+
+beforeAll(async () => {
+  h = await startEdgeHarness({ storeTimeoutMs: 1_000 });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('fault drills under load with flips', () => {
+  it('answers every request, routes by the acknowledged membership, and only returns documented errors', async () => {
+    summary = await runSoak(h, {
+      seconds: 12,
+      rate: 60,
+      platforms: 30,
+      canaryFraction: 0.2,
+      flipShare: 0.25,
+      flipIntervalMs: 1_000,
+      drills: true,
+      drillSeconds: 1.5,
+      log: () => undefined,
+    });
+    expect(summary.examples).toEqual([]);
+    expect(summary.verdicts.lost).toBe(0);
+    expect(summary.verdicts['undocumented-5xx']).toBe(0);
+    expect(summary.verdicts['unexpected-status']).toBe(0);
+    expect(summary.misroutes).toBe(0);
+    expect(summary.errors).toBe(0);
+    expect(summary.drills.map((d) => d.kind)).toEqual(['upstash', 'neon', 'canary']);
+    for (const drill of summary.drills) expect(drill.requests).toBeGreaterThan(0);
+    expect(summary.flips.acked).toBeGreaterThan(0);
+    expect(summary.flips.unacked).toBe(0);
+  });
+});
