@@ -1,5 +1,6 @@
 // `npm run bench`: the edge, the seed's in-app design, a bare workerd probe and the direct origin under the same load,
 // side by side in one run; prints the tables and writes them into BENCHMARKS.md. Loopback only.
+import os from 'node:os';
 import type { BenchTopology } from './load/bench-topology.js';
 import { startBenchTopology } from './load/bench-topology.js';
 import { coldBurst } from './load/cold-burst.js';
@@ -42,7 +43,7 @@ function readConfig(): BenchConfig {
     connections: listEnv('BENCH_CONNECTIONS', [10, 50, 100]),
     cohorts: listEnv('BENCH_COHORTS', [10, 10_000, 100_000]),
     streamMiB: numberEnv('BENCH_STREAM_MIB', 1024),
-    pathSeconds: numberEnv('BENCH_PATH_SECONDS', 2),
+    pathRequests: numberEnv('BENCH_PATH_REQUESTS', 1_000),
     coldSeconds: numberEnv('BENCH_COLD_SECONDS', 2),
     coldConnections: numberEnv('BENCH_COLD_CONNECTIONS', 100),
   };
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
   const write = process.env.BENCH_WRITE !== '0' && !process.argv.includes('--no-write');
   const startedAt = new Date();
   const t0 = performance.now();
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const stack = new CleanupStack();
   try {
     console.log('bench: starting origins, Upstash and Neon endpoints, edge, probe, floor Worker and seed app (all on 127.0.0.1)...');
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
       cells.push(...(await runMatrix(t, config, cohort, targets, requests)));
     }
     console.log('bench: store cost per resolution path');
-    const paths = await measurePathCosts(t, platforms, config.cohorts.at(-1) ?? 10, config.connections[0] ?? 10, config.pathSeconds);
+    const paths = await measurePathCosts(t, platforms, config.cohorts.at(-1) ?? 10, config.connections[0] ?? 10, config.pathRequests);
     console.log('bench: streaming');
     const canaryPlatform = platforms.canary[0];
     if (canaryPlatform === undefined) throw new Error('no canary platform');
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
       paths,
       streaming,
       edgeLog: t.edgeLog,
+      loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0 },
     });
     console.log(`\n${report}\n`);
     if (write) {

@@ -38,6 +38,8 @@ export interface CellSpec {
   round: number;
   connections: number;
   seconds: number;
+  /** Exactly this many requests instead of `seconds` of load (exact per-request accounting). */
+  amount?: number;
   requests: AutocannonRequest[];
 }
 
@@ -97,7 +99,7 @@ export async function measureCell(t: BenchTopology, spec: CellSpec): Promise<Cel
   await resetCounters(t);
   const pid = routingPid(t, spec.target);
   if (pid !== null) resetPeakRss(pid);
-  const load = await runLoad({ url: targetUrl(t, spec.target), connections: spec.connections, seconds: spec.seconds, requests: spec.requests });
+  const load = await runLoad({ url: targetUrl(t, spec.target), connections: spec.connections, seconds: spec.seconds, amount: spec.amount, requests: spec.requests });
   if (spec.target === 'in-app') await quiesceSeedApp(t);
   const peak = pid === null ? null : peakRssMiB(pid);
   const [origins, upstash, seed] = await Promise.all([

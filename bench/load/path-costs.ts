@@ -56,13 +56,16 @@ async function pathRequests(t: BenchTopology, platforms: LoadPlatforms): Promise
   return lists;
 }
 
-/** Store cost per request at the edge for every resolution path, warm (one warm-up pass per path first). */
+/**
+ * Store cost per request at the edge for every resolution path, warm (one warm-up pass per path first). Each path gets
+ * exactly `amount` requests, so the counts are exact: nothing is abandoned in flight.
+ */
 export async function measurePathCosts(
   t: BenchTopology,
   platforms: LoadPlatforms,
   cohort: number,
   connections: number,
-  seconds: number,
+  amount: number,
 ): Promise<PathCost[]> {
   const lists = await pathRequests(t, platforms);
   const costs: PathCost[] = [];
@@ -73,7 +76,7 @@ export async function measurePathCosts(
       const res = await fetch(`${t.edge.url}${request.path ?? '/'}`, { method: request.method, headers: request.headers, body: request.body ?? null });
       await res.arrayBuffer();
     }
-    costs.push({ path, cell: await measureCell(t, { target: 'edge', cohort, round: 0, connections, seconds, requests }) });
+    costs.push({ path, cell: await measureCell(t, { target: 'edge', cohort, round: 0, connections, seconds: 0, amount, requests }) });
   }
   return costs;
 }

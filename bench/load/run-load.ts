@@ -6,6 +6,8 @@ export interface LoadOptions {
   url: string;
   connections: number;
   seconds: number;
+  /** Send exactly this many requests instead of running for `seconds`; nothing is left in flight at the end. */
+  amount?: number;
   /** Cycled through in order by every connection. */
   requests: AutocannonRequest[];
 }
@@ -30,7 +32,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
-    duration: options.seconds,
+    ...(options.amount === undefined ? { duration: options.seconds } : { amount: options.amount }),
     pipelining: 1,
     timeout: 10,
     requests: options.requests,

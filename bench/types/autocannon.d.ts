@@ -14,6 +14,8 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Stop after this many responses instead of after `duration` (every request sent is answered). */
+    amount?: number;
     pipelining?: number;
     /** Seconds before a request counts as a timeout. */
     timeout?: number;
