@@ -64,6 +64,29 @@ async function seedFlow(platformId: string): Promise<string> {
   return flowId;
 }
 
+/**
+ * A SQL client whose cohort query really runs (so it reads the database as it is now) and then is held until the
+ * test releases it: the window in which a flip can land between a fill's read and its install.
+ */
+function heldCohortRead(): { sql: SqlClient; readDone: Promise<void>; release: () => void } {
+  const realSql = createPgSqlClient(pool);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let markRead: () => void = () => undefined;
+  const readDone = new Promise<void>((resolve) => (markRead = resolve));
+  const sql: SqlClient = {
+    async query(text, params) {
+      const rows = await realSql.query(text, params);
+      if (text.includes('WHERE canary = true')) {
+        markRead();
+        await held;
+      }
+      return rows as never;
+    },
+  };
+  return { sql, readDone, release };
+}
+
 describe('MembershipStore.lookup', () => {
   it('loads the cohort once on a miss, then answers from one script call with no query', async () => {
     const canary = await seedPlatform(true);
@@ -241,30 +264,15 @@ describe('MembershipStore.setCanary', () => {
 
   it('never lets a fill that read before the flip install stale membership after it', async () => {
     const platformId = await seedPlatform(false);
-    // The loader's cohort query runs (and sees canary=false), then is held until the flip has committed and invalidated.
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let readDone: () => void = () => undefined;
-    const staleRead = new Promise<void>((resolve) => (readDone = resolve));
-    const realSql = createPgSqlClient(pool);
-    const slowSql: SqlClient = {
-      async query(text, params) {
-        const rows = await realSql.query(text, params);
-        if (text.includes('WHERE canary = true')) {
-          readDone();
-          await held;
-        }
-        return rows as never;
-      },
-    };
+    const held = heldCohortRead();
     const runner = createIoredisScriptRunner(redis);
-    const reader = new MembershipStore({ redis: runner, sql: slowSql });
-    const admin = new MembershipStore({ redis: runner, sql: realSql });
+    const reader = new MembershipStore({ redis: runner, sql: held.sql });
+    const admin = new MembershipStore({ redis: runner, sql: createPgSqlClient(pool) });
 
     const staleLookup = reader.lookup({ kind: 'platform', platformId });
-    await staleRead;
+    await held.readDone;
     await admin.setCanary(platformId, true);
-    release();
+    held.release();
     expect((await staleLookup).canary).toBe(false); // its own answer predates the flip
     expect(await redis.exists(COHORT_KEY)).toBe(0); // ...but it was not installed
 
@@ -275,30 +283,16 @@ describe('MembershipStore.setCanary', () => {
 
   it('never installs stale membership even when Redis lost the generation key meanwhile', async () => {
     const platformId = await seedPlatform(false);
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let readDone: () => void = () => undefined;
-    const staleRead = new Promise<void>((resolve) => (readDone = resolve));
-    const realSql = createPgSqlClient(pool);
-    const slowSql: SqlClient = {
-      async query(text, params) {
-        const rows = await realSql.query(text, params);
-        if (text.includes('WHERE canary = true')) {
-          readDone();
-          await held;
-        }
-        return rows as never;
-      },
-    };
+    const held = heldCohortRead();
     const runner = createIoredisScriptRunner(redis);
-    const reader = new MembershipStore({ redis: runner, sql: slowSql });
-    const admin = new MembershipStore({ redis: runner, sql: realSql });
+    const reader = new MembershipStore({ redis: runner, sql: held.sql });
+    const admin = new MembershipStore({ redis: runner, sql: createPgSqlClient(pool) });
 
     const staleLookup = reader.lookup({ kind: 'platform', platformId });
-    await staleRead;
+    await held.readDone;
     await admin.setCanary(platformId, true);
     await redis.del('canary-platform-ids:generation'); // eviction, failover or a restart of a non-persistent Redis
-    release();
+    held.release();
     await staleLookup;
     expect(await redis.exists(COHORT_KEY)).toBe(0);
     expect((await admin.lookup({ kind: 'platform', platformId })).canary).toBe(true);
