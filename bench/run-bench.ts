@@ -8,6 +8,8 @@ import type { ColdBurstResult } from './load/cold-burst.js';
 import { loadRequests, seedLoadPlatforms, setCohortSize } from './load/cohort.js';
 import { measureCell, quiesceSeedApp, targetUrl } from './load/measure-cell.js';
 import type { CellResult, TargetName } from './load/measure-cell.js';
+import { measureUnderFlips, seedFlipPlatform } from './load/flip-load.js';
+import type { FlipLoadResult } from './load/flip-load.js';
 import { measurePathCosts } from './load/path-costs.js';
 import { runLoad } from './load/run-load.js';
 import { renderBenchReport } from './report/bench-report.js';
@@ -46,6 +48,7 @@ function readConfig(): BenchConfig {
     pathRequests: numberEnv('BENCH_PATH_REQUESTS', 1_000),
     coldSeconds: numberEnv('BENCH_COLD_SECONDS', 2),
     coldConnections: numberEnv('BENCH_COLD_CONNECTIONS', 100),
+    flipSeconds: numberEnv('BENCH_FLIP_SECONDS', 6),
   };
 }
 
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
     const t = await startBenchTopology(stack);
     const machine = await machineInfo(t.redis, t.pool);
     const platforms = await seedLoadPlatforms(t);
+    await seedFlipPlatform(t);
     const requests = await loadRequests(platforms, t.jwtSecret);
     const cells: CellResult[] = [];
     const cold: ColdBurstResult[] = [];
@@ -113,6 +117,15 @@ async function main(): Promise<void> {
       const targets: TargetName[] = index === 0 ? ['direct', 'floor', 'probe', 'edge', 'in-app'] : ['probe', 'edge', 'in-app'];
       cells.push(...(await runMatrix(t, config, cohort, targets, requests)));
     }
+    const flipCohort = config.cohorts.at(-1) ?? 10;
+    const flipConnections = config.connections[Math.floor(config.connections.length / 2)] ?? 50;
+    console.log(`bench: one flip per second at cohort ${int(flipCohort)}, ${flipConnections} connections`);
+    const flipLoads: FlipLoadResult[] = [];
+    for (const design of ['edge', 'in-app'] as const) {
+      const result = await measureUnderFlips(t, design, flipCohort, flipConnections, config.flipSeconds, requests);
+      console.log(`  ${design}: ${result.flips} flips, ${int(result.load.rps)} req/s, p99 ${ms(result.load.p99Ms)} ms, ${int(result.dbQueries)} DB queries by readers`);
+      flipLoads.push(result);
+    }
     console.log('bench: store cost per resolution path');
     const paths = await measurePathCosts(t, platforms, config.cohorts.at(-1) ?? 10, config.connections[0] ?? 10, config.pathRequests);
     console.log('bench: streaming');
@@ -126,6 +139,7 @@ async function main(): Promise<void> {
       machine,
       cells,
       cold,
+      flipLoads,
       paths,
       streaming,
       edgeLog: t.edgeLog,

@@ -17,6 +17,8 @@ export interface CellSummary {
   vsInApp: number | null;
   /** Median over rounds of rps / the probe's rps in the same round (the probe does not depend on the cohort). */
   vsProbe: number | null;
+  /** The same, over the rounds in which this cell saw no cohort reload (null when every round had one). */
+  vsProbeReloadFree: number | null;
   redisRoundTripsPerRequest: number | null;
   steadyRoundTripsPerRequest: number | null;
   /** Cohort loads from Postgres seen in the edge log, summed over rounds, and the slowest one (ms). */
@@ -77,6 +79,8 @@ export function summarise(cells: readonly CellResult[]): Map<string, CellSummary
       vsDirect: first.target === 'direct' ? null : ratioPerRound(group, cells, 'direct'),
       vsInApp: first.target === 'in-app' ? null : ratioPerRound(group, cells, 'in-app'),
       vsProbe: first.target === 'probe' ? null : ratioPerRound(group, cells, 'probe'),
+      vsProbeReloadFree:
+        first.target === 'probe' ? null : ratioPerRound(group.filter((c) => (c.edgeTrace?.database.cohort ?? 0) === 0), cells, 'probe'),
       redisRoundTripsPerRequest: medianOrNull(group.map((c) => c.redisRoundTripsPerRequest)),
       steadyRoundTripsPerRequest: medianOrNull(group.map((c) => c.steadyRoundTripsPerRequest)),
       cohortReloads: group.reduce((n, c) => n + (c.edgeTrace?.database.cohort ?? 0), 0),

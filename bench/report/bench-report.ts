@@ -1,5 +1,6 @@
 import type { EdgeLogCounts } from '../load/bench-topology.js';
 import type { ColdBurstResult } from '../load/cold-burst.js';
+import type { FlipLoadResult } from '../load/flip-load.js';
 import type { TargetName } from '../load/measure-cell.js';
 import type { CellResult } from '../load/measure-cell.js';
 import type { PathCost } from '../load/path-costs.js';
@@ -20,6 +21,7 @@ export interface BenchConfig {
   pathRequests: number;
   coldSeconds: number;
   coldConnections: number;
+  flipSeconds: number;
 }
 
 export interface BenchRun {
@@ -29,6 +31,7 @@ export interface BenchRun {
   machine: MachineInfo;
   cells: CellResult[];
   cold: ColdBurstResult[];
+  flipLoads: FlipLoadResult[];
   paths: PathCost[];
   streaming: StreamingRow[];
   edgeLog: EdgeLogCounts;
@@ -75,10 +78,14 @@ function headlineTable(run: BenchRun, s: Map<string, CellSummary>): string {
   );
 }
 
-/** (design ÷ probe at this cohort) / (design ÷ probe at the first cohort): cohort effect with machine drift cancelled. */
-function cohortEffect(s: Map<string, CellSummary>, target: 'edge' | 'in-app', base: number, cohort: number, c: number): number | null {
-  const now = lookup(s, cohort, target, c)?.vsProbe ?? null;
-  const then = lookup(s, base, target, c)?.vsProbe ?? null;
+/**
+ * (design ÷ probe at this cohort) / (design ÷ probe at the first cohort): the cohort's effect with machine drift
+ * cancelled; `reloadFree` uses only rounds in which the edge did not reload its cached cohort.
+ */
+function cohortEffect(s: Map<string, CellSummary>, target: 'edge' | 'in-app', base: number, cohort: number, c: number, reloadFree = false): number | null {
+  const pick = (x: CellSummary | undefined): number | null => (reloadFree ? x?.vsProbeReloadFree : x?.vsProbe) ?? null;
+  const now = pick(lookup(s, cohort, target, c));
+  const then = pick(lookup(s, base, target, c));
   return now === null || then === null ? null : now / then;
 }
 
@@ -98,7 +105,7 @@ function cohortTable(run: BenchRun, s: Map<string, CellSummary>): string {
         ratio(edge.vsInApp),
         `${ms(edge.p50Ms)} / ${ms(edge.p99Ms)}`,
         `${ms(app.p50Ms)} / ${ms(app.p99Ms)}`,
-        ratio(cohortEffect(s, 'edge', base, cohort, c)),
+        `${ratio(cohortEffect(s, 'edge', base, cohort, c))} (${ratio(cohortEffect(s, 'edge', base, cohort, c, true))})`,
         ratio(cohortEffect(s, 'in-app', base, cohort, c)),
         `${fixed(edge.redisRoundTripsPerRequest, 2)} / ${fixed(app.redisRoundTripsPerRequest, 2)}`,
         bytes(app.cohortBytesPerRequest),
@@ -110,7 +117,7 @@ function cohortTable(run: BenchRun, s: Map<string, CellSummary>): string {
     }
   }
   return table(
-    ['conns', 'cohort', 'edge req/s', 'in-app req/s', 'edge ÷ in-app', 'edge p50 / p99 ms', 'in-app p50 / p99 ms', `edge vs cohort ${int(base)}*`, `in-app vs cohort ${int(base)}*`, 'Redis round trips/req edge / in-app', 'cohort bytes read/req (in-app)', 'DB queries/1k edge / in-app', 'edge cohort reloads (slowest load)', 'peak RSS MiB workerd / app', 'failed edge / in-app'],
+    ['conns', 'cohort', 'edge req/s', 'in-app req/s', 'edge ÷ in-app', 'edge p50 / p99 ms', 'in-app p50 / p99 ms', `edge vs cohort ${int(base)}* (reload-free rounds)`, `in-app vs cohort ${int(base)}*`, 'Redis round trips/req edge / in-app', 'cohort bytes read/req (in-app)', 'DB queries/1k edge / in-app', 'edge cohort reloads (slowest load)', 'peak RSS MiB workerd / app', 'failed edge / in-app'],
     rows,
   );
 }
@@ -129,6 +136,27 @@ function coldTable(run: BenchRun): string {
       r.edgeTrace === null ? '—' : r.edgeTrace.cohortLoadMs.map((v) => int(v)).join(', ') || '—',
       String(r.errors + r.non2xx),
     ]),
+  );
+}
+
+function flipTable(run: BenchRun, s: Map<string, CellSummary>): string {
+  return table(
+    ['design', 'flips', 'req/s', 'same cell without flips (median req/s)', 'p50 ms', 'p99 ms', 'DB queries by readers', 'Redis round trips/req (incl. reload polls)', 'edge cohort reloads (slowest)', 'failed'],
+    run.flipLoads.map((r) => {
+      const loads = r.edgeTrace?.cohortLoadMs ?? [];
+      return [
+        r.design,
+        String(r.flips),
+        int(r.load.rps),
+        int(lookup(s, r.cohort, r.design, r.connections)?.rps ?? null),
+        ms(r.load.p50Ms),
+        ms(r.load.p99Ms),
+        int(r.dbQueries),
+        fixed(r.redisRoundTripsPerRequest, 2),
+        r.edgeTrace === null ? '—' : `${loads.length} (${int(loads.reduce((a, b) => Math.max(a, b), 0))} ms)`,
+        String(r.load.errors + r.load.non2xx),
+      ];
+    }),
   );
 }
 
@@ -209,12 +237,21 @@ function goals(run: BenchRun, s: Map<string, CellSummary>): string {
   const effects = run.config.connections.map((c) => ({
     c,
     edge: cohortEffect(s, 'edge', base, top, c) ?? Number.NaN,
+    steady: cohortEffect(s, 'edge', base, top, c, true) ?? Number.NaN,
     app: cohortEffect(s, 'in-app', base, top, c) ?? Number.NaN,
     rawEdge: (lookup(s, top, 'edge', c)?.rps ?? Number.NaN) / (lookup(s, base, 'edge', c)?.rps ?? Number.NaN),
   }));
+  const topCells = run.cells.filter((c) => c.target === 'edge' && c.cohort === top);
+  const topLoads = topCells.flatMap((c) => c.edgeTrace?.cohortLoadMs ?? []);
+  const allMet = effects.every((e) => e.edge >= 0.9);
+  const reloadFreeMet = effects.every((e) => e.steady >= 0.9);
   lines.push(
-    `- Cohort-independent throughput: ${verdict(effects.every((e) => e.edge >= 0.9))} — edge at cohort ${int(top)} vs ${int(base)} (÷ probe in the same round): ` +
-      `${effects.map((e) => `${ratio(e.edge)} (c=${e.c})`).join(', ')}; raw req/s ratio ${effects.map((e) => ratio(e.rawEdge)).join(', ')}. ` +
+    `- Cohort-independent throughput: ${verdict(allMet)}${allMet ? '' : reloadFreeMet ? ' (met in steady state only)' : ''} — edge at cohort ${int(top)} vs ${int(base)} (÷ probe in the same round): ` +
+      `${effects.map((e) => `${ratio(e.edge)} (c=${e.c})`).join(', ')}; in rounds without a cohort reload ${effects.map((e) => ratio(e.steady)).join(', ')}; ` +
+      `raw req/s ratio ${effects.map((e) => ratio(e.rawEdge)).join(', ')}. ` +
+      (topLoads.length === 0
+        ? ''
+        : `The lookup itself is O(1), but reloading a ${int(top)}-member cohort (after its 60-s TTL, and after every flip) took ${topLoads.map((v) => int(v)).join(', ')} ms in these runs, during which waiting readers poll and the isolate is busy parsing and installing it. `) +
       `Seed in-app design: ${effects.map((e) => `${ratio(e.app)} (c=${e.c})`).join(', ')}. Threshold 0.90×.`,
   );
 
@@ -257,6 +294,10 @@ export function renderBenchReport(run: BenchRun): string {
     `### Cold cache: the first ${c.coldSeconds} s after an invalidation at ${c.coldConnections} connections`,
     '',
     coldTable(run),
+    '',
+    `### One flip per second (cohort ${int(run.flipLoads[0]?.cohort ?? 0)}, ${run.flipLoads[0]?.connections ?? 0} connections, ${c.flipSeconds} s; a platform outside the load is flipped the way each design flips)`,
+    '',
+    flipTable(run, s),
     '',
     `### Edge store cost per resolution path (cohort ${int(c.cohorts.at(-1) ?? 0)}, warm, exactly ${int(c.pathRequests)} requests each at ${c.connections[0] ?? 10} connections)`,
     '',
