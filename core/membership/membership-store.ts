@@ -30,7 +30,17 @@ export interface MembershipAnswer {
     cache: 'hit' | 'negative' | 'miss' | 'error' | 'off';
     database: 'none' | 'cohort' | 'point' | 'resolver' | 'error';
     waits: number;
+    /** This lookup started the background reload of a cohort about to expire. */
+    refresh: boolean;
   };
+}
+
+export interface LookupOptions {
+  /**
+   * Runs background work past the answer (a cohort refresh). Workers must pass `ctx.waitUntil`, or the runtime may
+   * cancel the work once the response is sent; without it the work runs detached.
+   */
+  defer?: (task: Promise<void>) => void;
 }
 
 export interface MembershipStoreOptions {
@@ -39,6 +49,8 @@ export interface MembershipStoreOptions {
   sql: SqlClient;
   /** Bound on how long a cohort may stay cached without an invalidation. */
   cohortTtlSeconds?: number;
+  /** A cached cohort with less time to live than this is reloaded in the background by one reader. */
+  refreshAheadSeconds?: number;
   resolverTtlSeconds?: number;
   negativeTtlSeconds?: number;
   fillLockMs?: number;
@@ -60,6 +72,7 @@ export interface SetCanaryResult {
 
 const DEFAULTS = {
   cohortTtlSeconds: 60,
+  refreshAheadSeconds: 15,
   resolverTtlSeconds: 300,
   negativeTtlSeconds: 30,
   fillLockMs: 5_000,
@@ -68,7 +81,7 @@ const DEFAULTS = {
 } as const;
 
 type LookupReply =
-  | { kind: 'hit'; platformId: string; member: boolean }
+  | { kind: 'hit'; platformId: string; member: boolean; refreshGeneration: string | null }
   | { kind: 'negative' }
   | { kind: 'resolver-miss'; locked: boolean }
   | { kind: 'miss'; platformId: string; generation: string; locked: boolean };
@@ -76,7 +89,9 @@ type LookupReply =
 function parseLookupReply(raw: unknown): LookupReply {
   if (!Array.isArray(raw)) throw new Error(`unexpected lookup reply: ${typeof raw}`);
   const [tag, a, b, c] = raw as unknown[];
-  if (tag === 'hit' && typeof a === 'string') return { kind: 'hit', platformId: a, member: Number(b) === 1 };
+  if (tag === 'hit' && typeof a === 'string') {
+    return { kind: 'hit', platformId: a, member: Number(b) === 1, refreshGeneration: c === undefined || c === null ? null : String(c) };
+  }
   if (tag === 'negative') return { kind: 'negative' };
   if (tag === 'resolver-miss') return { kind: 'resolver-miss', locked: Number(a) === 1 };
   if (tag === 'miss' && typeof a === 'string') {
@@ -122,6 +137,7 @@ export class MembershipStore {
     this.#sql = options.sql;
     this.#opts = {
       cohortTtlSeconds: options.cohortTtlSeconds ?? DEFAULTS.cohortTtlSeconds,
+      refreshAheadSeconds: options.refreshAheadSeconds ?? DEFAULTS.refreshAheadSeconds,
       resolverTtlSeconds: options.resolverTtlSeconds ?? DEFAULTS.resolverTtlSeconds,
       negativeTtlSeconds: options.negativeTtlSeconds ?? DEFAULTS.negativeTtlSeconds,
       fillLockMs: options.fillLockMs ?? DEFAULTS.fillLockMs,
@@ -133,14 +149,20 @@ export class MembershipStore {
   }
 
   /** Resolves the ref to a platform and decides whether it is in the canary cohort. Never throws. */
-  async lookup(ref: PlatformRef): Promise<MembershipAnswer> {
+  async lookup(ref: PlatformRef, options: LookupOptions = {}): Promise<MembershipAnswer> {
     if (this.#redis === null) return this.#fromDatabase(ref, 'off', 0);
     const redis = this.#redis;
     const resolverKey = resolverKeyOf(ref);
     const keys = [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY];
     if (resolverKey !== null) keys.push(resolverKey, resolverFillLockKey(resolverKey));
     const token = crypto.randomUUID();
-    const args = [ref.kind === 'platform' ? ref.platformId : '', token, String(this.#opts.fillLockMs), crypto.randomUUID()];
+    const args = [
+      ref.kind === 'platform' ? ref.platformId : '',
+      token,
+      String(this.#opts.fillLockMs),
+      crypto.randomUUID(),
+      String(this.#opts.refreshAheadSeconds),
+    ];
 
     for (let attempt = 0; ; attempt++) {
       let reply: LookupReply;
@@ -152,8 +174,16 @@ export class MembershipStore {
       }
       const lastTry = attempt >= this.#waits.length;
       switch (reply.kind) {
-        case 'hit':
-          return this.#answer(reply.platformId, reply.member, 'cache', 'hit', 'none', attempt);
+        case 'hit': {
+          const answer = this.#answer(reply.platformId, reply.member, 'cache', 'hit', 'none', attempt);
+          if (reply.refreshGeneration !== null) {
+            answer.trace.refresh = true;
+            const task = this.#loadAndInstall(reply.refreshGeneration, token).then(() => undefined);
+            if (options.defer) options.defer(task);
+            else void task;
+          }
+          return answer;
+        }
         case 'negative':
           return this.#answer(null, false, 'cache', 'negative', 'none', attempt);
         case 'resolver-miss':
@@ -198,13 +228,23 @@ export class MembershipStore {
   }
 
   async #fillCohort(platformId: string, generation: string, token: string, waits: number): Promise<MembershipAnswer> {
+    const cohort = await this.#loadAndInstall(generation, token);
+    if (cohort === null) return this.#answer(platformId, false, 'none', 'miss', 'error', waits);
+    return this.#answer(platformId, cohort.includes(platformId), 'database', 'miss', 'cohort', waits);
+  }
+
+  /**
+   * Loads the cohort from Postgres and installs it if the generation is still the one observed (the install releases
+   * the fill lock). Null when Postgres failed. Never throws: it also runs in the background for refresh-ahead.
+   */
+  async #loadAndInstall(generation: string, token: string): Promise<string[] | null> {
     let cohort: string[];
     try {
       cohort = await this.listCanary();
     } catch (error) {
       this.#onFallback({ stage: 'cohort-load', error });
       await this.#releaseLock(COHORT_FILL_LOCK_KEY, token);
-      return this.#answer(platformId, false, 'none', 'miss', 'error', waits);
+      return null;
     }
     if (this.#redis !== null) {
       try {
@@ -218,7 +258,7 @@ export class MembershipStore {
         await this.#releaseLock(COHORT_FILL_LOCK_KEY, token);
       }
     }
-    return this.#answer(platformId, cohort.includes(platformId), 'database', 'miss', 'cohort', waits);
+    return cohort;
   }
 
   async #fillResolver(ref: PlatformRef, resolverKey: string | null, token: string, waits: number): Promise<MembershipAnswer> {
@@ -277,6 +317,6 @@ export class MembershipStore {
     database: MembershipAnswer['trace']['database'],
     waits: number,
   ): MembershipAnswer {
-    return { platformId, canary, authority, trace: { cache, database, waits } };
+    return { platformId, canary, authority, trace: { cache, database, waits, refresh: false } };
   }
 }

@@ -3,8 +3,11 @@ import type { LuaScript } from './ports.js';
 /**
  * One round trip for every resolution path.
  * KEYS: cohort, generation, cohort fill lock, [resolver key, resolver fill lock]
- * ARGV: platform id ('' when a resolver key is given), lock token, lock ttl ms, fresh generation
- * Replies: {'hit', platformId, 0|1} | {'negative'} | {'resolver-miss', locked 0|1} | {'miss', platformId, generation, locked 0|1}
+ * ARGV: platform id ('' when a resolver key is given), lock token, lock ttl ms, fresh generation, refresh-ahead seconds
+ * Replies: {'hit', platformId, 0|1[, generation]} | {'negative'} | {'resolver-miss', locked 0|1}
+ *        | {'miss', platformId, generation, locked 0|1}
+ * A hit carries a generation when the cached cohort is about to expire and this caller took the fill lock: it should
+ * reload the cohort in the background, so steady traffic never meets an expired (cold) cohort.
  *
  * The cohort counts as cached only when the key holds a SET (anything else, e.g. a JSON list written by an older
  * tool, is treated as a miss and replaced by the next fill). A missing generation is created from the caller's
@@ -24,8 +27,14 @@ if #KEYS >= 5 then
   pid = v
 end
 if redis.call('TYPE', KEYS[1]).ok == 'set' then
-  if pid == '' then return {'hit', pid, 0} end
-  return {'hit', pid, redis.call('SISMEMBER', KEYS[1], pid)}
+  local member = 0
+  if pid ~= '' then member = redis.call('SISMEMBER', KEYS[1], pid) end
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl >= 0 and ttl < tonumber(ARGV[5]) then
+    local gen = redis.call('GET', KEYS[2])
+    if gen and redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then return {'hit', pid, member, gen} end
+  end
+  return {'hit', pid, member}
 end
 redis.call('SET', KEYS[2], ARGV[4], 'NX')
 local gen = redis.call('GET', KEYS[2])

@@ -10,6 +10,8 @@ export interface RequestLogFields {
   cache?: string;
   database?: string;
   fillWaits?: number;
+  /** This request started the background reload of a cohort about to expire. */
+  cacheRefresh?: boolean;
   fellBack?: boolean;
   lookupMs?: number;
   originMs?: number;

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { MembershipAnswer } from '../../core/membership/index.js';
+import type { LookupOptions, MembershipAnswer } from '../../core/membership/index.js';
 import { EdgeError } from '../lib/errors.js';
 import { forwardRequest } from '../proxy/forward-request.js';
 import type { OriginName } from '../proxy/forward-request.js';
@@ -16,12 +16,12 @@ interface Decision {
 }
 
 /** Asks the cohort for each candidate in order until one names a platform (normally the first: one round trip). */
-async function decide(resolution: Resolution, services: EdgeServices): Promise<Decision> {
+async function decide(resolution: Resolution, services: EdgeServices, options: LookupOptions): Promise<Decision> {
   // With canary routing off there is nothing to decide, so the stores are not asked at all.
   if (services.config.canaryUrl === '') return { candidate: resolution.candidates[0] ?? null, answer: null, origin: 'primary' };
   let last: Decision = { candidate: null, answer: null, origin: 'primary' };
   for (const candidate of resolution.candidates) {
-    const answer = await services.membership.lookup(candidate.ref);
+    const answer = await services.membership.lookup(candidate.ref, options);
     last = { candidate, answer, origin: answer.canary ? 'canary' : 'primary' };
     // Stop at a platform, and also when the stores are down: the next candidate would fail the same way.
     if (answer.platformId !== null || answer.authority === 'none') break;
@@ -39,6 +39,16 @@ function cookieChange(resolution: Resolution, decision: Decision, servedBy: Orig
     return 'clear';
   }
   return null;
+}
+
+/** `waitUntil` of the request, so background work (a cohort refresh) is not cancelled once the response is sent. */
+function deferOf(c: Context<AppEnv>): LookupOptions['defer'] {
+  try {
+    const ctx = c.executionCtx;
+    return (task) => ctx.waitUntil(task);
+  } catch {
+    return undefined; // app.request() in unit tests has no execution context
+  }
 }
 
 /** Resolves the platform, asks the cohort, and streams the request to the primary or the canary origin. */
@@ -60,7 +70,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   );
 
   const lookupStarted = Date.now();
-  const decision = await decide(resolution, services);
+  const decision = await decide(resolution, services, { defer: deferOf(c) });
   const { candidate, answer } = decision;
   log.source = candidate?.source ?? 'none';
   if (answer !== null) {
@@ -70,6 +80,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
       cache: answer.trace.cache,
       database: answer.trace.database,
       fillWaits: answer.trace.waits,
+      ...(answer.trace.refresh ? { cacheRefresh: true } : {}),
       lookupMs: Date.now() - lookupStarted,
     });
     if (answer.authority === 'none') log.error = 'membership stores unavailable; routed to primary';

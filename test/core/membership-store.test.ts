@@ -237,6 +237,68 @@ describe('MembershipStore.lookup', () => {
   });
 });
 
+describe('MembershipStore refresh-ahead', () => {
+  // refreshAheadSeconds above the TTL: every hit finds the cohort "about to expire".
+  const alwaysRefresh = { cohortTtlSeconds: 60, refreshAheadSeconds: 61 };
+
+  it('does not refresh a freshly cached cohort with the defaults', async () => {
+    const platformId = await seedPlatform(true);
+    const { store } = newStore();
+    await store.lookup({ kind: 'platform', platformId });
+    expect((await store.lookup({ kind: 'platform', platformId })).trace.refresh).toBe(false);
+  });
+
+  it('reloads a cohort about to expire in the background while answers keep coming from the cache', async () => {
+    const platformId = await seedPlatform(false);
+    const { store, sqlCalls } = newStore(alwaysRefresh);
+    await store.lookup({ kind: 'platform', platformId }); // cold fill
+    await pool.query('UPDATE platform_plan SET canary = true WHERE platform_id = $1', [platformId]); // no invalidation
+    sqlCalls.length = 0;
+    const tasks: Promise<void>[] = [];
+    const answer = await store.lookup({ kind: 'platform', platformId }, { defer: (t) => tasks.push(t) });
+    expect(answer).toMatchObject({ canary: false, authority: 'cache', trace: { cache: 'hit', refresh: true } });
+    expect(tasks).toHaveLength(1);
+    await Promise.all(tasks);
+    expect(sqlCalls).toHaveLength(1);
+    expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
+    expect(await redis.ttl(COHORT_KEY)).toBeGreaterThan(55);
+  });
+
+  it('lets only one reader refresh at a time', async () => {
+    const platformId = await seedPlatform(true);
+    const held = heldCohortRead();
+    const cold = new MembershipStore({ redis: createIoredisScriptRunner(redis), sql: createPgSqlClient(pool), ...alwaysRefresh });
+    await cold.lookup({ kind: 'platform', platformId });
+    const store = new MembershipStore({ redis: createIoredisScriptRunner(redis), sql: held.sql, ...alwaysRefresh });
+    const tasks: Promise<void>[] = [];
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => store.lookup({ kind: 'platform', platformId }, { defer: (t) => tasks.push(t) })),
+    );
+    expect(answers.every((a) => a.canary && a.authority === 'cache')).toBe(true);
+    expect(tasks).toHaveLength(1);
+    await held.readDone;
+    held.release();
+    await Promise.all(tasks);
+  });
+
+  it('never installs a refresh that read before a flip', async () => {
+    const platformId = await seedPlatform(false);
+    const runner = createIoredisScriptRunner(redis);
+    const admin = new MembershipStore({ redis: runner, sql: createPgSqlClient(pool) });
+    await admin.lookup({ kind: 'platform', platformId }); // cohort cached: not canary
+    const held = heldCohortRead();
+    const refresher = new MembershipStore({ redis: runner, sql: held.sql, ...alwaysRefresh });
+    const tasks: Promise<void>[] = [];
+    await refresher.lookup({ kind: 'platform', platformId }, { defer: (t) => tasks.push(t) });
+    await held.readDone; // the refresh has read "not canary"
+    await admin.setCanary(platformId, true);
+    held.release();
+    await Promise.all(tasks);
+    expect(await redis.exists(COHORT_KEY)).toBe(0);
+    expect((await admin.lookup({ kind: 'platform', platformId })).canary).toBe(true);
+  });
+});
+
 describe('MembershipStore.setCanary', () => {
   it('holds from the very next lookup in both directions', async () => {
     const platformId = await seedPlatform(false);

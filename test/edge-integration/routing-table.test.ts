@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { algNoneToken, principalToken } from '../support/jwt.js';
 import { startEdgeHarness } from '../support/edge-harness.js';
@@ -154,6 +155,29 @@ describe('routing table', () => {
     await res.arrayBuffer();
     expect(res.status).toBe(200);
     expect(res.headers.get('x-origin')).toBe('primary');
+  });
+
+  it('reloads a cohort about to expire in the background (waitUntil) without making the request wait', async () => {
+    const platformId = await h.seedPlatform();
+    expect(await originOf('/v1/flows', bearer(await principalToken({ platformId, secret: h.jwtSecret })))).toBe('primary');
+    await h.pool.query('UPDATE platform_plan SET canary = true WHERE platform_id = $1', [platformId]); // not via admin
+    const redis = new Redis(h.redisDb.url);
+    try {
+      await redis.expire('canary-platform-ids', 5); // inside the refresh-ahead window
+      const token = await principalToken({ platformId, secret: h.jwtSecret });
+      expect(await originOf('/v1/flows', bearer(token))).toBe('primary'); // answered from the cache...
+      const line = h.logs.filter((l) => l.includes('"msg":"request"')).at(-1) ?? '{}';
+      expect(JSON.parse(line)).toMatchObject({ cache: 'hit', cacheRefresh: true });
+      // ...while the reload runs after the response: wait until it has installed a fresh cohort.
+      const deadline = Date.now() + 10_000;
+      while ((await redis.ttl('canary-platform-ids')) <= 5 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10)); // polling interval, not a synchronisation sleep
+      }
+      expect(await redis.ttl('canary-platform-ids')).toBeGreaterThan(50);
+      expect(await originOf('/v1/flows', bearer(token))).toBe('canary');
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('routes a request without any principal to primary', async () => {
