@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   try {
     console.log('bench: starting origins, Upstash and Neon endpoints, edge, probe, floor Worker and seed app (all on 127.0.0.1)...');
     const t = await startBenchTopology(stack);
+    stack.ownSignals();
     const machine = await machineInfo(t.redis, t.pool);
     const platforms = await seedLoadPlatforms(t);
     await seedFlipPlatform(t);

@@ -27,6 +27,7 @@ async function main(): Promise<number> {
     console.log('soak: starting the edge harness (workerd, local Upstash and Neon endpoints, echo origins; all on 127.0.0.1)...');
     // The Worker's production default store timeout, so drills see the timings a deployment would.
     const h = stack.add('edge harness', await startEdgeHarness({ storeTimeoutMs: 1_000 }), (x) => x.close());
+    stack.ownSignals();
     const redis = stack.add('redis client', new Redis(h.redisDb.url, { maxRetriesPerRequest: 1 }), async (r) => {
       await r.quit();
     });
