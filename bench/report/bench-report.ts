@@ -192,6 +192,10 @@ function streamingTable(run: BenchRun): string {
   );
 }
 
+function plural(n: number, word: string): string {
+  return `${int(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function verdict(met: boolean): string {
   return met ? '**met**' : '**MISSED**';
 }
@@ -219,8 +223,8 @@ function goals(run: BenchRun, s: Map<string, CellSummary>): string {
       `${span(exact, 3)} round trips/request; timed load runs ${span(steady, 3)} (± connections ÷ requests: the load generator abandons its last in-flight requests). ` +
       `The seed design: exactly 1 GET per request, plus a SET per miss. ` +
       (within((c) => c.redisRoundTripsPerRequest)
-        ? `Cohort reloads did not change this (${int(reloads)} reloads, ${int(waits)} extra polls).`
-        : `**Not during cohort reloads**: counting them, ${span(raw, 3)} — ${int(reloads)} reloads cost the lock holder one extra round trip (the install) and ${int(waits)} extra polls by readers waiting for the fill.`),
+        ? `Cohort reloads did not change this (${plural(reloads, 'reload')}, ${plural(waits, 'extra poll')}).`
+        : `**Not during cohort reloads**: counting them, ${span(raw, 3)} — ${plural(reloads, 'reload')} cost the lock holder one extra round trip (the install) and ${plural(waits, 'extra poll')} by readers waiting for the fill.`),
   );
 
   const db: Record<string, number> = {};
@@ -229,7 +233,7 @@ function goals(run: BenchRun, s: Map<string, CellSummary>): string {
   const handled = measured.reduce((n, c) => n + c.handled, 0);
   lines.push(
     `- 0 DB queries warm: ${verdict(perRequest === 0)} — over ${int(handled)} warm edge requests: ${int(perRequest)} per-request queries ` +
-      `(point ${int(db.point ?? 0)}, resolver ${int(db.resolver ?? 0)}); ${int(db.cohort ?? 0)} cohort reloads (one query each, when the cached cohort's 60-s TTL expired mid-run).`,
+      `(point ${int(db.point ?? 0)}, resolver ${int(db.resolver ?? 0)}); ${plural(db.cohort ?? 0, 'cohort reload')} (one query each, when the cached cohort's 60-s TTL expired mid-run).`,
   );
 
   const base = run.config.cohorts[0] ?? 10;
@@ -258,7 +262,16 @@ function goals(run: BenchRun, s: Map<string, CellSummary>): string {
   const edgeStreams = run.streaming.filter((r) => r.via === 'edge');
   const growth = Math.max(...edgeStreams.map((r) => r.growthMiB ?? Number.NaN));
   const streamMet = edgeStreams.length > 0 && edgeStreams.every((r) => r.result.verified && (r.growthMiB ?? Infinity) <= 64);
-  lines.push(`- Streaming without memory growth: ${verdict(streamMet)} — workerd peak RSS grew at most ${fixed(growth, 0)} MiB while ${int(run.config.streamMiB)} MiB went up and down through it (threshold 64 MiB).`);
+  const firstEdge = run.cells.find((c) => c.target === 'edge')?.peakRssMiB ?? null;
+  const reloadsBefore =
+    run.cells.reduce((n, c) => n + (c.edgeTrace?.database.cohort ?? 0), 0) +
+    run.cold.reduce((n, r) => n + (r.edgeTrace?.database.cohort ?? 0), 0) +
+    run.flipLoads.reduce((n, r) => n + (r.edgeTrace?.database.cohort ?? 0), 0) +
+    run.paths.reduce((n, p) => n + (p.cell.edgeTrace?.database.cohort ?? 0), 0);
+  lines.push(
+    `- Streaming without memory growth: ${verdict(streamMet)} — workerd peak RSS grew at most ${fixed(growth, 0)} MiB while ${int(run.config.streamMiB)} MiB went up and down through it (threshold 64 MiB). ` +
+      `Separately, workerd's RSS was ${fixed(firstEdge, 0)} MiB in the first edge run and ${fixed(edgeStreams[0]?.rssBeforeMiB ?? null, 0)} MiB before streaming, after ${plural(reloadsBefore, 'cohort reload')} in between (cold-cache, flip and TTL reloads of up to ${int(run.config.cohorts.at(-1) ?? 0)} members).`,
+  );
   return lines.join('\n');
 }
 
