@@ -105,3 +105,14 @@ export function summarise(cells: readonly CellResult[]): Map<string, CellSummary
 export function lookup(summaries: Map<string, CellSummary>, cohort: number, target: TargetName, connections: number): CellSummary | undefined {
   return summaries.get(key(cohort, target, connections));
 }
+
+/**
+ * (design ÷ probe at this cohort) / (design ÷ probe at the first cohort): the cohort's effect with machine drift
+ * cancelled; `reloadFree` uses only rounds in which the edge did not reload its cached cohort.
+ */
+export function cohortEffect(s: Map<string, CellSummary>, target: 'edge' | 'in-app', base: number, cohort: number, c: number, reloadFree = false): number | null {
+  const pick = (x: CellSummary | undefined): number | null => (reloadFree ? x?.vsProbeReloadFree : x?.vsProbe) ?? null;
+  const now = pick(lookup(s, cohort, target, c));
+  const then = pick(lookup(s, base, target, c));
+  return now === null || then === null ? null : now / then;
+}
