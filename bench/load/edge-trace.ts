@@ -12,6 +12,8 @@ export interface EdgeTraceSnapshot {
   maxLookupMs: number;
   /** Lookup time of the requests that loaded the cohort from Postgres and installed it. */
   cohortLoadMs: number[];
+  /** Requests that started a background refresh-ahead of the cohort (one cohort query and one install each). */
+  refreshes: number;
 }
 
 interface RequestLine {
@@ -20,6 +22,7 @@ interface RequestLine {
   database?: unknown;
   fillWaits?: unknown;
   lookupMs?: unknown;
+  cacheRefresh?: unknown;
 }
 
 function bump(counts: Record<string, number>, key: unknown): void {
@@ -27,12 +30,17 @@ function bump(counts: Record<string, number>, key: unknown): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
+/** Cohort loads a stretch of traffic caused: in-line reloads after a miss plus background refreshes. */
+export function cohortReloads(trace: EdgeTraceSnapshot | null): number {
+  return (trace?.database.cohort ?? 0) + (trace?.refreshes ?? 0);
+}
+
 /** Folds the edge's request log lines into counters that a measurement can reset and read. */
 export class EdgeTrace {
   #s: EdgeTraceSnapshot = EdgeTrace.#empty();
 
   static #empty(): EdgeTraceSnapshot {
-    return { requests: 0, cache: {}, database: {}, fillWaits: 0, waitedRequests: 0, maxLookupMs: 0, cohortLoadMs: [] };
+    return { requests: 0, cache: {}, database: {}, fillWaits: 0, waitedRequests: 0, maxLookupMs: 0, cohortLoadMs: [], refreshes: 0 };
   }
 
   /** Takes one log line; anything that is not a request line is ignored. */
@@ -54,6 +62,7 @@ export class EdgeTrace {
     const lookupMs = typeof parsed.lookupMs === 'number' ? parsed.lookupMs : 0;
     s.maxLookupMs = Math.max(s.maxLookupMs, lookupMs);
     if (parsed.database === 'cohort') s.cohortLoadMs.push(lookupMs);
+    if (parsed.cacheRefresh === true) s.refreshes++;
   }
 
   reset(): void {

@@ -4,6 +4,7 @@ import type { SeedCounts } from '../seed-app/seed-app-main.js';
 import type { OriginCounts } from '../services/origins-main.js';
 import type { UpstashCounts } from '../services/upstash-main.js';
 import type { BenchTopology } from './bench-topology.js';
+import { cohortReloads } from './edge-trace.js';
 import type { EdgeTraceSnapshot } from './edge-trace.js';
 import { runLoad } from './run-load.js';
 import type { LoadResult } from './run-load.js';
@@ -28,7 +29,7 @@ export interface CellResult {
   peakRssMiB: number | null;
   /** Edge only: what its request log says (cache hits, cohort reloads, fill waits). */
   edgeTrace: EdgeTraceSnapshot | null;
-  /** Edge only: Redis round trips per request not spent on a cohort reload (the lock holder's install, waiters' polls). */
+  /** Edge only: Redis round trips per request not spent on a cohort reload (each install, waiters' polls). */
   steadyRoundTripsPerRequest: number | null;
 }
 
@@ -127,7 +128,7 @@ export async function measureCell(t: BenchTopology, spec: CellSpec): Promise<Cel
         cohortBytesPerRequest: null,
         canaryShare: per(origins.canary, served),
         steadyRoundTripsPerRequest:
-          trace === null ? null : per(upstash.requests - trace.fillWaits - (trace.database.cohort ?? 0), served),
+          trace === null ? null : per(upstash.requests - trace.fillWaits - cohortReloads(trace), served),
       };
     case 'in-app':
       return {

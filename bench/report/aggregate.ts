@@ -1,3 +1,4 @@
+import { cohortReloads } from '../load/edge-trace.js';
 import type { CellResult, TargetName } from '../load/measure-cell.js';
 import { median } from '../support/stats.js';
 
@@ -21,7 +22,7 @@ export interface CellSummary {
   vsProbeReloadFree: number | null;
   redisRoundTripsPerRequest: number | null;
   steadyRoundTripsPerRequest: number | null;
-  /** Cohort loads from Postgres seen in the edge log, summed over rounds, and the slowest one (ms). */
+  /** Cohort loads (in-line and refresh-ahead) seen in the edge log, summed over rounds; the slowest in-line one (ms). */
   cohortReloads: number;
   maxCohortLoadMs: number | null;
   /** Extra lookups spent waiting for a fill, summed over rounds. */
@@ -79,11 +80,10 @@ export function summarise(cells: readonly CellResult[]): Map<string, CellSummary
       vsDirect: first.target === 'direct' ? null : ratioPerRound(group, cells, 'direct'),
       vsInApp: first.target === 'in-app' ? null : ratioPerRound(group, cells, 'in-app'),
       vsProbe: first.target === 'probe' ? null : ratioPerRound(group, cells, 'probe'),
-      vsProbeReloadFree:
-        first.target === 'probe' ? null : ratioPerRound(group.filter((c) => (c.edgeTrace?.database.cohort ?? 0) === 0), cells, 'probe'),
+      vsProbeReloadFree: first.target === 'probe' ? null : ratioPerRound(group.filter((c) => cohortReloads(c.edgeTrace) === 0), cells, 'probe'),
       redisRoundTripsPerRequest: medianOrNull(group.map((c) => c.redisRoundTripsPerRequest)),
       steadyRoundTripsPerRequest: medianOrNull(group.map((c) => c.steadyRoundTripsPerRequest)),
-      cohortReloads: group.reduce((n, c) => n + (c.edgeTrace?.database.cohort ?? 0), 0),
+      cohortReloads: group.reduce((n, c) => n + cohortReloads(c.edgeTrace), 0),
       maxCohortLoadMs: group.some((c) => (c.edgeTrace?.cohortLoadMs.length ?? 0) > 0)
         ? Math.max(...group.flatMap((c) => c.edgeTrace?.cohortLoadMs ?? []))
         : null,

@@ -1,11 +1,12 @@
+import { cohortReloads } from '../load/edge-trace.js';
 import type { CellResult } from '../load/measure-cell.js';
 import { cohortEffect, lookup } from './aggregate.js';
 import type { CellSummary } from './aggregate.js';
 import type { BenchRun } from './bench-report.js';
 import { fixed, int, ratio } from './format.js';
 
-function plural(n: number, word: string): string {
-  return `${int(n)} ${word}${n === 1 ? '' : 's'}`;
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${int(n)} ${n === 1 ? word : many}`;
 }
 
 function verdict(met: boolean): string {
@@ -28,7 +29,7 @@ export function goals(run: BenchRun, s: Map<string, CellSummary>): string {
   const exact = run.paths.map((p) => p.cell.steadyRoundTripsPerRequest ?? Number.NaN);
   const steady = measured.map((c) => c.steadyRoundTripsPerRequest ?? Number.NaN);
   const raw = measured.map((c) => c.redisRoundTripsPerRequest ?? Number.NaN);
-  const reloads = measured.reduce((n, c) => n + (c.edgeTrace?.database.cohort ?? 0), 0);
+  const reloads = measured.reduce((n, c) => n + cohortReloads(c.edgeTrace), 0);
   const waits = measured.reduce((n, c) => n + (c.edgeTrace?.fillWaits ?? 0), 0);
   const steadyMet = within((c) => c.steadyRoundTripsPerRequest);
   lines.push(
@@ -37,16 +38,17 @@ export function goals(run: BenchRun, s: Map<string, CellSummary>): string {
       `The seed design: exactly 1 GET per request, plus a SET per miss. ` +
       (within((c) => c.redisRoundTripsPerRequest)
         ? `Cohort reloads did not change this (${plural(reloads, 'reload')}, ${plural(waits, 'extra poll')}).`
-        : `**Not during cohort reloads**: counting them, ${span(raw, 3)} — ${plural(reloads, 'reload')} cost the lock holder one extra round trip (the install) and ${plural(waits, 'extra poll')} by readers waiting for the fill.`),
+        : `**Not during cohort reloads**: counting them, ${span(raw, 3)} — ${plural(reloads, 'reload')} cost one extra round trip each (the install) and ${plural(waits, 'extra poll')} by readers waiting for an in-line fill.`),
   );
 
   const db: Record<string, number> = {};
   for (const c of measured) for (const [k, v] of Object.entries(c.edgeTrace?.database ?? {})) db[k] = (db[k] ?? 0) + v;
   const perRequest = (db.point ?? 0) + (db.resolver ?? 0) + (db.error ?? 0);
+  const refreshes = measured.reduce((n, c) => n + (c.edgeTrace?.refreshes ?? 0), 0);
   const handled = measured.reduce((n, c) => n + c.handled, 0);
   lines.push(
     `- 0 DB queries warm: ${verdict(perRequest === 0)} — over ${int(handled)} warm edge requests: ${int(perRequest)} per-request queries ` +
-      `(point ${int(db.point ?? 0)}, resolver ${int(db.resolver ?? 0)}); ${plural(db.cohort ?? 0, 'cohort reload')} (one query each, when the cached cohort's 60-s TTL expired mid-run).`,
+      `(point ${int(db.point ?? 0)}, resolver ${int(db.resolver ?? 0)}); cohort loads: ${plural(refreshes, 'background refresh-ahead', 'background refreshes-ahead')} before the 60-s TTL ran out and ${plural(db.cohort ?? 0, 'in-line reload')} after a miss, one query each.`,
   );
 
   const base = run.config.cohorts[0] ?? 10;
@@ -68,7 +70,7 @@ export function goals(run: BenchRun, s: Map<string, CellSummary>): string {
       `raw req/s ratio ${effects.map((e) => ratio(e.rawEdge)).join(', ')}. ` +
       (topLoads.length === 0
         ? ''
-        : `The lookup itself is O(1), but reloading a ${int(top)}-member cohort (after its 60-s TTL, and after every flip) took ${topLoads.map((v) => int(v)).join(', ')} ms in these runs, during which waiting readers poll and the isolate is busy parsing and installing it. `) +
+        : `The lookup itself is O(1), but an in-line reload of a ${int(top)}-member cohort (after a flip, or a TTL expiry that no refresh-ahead caught) took ${topLoads.map((v) => int(v)).join(', ')} ms in these runs, during which waiting readers poll and the isolate is busy parsing and installing it. `) +
       `Seed in-app design: ${effects.map((e) => `${ratio(e.app)} (c=${e.c})`).join(', ')}. Threshold 0.90×.`,
   );
 
@@ -77,13 +79,13 @@ export function goals(run: BenchRun, s: Map<string, CellSummary>): string {
   const streamMet = edgeStreams.length > 0 && edgeStreams.every((r) => r.result.verified && (r.growthMiB ?? Infinity) <= 64);
   const firstEdge = run.cells.find((c) => c.target === 'edge')?.peakRssMiB ?? null;
   const reloadsBefore =
-    run.cells.reduce((n, c) => n + (c.edgeTrace?.database.cohort ?? 0), 0) +
-    run.cold.reduce((n, r) => n + (r.edgeTrace?.database.cohort ?? 0), 0) +
-    run.flipLoads.reduce((n, r) => n + (r.edgeTrace?.database.cohort ?? 0), 0) +
-    run.paths.reduce((n, p) => n + (p.cell.edgeTrace?.database.cohort ?? 0), 0);
+    run.cells.reduce((n, c) => n + cohortReloads(c.edgeTrace), 0) +
+    run.cold.reduce((n, r) => n + cohortReloads(r.edgeTrace), 0) +
+    run.flipLoads.reduce((n, r) => n + cohortReloads(r.edgeTrace), 0) +
+    run.paths.reduce((n, p) => n + cohortReloads(p.cell.edgeTrace), 0);
   lines.push(
     `- Streaming without memory growth: ${verdict(streamMet)} — workerd peak RSS grew at most ${fixed(growth, 0)} MiB while ${int(run.config.streamMiB)} MiB went up and down through it (threshold 64 MiB). ` +
-      `Separately, workerd's RSS was ${fixed(firstEdge, 0)} MiB in the first edge run and ${fixed(edgeStreams[0]?.rssBeforeMiB ?? null, 0)} MiB before streaming, after ${plural(reloadsBefore, 'cohort reload')} in between (cold-cache, flip and TTL reloads of up to ${int(run.config.cohorts.at(-1) ?? 0)} members).`,
+      `Separately, workerd's RSS was ${fixed(firstEdge, 0)} MiB in the first edge run and ${fixed(edgeStreams[0]?.rssBeforeMiB ?? null, 0)} MiB before streaming, after ${plural(reloadsBefore, 'cohort load')} in between (cold-cache, flip and refresh-ahead loads of up to ${int(run.config.cohorts.at(-1) ?? 0)} members).`,
   );
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 import type { EdgeLogCounts } from '../load/bench-topology.js';
 import type { ColdBurstResult } from '../load/cold-burst.js';
+import { cohortReloads } from '../load/edge-trace.js';
 import type { FlipLoadResult } from '../load/flip-load.js';
 import type { TargetName } from '../load/measure-cell.js';
 import type { CellResult } from '../load/measure-cell.js';
@@ -100,14 +101,14 @@ function cohortTable(run: BenchRun, s: Map<string, CellSummary>): string {
         `${fixed(edge.redisRoundTripsPerRequest, 2)} / ${fixed(app.redisRoundTripsPerRequest, 2)}`,
         bytes(app.cohortBytesPerRequest),
         `${fixed(edge.dbQueriesPer1k, 2)} / ${fixed(app.dbQueriesPer1k, 2)}`,
-        edge.cohortReloads === 0 ? '0' : `${edge.cohortReloads} (${int(edge.maxCohortLoadMs)} ms)`,
+        edge.cohortReloads === 0 ? '0' : `${edge.cohortReloads} (${edge.maxCohortLoadMs === null ? 'refresh-ahead only' : `${int(edge.maxCohortLoadMs)} ms`})`,
         `${fixed(edge.peakRssMiB, 0)} / ${fixed(app.peakRssMiB, 0)}`,
         `${edge.failures} / ${app.failures}`,
       ]);
     }
   }
   return table(
-    ['conns', 'cohort', 'edge req/s', 'in-app req/s', 'edge ÷ in-app', 'edge p50 / p99 ms', 'in-app p50 / p99 ms', `edge vs cohort ${int(base)}* (reload-free rounds)`, `in-app vs cohort ${int(base)}*`, 'Redis round trips/req edge / in-app', 'cohort bytes read/req (in-app)', 'DB queries/1k edge / in-app', 'edge cohort reloads (slowest load)', 'peak RSS MiB workerd / app', 'failed edge / in-app'],
+    ['conns', 'cohort', 'edge req/s', 'in-app req/s', 'edge ÷ in-app', 'edge p50 / p99 ms', 'in-app p50 / p99 ms', `edge vs cohort ${int(base)}* (reload-free rounds)`, `in-app vs cohort ${int(base)}*`, 'Redis round trips/req edge / in-app', 'cohort bytes read/req (in-app)', 'DB queries/1k edge / in-app', 'edge cohort loads (slowest in-line)', 'peak RSS MiB workerd / app', 'failed edge / in-app'],
     rows,
   );
 }
@@ -152,13 +153,13 @@ function flipTable(run: BenchRun, s: Map<string, CellSummary>): string {
 
 function pathTable(run: BenchRun): string {
   return table(
-    ['path', 'requests', 'Redis round trips/req', 'excluding cohort reloads', 'cohort reloads', 'DB queries/1k req', 'to canary', 'failed'],
+    ['path', 'requests', 'Redis round trips/req', 'excluding cohort loads', 'cohort loads', 'DB queries/1k req', 'to canary', 'failed'],
     run.paths.map(({ path, cell }) => [
       path,
       int(cell.handled),
       fixed(cell.redisRoundTripsPerRequest, 3),
       fixed(cell.steadyRoundTripsPerRequest, 3),
-      String(cell.edgeTrace?.database.cohort ?? 0),
+      String(cohortReloads(cell.edgeTrace)),
       fixed(cell.dbQueriesPer1k, 2),
       percent(cell.canaryShare),
       String(cell.load.errors + cell.load.non2xx),
