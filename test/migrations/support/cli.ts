@@ -15,10 +15,13 @@ export interface RunCliOptions {
   env?: Record<string, string>;
 }
 
-/** Runs `npx tsx tools/migrations/<script>` as a real child process from the repository root. */
-export function runMigrationsCli(script: string, args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+// The local tsx binary rather than `npx tsx`: no npm process per call, and nothing on PATH ahead of a test's stand-ins.
+const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+
+/** Runs a TypeScript CLI of this repository (`tsx <script>`) as a real child process from the repository root. */
+export function runTsCli(script: string, args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', `tools/migrations/${script}`, ...args], {
+    const child = spawn(TSX, [script, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -31,4 +34,9 @@ export function runMigrationsCli(script: string, args: readonly string[], option
     child.once('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** Runs `tsx tools/migrations/<script>` as a real child process. */
+export function runMigrationsCli(script: string, args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  return runTsCli(`tools/migrations/${script}`, args, options);
 }
