@@ -19,6 +19,7 @@ import { fixed, int, ms } from './report/format.js';
 import { machineInfo } from './report/machine-info.js';
 import { measureStreaming } from './streaming/measure-streaming.js';
 import { CleanupStack } from './support/cleanup-stack.js';
+import { exitAfterCleanup } from './support/exit-after-cleanup.js';
 
 function numberEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -172,10 +173,4 @@ main()
     console.error('bench failed:', error);
     process.exitCode = 1;
   })
-  .finally(() => {
-    // Everything was closed above; a handle some library leaked must not keep the process (and CI) waiting.
-    setTimeout(() => {
-      console.error('bench: still running 10 s after cleanup; open resources:', process.getActiveResourcesInfo().join(', '));
-      process.exit(process.exitCode ?? 0);
-    }, 10_000).unref();
-  });
+  .finally(() => exitAfterCleanup('bench', 0));

@@ -8,6 +8,7 @@ import { machineInfo, machineLine } from './report/machine-info.js';
 import { runSoak } from './soak/run-soak.js';
 import { renderSoakReport } from './soak/soak-report.js';
 import { CleanupStack } from './support/cleanup-stack.js';
+import { exitAfterCleanup } from './support/exit-after-cleanup.js';
 
 function numberEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -64,10 +65,4 @@ main()
     console.error('soak failed:', error);
     process.exitCode = 1;
   })
-  .finally(() => {
-    // Everything was closed above; a handle some library leaked must not keep the process waiting.
-    setTimeout(() => {
-      console.error('soak: still running 10 s after cleanup; open resources:', process.getActiveResourcesInfo().join(', '));
-      process.exit(process.exitCode ?? 1);
-    }, 10_000).unref();
-  });
+  .finally(() => exitAfterCleanup('soak', 1));
