@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config.js';
-import { EdgeError, errorResponse } from './lib/errors.js';
+import { ApiError, errorResponse } from '../core/http/api-error.js';
 import { requestLog } from './middleware/request-log.js';
 import type { RequestLogOptions } from './middleware/request-log.js';
 import { adminCanaryRoutes } from './routes/admin-canary.js';
@@ -27,7 +27,7 @@ export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
   app.all('*', proxyHandler);
 
   app.onError((error, c) => {
-    if (error instanceof EdgeError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message);
     if (error instanceof ConfigError) {
       console.error(JSON.stringify({ msg: 'edge misconfigured', error: error.message }));
       return errorResponse(c, 500, 'edge_misconfigured', `The edge is misconfigured: ${error.message}`);

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod/mini';
 import { constantTimeEqual } from '../lib/crypto.js';
-import { EdgeError } from '../lib/errors.js';
+import { ApiError } from '../../core/http/api-error.js';
 import type { AppEnv } from '../types.js';
 
 /** Admin request bodies are tiny; anything larger is refused before it is read. */
@@ -21,9 +21,9 @@ export function adminCanaryRoutes(): Hono<AppEnv> {
   app.use('/', async (c, next) => {
     c.get('log').origin = 'edge';
     const given = c.req.header('api-key');
-    if (given === undefined || given === '') throw new EdgeError(401, 'unauthorized', 'Missing api-key header.');
+    if (given === undefined || given === '') throw new ApiError(401, 'unauthorized', 'Missing api-key header.');
     if (!(await constantTimeEqual(given, c.get('services').config.apiKey))) {
-      throw new EdgeError(401, 'unauthorized', 'Invalid api-key.');
+      throw new ApiError(401, 'unauthorized', 'Invalid api-key.');
     }
     await next();
   });
@@ -33,7 +33,7 @@ export function adminCanaryRoutes(): Hono<AppEnv> {
     bodyLimit({
       maxSize: ADMIN_BODY_LIMIT_BYTES,
       onError: () => {
-        throw new EdgeError(413, 'payload_too_large', `Request body exceeds ${ADMIN_BODY_LIMIT_BYTES} bytes.`);
+        throw new ApiError(413, 'payload_too_large', `Request body exceeds ${ADMIN_BODY_LIMIT_BYTES} bytes.`);
       },
     }),
     async (c) => {
@@ -41,12 +41,12 @@ export function adminCanaryRoutes(): Hono<AppEnv> {
       try {
         json = await c.req.json();
       } catch {
-        throw new EdgeError(400, 'invalid_json', 'Request body must be JSON: {"platformId": string, "canary": boolean}.');
+        throw new ApiError(400, 'invalid_json', 'Request body must be JSON: {"platformId": string, "canary": boolean}.');
       }
       const parsed = setCanaryBody.safeParse(json);
       if (!parsed.success) {
         const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-        throw new EdgeError(400, 'invalid_body', `Expected {"platformId": string, "canary": boolean}. ${detail}`);
+        throw new ApiError(400, 'invalid_body', `Expected {"platformId": string, "canary": boolean}. ${detail}`);
       }
       const { platformId, canary } = parsed.data;
       const membership = c.get('services').membership;
@@ -56,16 +56,16 @@ export function adminCanaryRoutes(): Hono<AppEnv> {
       } catch {
         // The cache is deliberately left alone: invalidating it while Postgres is down would send every canary
         // platform to the primary until Postgres is back.
-        throw new EdgeError(
+        throw new ApiError(
           503,
           'store_unavailable',
           'The database is unavailable or did not answer in time; the change was not applied. Retry the same request.',
         );
       }
       Object.assign(c.get('log'), { platformId, decision: canary ? 'flip-in' : 'flip-out' });
-      if (!result.found) throw new EdgeError(404, 'platform_not_found', `Platform ${platformId} does not exist.`);
+      if (!result.found) throw new ApiError(404, 'platform_not_found', `Platform ${platformId} does not exist.`);
       if (!result.invalidated) {
-        throw new EdgeError(
+        throw new ApiError(
           503,
           'cache_invalidation_failed',
           `The database now has canary=${canary} for ${platformId}, but the routing cache could not be invalidated, so ` +
@@ -80,12 +80,12 @@ export function adminCanaryRoutes(): Hono<AppEnv> {
     try {
       return c.json({ platformIds: await c.get('services').membership.listCanary() });
     } catch {
-      throw new EdgeError(503, 'store_unavailable', 'The database is unavailable. Retry later.');
+      throw new ApiError(503, 'store_unavailable', 'The database is unavailable. Retry later.');
     }
   });
 
   app.all('/', () => {
-    throw new EdgeError(405, 'method_not_allowed', 'Use GET or POST on /v1/admin/platforms/canary.');
+    throw new ApiError(405, 'method_not_allowed', 'Use GET or POST on /v1/admin/platforms/canary.');
   });
 
   return app;

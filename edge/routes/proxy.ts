@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { LookupOptions, MembershipAnswer } from '../../core/membership/index.js';
-import { EdgeError } from '../lib/errors.js';
+import { ApiError } from '../../core/http/api-error.js';
 import { forwardRequest } from '../proxy/forward-request.js';
 import type { OriginName } from '../proxy/forward-request.js';
 import { canaryCookieHeader, clearCanaryCookieHeader, signCanaryCookie } from '../resolve/canary-cookie.js';
@@ -106,9 +106,9 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
     log.origin = outcome.origin;
     log.error = `${outcome.origin} origin unreachable`;
     if (outcome.origin === 'canary') {
-      throw new EdgeError(502, 'canary_unavailable', 'The canary origin is unreachable; this request was not processed. Retry later.');
+      throw new ApiError(502, 'canary_unavailable', 'The canary origin is unreachable; this request was not processed. Retry later.');
     }
-    throw new EdgeError(502, 'origin_unavailable', 'The origin is unreachable; this request was not processed. Retry later.');
+    throw new ApiError(502, 'origin_unavailable', 'The origin is unreachable; this request was not processed. Retry later.');
   }
   log.origin = outcome.servedBy;
   log.fellBack = outcome.fellBack;

@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../logger.js';
 import type { RunFinished } from '../queues/runs-metadata.js';
 import type { FlowRecord, FlowRun } from '../runs/flow-run.js';
-import { OriginError, errorResponse } from './errors.js';
+import { ApiError, errorResponse } from '../../core/http/api-error.js';
 import { flowRunRoutes } from './routes/flow-runs.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workerResultRoutes } from './routes/worker-results.js';
@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   app.onError((error, c) => {
-    if (error instanceof OriginError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message);
     if (error instanceof HTTPException) return errorResponse(c, error.status, 'http_error', error.message);
     deps.logger.error('unhandled error', { method: c.req.method, path: c.req.path, error });
     return errorResponse(c, 500, 'internal_error', 'Unexpected origin error.');

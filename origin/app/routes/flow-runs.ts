@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { bearerToken, verifyPrincipal } from '../../auth/principal.js';
 import type { FlowRun } from '../../runs/flow-run.js';
-import { OriginError } from '../errors.js';
+import { ApiError } from '../../../core/http/api-error.js';
 import { toRunView } from './run-view.js';
 
 export interface FlowRunRoutesDeps {
@@ -18,12 +18,12 @@ export function flowRunRoutes(deps: FlowRunRoutesDeps): Hono {
   routes.get('/:id', async (c) => {
     const token = bearerToken(c.req.header('authorization'));
     const principal = token === null ? null : await verifyPrincipal(token, deps.jwtSecret);
-    if (principal === null) throw new OriginError(401, 'unauthorized', 'A valid principal JWT is required.');
+    if (principal === null) throw new ApiError(401, 'unauthorized', 'A valid principal JWT is required.');
     const id = RunIdSchema.safeParse(c.req.param('id'));
     const run = id.success ? await deps.getRun(id.data) : null;
     // Same answer for "missing" and "someone else's", so run ids cannot be probed across platforms.
     if (run === null || run.platformId !== principal.platformId) {
-      throw new OriginError(404, 'run_not_found', 'No such run.');
+      throw new ApiError(404, 'run_not_found', 'No such run.');
     }
     return c.json(toRunView(run));
   });

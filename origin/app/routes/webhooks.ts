@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { FlowRecord, FlowRun } from '../../runs/flow-run.js';
-import { OriginError, errorResponse } from '../errors.js';
+import { ApiError, errorResponse } from '../../../core/http/api-error.js';
 import { RunWaitTimeout } from '../run-waiter.js';
 import type { RunWaiter } from '../run-waiter.js';
 import { toRunView } from './run-view.js';
@@ -30,7 +30,7 @@ async function readPayload(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new OriginError(400, 'invalid_json', 'The webhook body is not valid JSON.');
+    throw new ApiError(400, 'invalid_json', 'The webhook body is not valid JSON.');
   }
 }
 
@@ -44,10 +44,10 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Hono {
 
   const accept = async (c: Context): Promise<{ runId: string; flow: FlowRecord; payload: unknown }> => {
     const flowId = FlowIdSchema.safeParse(c.req.param('flowId'));
-    if (!flowId.success) throw new OriginError(400, 'invalid_flow_id', 'The flow id is malformed.');
+    if (!flowId.success) throw new ApiError(400, 'invalid_flow_id', 'The flow id is malformed.');
     const payload = await readPayload(c);
     const flow = await deps.findFlow(flowId.data);
-    if (flow === null) throw new OriginError(404, 'flow_not_found', `Flow ${flowId.data} does not exist.`);
+    if (flow === null) throw new ApiError(404, 'flow_not_found', `Flow ${flowId.data} does not exist.`);
     return { runId: deps.newRunId(), flow, payload };
   };
 

@@ -1,15 +1,15 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** A failure with a stable machine-readable code, rendered as the JSON error envelope. */
-export class EdgeError extends Error {
+/** A failure with a stable machine-readable code, rendered as the contract's JSON error envelope (edge and origin). */
+export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly code: string,
     message: string,
   ) {
     super(message);
-    this.name = 'EdgeError';
+    this.name = 'ApiError';
   }
 }
 
