@@ -19,15 +19,8 @@ import { fixed, int, ms } from './report/format.js';
 import { machineInfo } from './report/machine-info.js';
 import { measureStreaming } from './streaming/measure-streaming.js';
 import { CleanupStack } from './support/cleanup-stack.js';
+import { numberEnv } from './support/env.js';
 import { exitAfterCleanup } from './support/exit-after-cleanup.js';
-
-function numberEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return value;
-}
 
 function listEnv(name: string, fallback: number[]): number[] {
   const raw = process.env[name];

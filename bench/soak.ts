@@ -8,15 +8,8 @@ import { machineInfo, machineLine } from './report/machine-info.js';
 import { runSoak } from './soak/run-soak.js';
 import { renderSoakReport } from './soak/soak-report.js';
 import { CleanupStack } from './support/cleanup-stack.js';
+import { numberEnv } from './support/env.js';
 import { exitAfterCleanup } from './support/exit-after-cleanup.js';
-
-function numberEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return value;
-}
 
 async function main(): Promise<number> {
   const seconds = numberEnv('SOAK_SECONDS', 120);
