@@ -1,9 +1,9 @@
 import { sign } from 'hono/jwt';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { MembershipStore } from '../core/membership/index.js';
 import { createIoredisScriptRunner } from '../origin/membership/ioredis-script-runner.js';
 import { createPgSqlClient } from '../origin/membership/pg-sql-client.js';
+import { createPgPool, endPool } from '../origin/pg-pool.js';
 
 /** A demo platform of the local topology. */
 export interface DemoPlatform {
@@ -32,7 +32,8 @@ const DEMOS = [
  * canary flags through the membership store so caches and queued jobs follow.
  */
 export async function seedDemoData(options: { postgresUrl: string; redisUrl: string; jwtSecret: string }): Promise<DemoPlatform[]> {
-  const pool = new pg.Pool({ connectionString: options.postgresUrl, max: 2 });
+  // Failures surface through the awaited queries below; an idle client's error needs no more than not crashing.
+  const pool = createPgPool({ connectionString: options.postgresUrl, max: 2 }, () => undefined);
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', () => undefined); // failures surface through the awaited calls below
   try {
@@ -59,7 +60,7 @@ export async function seedDemoData(options: { postgresUrl: string; redisUrl: str
     }
     return demos;
   } finally {
-    await pool.end();
+    await endPool(pool);
     await redis.quit().catch(() => undefined);
   }
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { MembershipStore } from '../core/membership/index.js';
 import { createApp } from './app/create-app.js';
 import { RunWaiter } from './app/run-waiter.js';
@@ -18,6 +17,7 @@ import { RunsMetadataProducer, openRunsMetadataQueue, startRunsMetadataConsumer 
 import { startSystemJobs } from './queues/system-jobs.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { attachWorkerChannel } from './realtime/worker-channel.js';
+import { createPgPool, endPool } from './pg-pool.js';
 import { PG_TIMEOUTS, closeRedis, createCacheRedis, createRedis } from './redis.js';
 import { FlowRunRepository } from './runs/flow-run-repository.js';
 
@@ -29,8 +29,9 @@ export interface RunningApp {
 
 /** Starts the APP role: HTTP + Socket.IO, the shared queue consumers and the flip mover. */
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
-  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 10, ...PG_TIMEOUTS });
-  pool.on('error', (error) => logger.error('postgres pool error', { error }));
+  const pool = createPgPool({ connectionString: config.postgresUrl, max: 10, ...PG_TIMEOUTS }, (error) =>
+    logger.error('postgres pool error', { error }),
+  );
   const redis = createRedis(config.redisUrl, `${config.instanceId}:app`, logger);
   const pubClient = createRedis(config.redisUrl, `${config.instanceId}:io-pub`, logger);
   const subClient = createRedis(config.redisUrl, `${config.instanceId}:io-sub`, logger);
@@ -119,7 +120,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       await runsMetadataQueue.close();
       await queues.close();
       await Promise.all([redis, pubClient, subClient, membershipRedis].map((c) => closeRedis(c)));
-      await pool.end();
+      await endPool(pool);
     },
   };
 }

@@ -1,5 +1,4 @@
 import { Worker } from 'bullmq';
-import pg from 'pg';
 import { MembershipStore } from '../core/membership/index.js';
 import { workerToken } from './auth/worker-token.js';
 import type { Config } from './config.js';
@@ -9,6 +8,7 @@ import { createPgSqlClient } from './membership/pg-sql-client.js';
 import { createFleetQueues } from './queues/fleet-queues.js';
 import type { FlowRunJob } from './queues/flow-run-job.js';
 import { fleetQueueName } from './queues/queue-names.js';
+import { createPgPool, endPool } from './pg-pool.js';
 import { PG_TIMEOUTS, closeRedis, createCacheRedis, createRedis } from './redis.js';
 import { createResultPoster } from './worker/result-poster.js';
 import { connectRpc } from './worker/rpc-client.js';
@@ -45,8 +45,9 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
     onRefused: onFatal,
   });
 
-  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 4, ...PG_TIMEOUTS });
-  pool.on('error', (error) => logger.error('postgres pool error', { error }));
+  const pool = createPgPool({ connectionString: config.postgresUrl, max: 4, ...PG_TIMEOUTS }, (error) =>
+    logger.error('postgres pool error', { error }),
+  );
   const redis = createRedis(config.redisUrl, `${config.instanceId}:worker`, logger);
   const membershipRedis = createCacheRedis(config.redisUrl, `${config.instanceId}:membership`, logger);
   const membership = new MembershipStore({
@@ -94,7 +95,7 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
       await queues.close();
       rpc.close();
       await Promise.all([redis, membershipRedis].map((c) => closeRedis(c)));
-      await pool.end();
+      await endPool(pool);
     },
   };
 }

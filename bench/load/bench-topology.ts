@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { startEdge } from '../../dev/edge-runner.js';
 import type { EdgeRunner } from '../../dev/edge-runner.js';
 import { startNeonLocal } from '../../dev/neon-local/server.js';
@@ -68,7 +68,8 @@ export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopo
 
   const db = stack.add('database', await createTestDatabase(), (d) => d.drop());
   const redisDb = stack.add('redis reservation', await reserveRedisDb(), (r) => r.release());
-  const pool = stack.add('pg pool', new pg.Pool({ connectionString: db.url, max: 4 }), (p) => p.end());
+  // Ended by db.drop(), which waits for its sessions to leave the server first.
+  const pool = db.pool({ max: 4 });
   const redis = stack.add('redis client', new Redis(redisDb.url, { maxRetriesPerRequest: 1 }), async (r) => {
     await r.quit();
   });

@@ -1,7 +1,7 @@
 // Child process: the seed's in-app design (the primary app with the canary preHandler), in its own process like the
 // real primary app.
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import { createPgPool, endPool } from '../../origin/pg-pool.js';
 import { childConfig, serveParent } from '../support/child-rpc.js';
 import { buildSeedApp } from './seed-app.js';
 import type { SeedAppCounts } from './seed-app.js';
@@ -24,8 +24,7 @@ export type SeedCounts = SeedAppCounts & SeedStoreCounts;
 const config = childConfig<SeedAppChildConfig>();
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
 redis.on('error', () => undefined);
-const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-pool.on('error', () => undefined);
+const pool = createPgPool({ connectionString: config.databaseUrl, max: 10 }, () => undefined);
 const store = new SeedCohortStore(redis, pool);
 const { app, counts } = await buildSeedApp({ canaryUrl: config.canaryUrl, jwtSecret: config.jwtSecret, store });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -45,6 +44,6 @@ serveParent(
   },
   async () => {
     await app.close();
-    await Promise.allSettled([redis.quit(), pool.end()]);
+    await Promise.allSettled([redis.quit(), endPool(pool)]);
   },
 );

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { createPgPool, endPool } from '../../origin/pg-pool.js';
 import type { PgTarget } from './connection-string.js';
 
 /** A refused connection fails at once; this bounds the wait for a Postgres that does not answer at all. */
@@ -27,21 +28,20 @@ export class PoolRegistry {
     if (this.closed) throw new Error('neon-local is closed');
     let pool = this.pools.get(target.connectionString);
     if (pool === undefined) {
-      pool = new pg.Pool({ ...clientConfig(target), max: 10, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
-      // An idle client dies when its database is dropped WITH (FORCE) or Postgres restarts; without a listener the
-      // pool would rethrow that and take the whole endpoint down.
-      pool.on('error', () => undefined);
+      // An idle client dies when its database is dropped WITH (FORCE) or Postgres restarts; the pool replaces it on
+      // the next query, so the error needs no handling beyond not taking the endpoint down.
+      pool = createPgPool({ ...clientConfig(target), max: 10, idleTimeoutMillis: 30_000, allowExitOnIdle: true }, () => undefined);
       this.pools.set(target.connectionString, pool);
     }
     return pool;
   }
 
-  /** Ends every pool; a pool waits for its checked-out clients to come back first. */
+  /** Ends every pool once its checked-out clients come back, and resolves when their sessions have left the server. */
   async closeAll(): Promise<void> {
     this.closed = true;
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
+    await Promise.all(pools.map((pool) => endPool(pool)));
   }
 }
 

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile, principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
 import type { SeededPlatform } from '../support/origin-fixtures.js';
@@ -48,7 +48,7 @@ describe('primary and canary fleets', () => {
   beforeAll(async () => {
     redis = await reserveRedisDb();
     db = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    pool = db.pool({ max: 2 });
     // 10 platforms, half canary.
     platforms = await seedPlatforms(pool, Array.from({ length: 10 }, (_, i) => ({ canary: i % 2 === 0, definition: FLOW })));
     const topology = { redisUrl: redis.url, postgresUrl: db.url, ...secrets, extra: { AP_SYSTEM_JOB_INTERVAL_MS: '250' } };
@@ -68,7 +68,6 @@ describe('primary and canary fleets', () => {
     await edge?.close();
     await stopAll([primaryWorker, canaryWorker]);
     await stopAll([primary?.process, canary?.process]);
-    await pool?.end();
     await db?.drop();
     await redis?.release();
   });

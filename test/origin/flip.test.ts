@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLIPS_STREAM_KEY } from '../../core/membership/index.js';
 import { FLIPS_GROUP } from '../../origin/queues/flips-consumer.js';
@@ -41,7 +41,7 @@ describe('flipping a platform moves its queued work', () => {
   beforeAll(async () => {
     redisDb = await reserveRedisDb();
     db = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    pool = db.pool({ max: 4 });
     redis = new Redis(redisDb.url, { maxRetriesPerRequest: null });
     workerJobs = new Queue<RunJob>('workerJobs', { connection: redis });
     canaryWorkerJobs = new Queue<RunJob>('canaryWorkerJobs', { connection: redis });
@@ -63,7 +63,6 @@ describe('flipping a platform moves its queued work', () => {
     await workerJobs?.close();
     await canaryWorkerJobs?.close();
     await redis?.quit();
-    await pool?.end();
     await db?.drop();
     await redisDb?.release();
   });

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
 import type { SeededPlatform } from '../support/origin-fixtures.js';
@@ -39,7 +39,7 @@ describe('origin app over HTTP and Socket.IO', () => {
   beforeAll(async () => {
     redis = await reserveRedisDb();
     db = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    pool = db.pool({ max: 2 });
     [greeting, echo, failing, slow] = (await seedPlatforms(pool, [
       { canary: false, definition: GREETING_FLOW },
       { canary: false },
@@ -59,7 +59,6 @@ describe('origin app over HTTP and Socket.IO', () => {
   afterAll(async () => {
     events?.close();
     await stopAll([worker, app?.process]);
-    await pool?.end();
     await db?.drop();
     await redis?.release();
   });

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MembershipStore } from '../../core/membership/index.js';
 import { createLogger } from '../../origin/logger.js';
@@ -14,10 +14,9 @@ let pool: pg.Pool;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 2, ...PG_TIMEOUTS });
+  pool = db.pool({ max: 2, ...PG_TIMEOUTS });
 });
 afterAll(async () => {
-  await pool.end();
   await db.drop();
 });
 

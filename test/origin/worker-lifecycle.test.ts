@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerToken } from '../../origin/auth/worker-token.js';
 import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
@@ -30,7 +30,7 @@ describe('worker lifecycle', () => {
   beforeAll(async () => {
     redis = await reserveRedisDb();
     db = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    pool = db.pool({ max: 2 });
     [shortJob] = (await seedPlatforms(pool, [{ canary: false, definition: delayFlow(2_000) }])) as [SeededPlatform];
     // Same platform (one socket client), a second, longer flow.
     const longFlowId = `flow_${crypto.randomUUID().slice(0, 12)}`;
@@ -51,7 +51,6 @@ describe('worker lifecycle', () => {
     events?.close();
     await stopAll(started);
     await app?.process.stop();
-    await pool?.end();
     await db?.drop();
     await redis?.release();
   });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { startEdge } from '../../dev/edge-runner.js';
 import type { EdgeRunner } from '../../dev/edge-runner.js';
 import { startNeonLocal } from '../../dev/neon-local/server.js';
@@ -64,7 +64,7 @@ export async function startEdgeHarness(options: EdgeHarnessOptions = {}): Promis
   let canary = firstCanary;
   let upstash = await startUpstashLocal({ redisUrl: redisDb.url, token: upstashToken });
   let neon = await startNeonLocal();
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const pool = db.pool({ max: 4 });
   const logs: string[] = [];
   const edge: EdgeRunner = await startEdge({
     primaryUrl: primary.url,
@@ -145,8 +145,7 @@ export async function startEdgeHarness(options: EdgeHarnessOptions = {}): Promis
     async close() {
       await edge.close();
       await Promise.allSettled([upstash.close(), neon.close(), primary.close(), canary.close()]);
-      await pool.end();
-      await Promise.all([db.drop(), redisDb.release()]);
+          await Promise.all([db.drop(), redisDb.release()]);
     },
   };
   return harness;

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { createPgPool, endPool } from '../../origin/pg-pool.js';
 import { migrateUp } from '../../tools/migrations/index.js';
 import { maintenanceUrl, quoteIdent, withClient } from '../../tools/migrations/database.js';
 
@@ -14,7 +16,9 @@ export interface TestDatabase {
   name: string;
   /** Connection URL of the new database. */
   url: string;
-  /** Drops the database, closing any connection still open on it. */
+  /** A pool on this database; `drop()` ends it (and waits for its sessions to leave the server) before dropping. */
+  pool(config?: Omit<pg.PoolConfig, 'connectionString'>): pg.Pool;
+  /** Ends the pools it handed out, then drops the database (forcing off sessions of processes the test killed). */
   drop(): Promise<void>;
 }
 
@@ -32,10 +36,19 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   await withClient(server, (admin) => admin.query(`CREATE DATABASE ${quoteIdent(name)}`));
   const url = new URL(server);
   url.pathname = `/${name}`;
+  const pools: pg.Pool[] = [];
   const database: TestDatabase = {
     name,
     url: url.toString(),
+    pool(config = {}) {
+      const pool = createPgPool({ ...config, connectionString: url.toString() }, (error) => {
+        console.error(`test pool on ${name}: ${error.message}`);
+      });
+      pools.push(pool);
+      return pool;
+    },
     async drop() {
+      await Promise.all(pools.splice(0).map((p) => endPool(p)));
       await withClient(maintenanceUrl(server), (admin) => admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
     },
   };
