@@ -1,5 +1,5 @@
-import { hmacKey } from '../lib/crypto.js';
-import { fromBase64Url, toBase64Url, utf8 } from '../lib/encoding.js';
+import { hmacKey } from '../../core/crypto/web-crypto.js';
+import { fromBase64Url, toBase64Url, utf8 } from '../../core/crypto/encoding.js';
 
 export const CANARY_COOKIE = 'ap_canary';
 export const CANARY_COOKIE_MAX_AGE_SECONDS = 86_400;

@@ -1,7 +1,7 @@
 import type { PlatformRef } from '../../core/membership/index.js';
-import { sha256Hex } from '../lib/crypto.js';
+import { bearerToken, verifyPrincipalJwt } from '../../core/auth/principal-jwt.js';
+import { sha256Hex } from '../../core/crypto/web-crypto.js';
 import { readCanaryCookie, verifyCanaryCookie } from './canary-cookie.js';
-import { platformIdFromJwt } from './principal-jwt.js';
 import { flowIdFromPath } from './webhook-path.js';
 
 /** Which request property named the platform. `jwt` and `api-key` are principals. */
@@ -47,13 +47,15 @@ export async function resolvePlatform(input: ResolveInput, jwtSecret: string, no
   const cookieValue = readCanaryCookie(input.cookie);
   const hasCanaryCookie = cookieValue !== null;
   const candidates: Candidate[] = [];
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(input.authorization ?? '')?.[1] ?? null;
+  const bearer = bearerToken(input.authorization);
   if (bearer !== null) {
     if (bearer.startsWith('sk-')) {
       candidates.push({ source: 'api-key', ref: { kind: 'api-key', hashedKey: await sha256Hex(bearer) } });
     } else {
-      const platformId = await platformIdFromJwt(bearer, jwtSecret, nowSeconds);
-      if (platformId !== null) return { candidates: [{ source: 'jwt', ref: { kind: 'platform', platformId } }], hasCanaryCookie };
+      const principal = await verifyPrincipalJwt(bearer, jwtSecret, nowSeconds);
+      if (principal !== null) {
+        return { candidates: [{ source: 'jwt', ref: { kind: 'platform', platformId: principal.platformId } }], hasCanaryCookie };
+      }
     }
   }
   const flowId = flowIdFromPath(input.pathname);

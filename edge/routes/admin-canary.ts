@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod/mini';
-import { constantTimeEqual } from '../lib/crypto.js';
+import { constantTimeEqual } from '../../core/crypto/web-crypto.js';
 import { ApiError } from '../../core/http/api-error.js';
 import type { AppEnv } from '../types.js';
 

@@ -2,7 +2,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { ServerOptions } from 'socket.io';
-import { bearerToken, verifyPrincipal } from '../auth/principal.js';
+import { bearerToken, verifyPrincipalJwt } from '../../core/auth/principal-jwt.js';
 import type { Logger } from '../logger.js';
 import type { FlowRun } from '../runs/flow-run.js';
 
@@ -41,6 +41,22 @@ export interface RealtimeHub {
   close(): Promise<void>;
 }
 
+// setTimeout fires at once for delays above 2^31-1 ms (~24.8 days), so long waits are taken in steps.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Runs `fn` at epoch time `atMs` (or at once if that is past); `cancel()` stops it. */
+function atTime(atMs: number, fn: () => void): { cancel(): void } {
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    const remaining = atMs - Date.now();
+    if (remaining <= 0) return fn();
+    timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  return { cancel: () => clearTimeout(timer) };
+}
+
 /** Room of one platform's principals. */
 export function platformRoom(platformId: string): string {
   return `platform:${platformId}`;
@@ -63,11 +79,17 @@ export function createSocketServer(options: SocketServerOptions): RealtimeHub {
       next(new Error('unauthorized'));
     };
     if (token === null) return refuse();
-    verifyPrincipal(token, options.jwtSecret).then(
+    verifyPrincipalJwt(token, options.jwtSecret, Math.floor(Date.now() / 1000)).then(
       (principal) => {
         if (principal === null) return refuse();
         socket.data.platformId = principal.platformId;
         void socket.join(platformRoom(principal.platformId));
+        // The token authenticated this connection only until its exp: a connection must not outlive its credential.
+        const expiry = atTime(principal.expiresAt * 1000, () => {
+          logger.info('socket disconnected: principal token expired', { platformId: principal.platformId });
+          socket.disconnect(true);
+        });
+        socket.once('disconnect', () => expiry.cancel());
         next();
       },
       () => refuse(),

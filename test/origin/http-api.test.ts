@@ -1,3 +1,4 @@
+import { sign } from 'hono/jwt';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
@@ -166,6 +167,14 @@ describe('origin app over HTTP and Socket.IO', () => {
       });
       expect(forged.status).toBe(401);
     });
+
+    it('returns 401 for a principal token without exp, as the edge refuses it too (one verifier)', async () => {
+      const res = await post(`/v1/webhooks/${greeting.flowId}/sync`, JSON.stringify({ name: 'x' }));
+      const { id } = (await res.json()) as { id: string };
+      const noExp = await sign({ id: 'u', type: 'USER', platform: { id: greeting.platformId } }, secrets.jwtSecret, 'HS256');
+      const answer = await fetch(`${app.url}/v1/flow-runs/${id}`, { headers: { authorization: `Bearer ${noExp}` } });
+      expect(answer.status).toBe(401);
+    });
   });
 
   describe('Socket.IO /socket.io', () => {
@@ -173,6 +182,19 @@ describe('origin app over HTTP and Socket.IO', () => {
       const forged = await principalJwt('not-the-secret', greeting.platformId);
       await expect(connectRunEvents(app.url, forged)).rejects.toThrow(/unauthorized/);
       await expect(connectRunEvents(app.url, 'garbage')).rejects.toThrow(/unauthorized/);
+    });
+
+    it('disconnects a client when its principal token expires', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const shortLived = await sign({ id: 'u', type: 'USER', platform: { id: greeting.platformId }, exp: now + 2 }, secrets.jwtSecret, 'HS256');
+      const client = await connectRunEvents(app.url, shortLived);
+      try {
+        const reason = await new Promise<string>((resolve) => client.socket.once('disconnect', resolve));
+        expect(reason).toBe('io server disconnect');
+        expect(Date.now() / 1000).toBeGreaterThanOrEqual(now + 1);
+      } finally {
+        client.close();
+      }
     });
 
     it('does not deliver another platform\'s runs', async () => {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { bearerToken, verifyPrincipal } from '../../auth/principal.js';
+import { bearerToken, verifyPrincipalJwt } from '../../../core/auth/principal-jwt.js';
 import type { FlowRun } from '../../runs/flow-run.js';
 import { ApiError } from '../../../core/http/api-error.js';
 import { toRunView } from './run-view.js';
@@ -17,7 +17,7 @@ export function flowRunRoutes(deps: FlowRunRoutesDeps): Hono {
   const routes = new Hono();
   routes.get('/:id', async (c) => {
     const token = bearerToken(c.req.header('authorization'));
-    const principal = token === null ? null : await verifyPrincipal(token, deps.jwtSecret);
+    const principal = token === null ? null : await verifyPrincipalJwt(token, deps.jwtSecret, Math.floor(Date.now() / 1000));
     if (principal === null) throw new ApiError(401, 'unauthorized', 'A valid principal JWT is required.');
     const id = RunIdSchema.safeParse(c.req.param('id'));
     const run = id.success ? await deps.getRun(id.data) : null;

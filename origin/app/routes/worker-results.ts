@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { bearerToken } from '../../auth/principal.js';
+import { bearerToken } from '../../../core/auth/principal-jwt.js';
 import { checkWorker } from '../../auth/worker-token.js';
 import type { Logger } from '../../logger.js';
 import type { RunFinished } from '../../queues/runs-metadata.js';

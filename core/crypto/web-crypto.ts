@@ -1,9 +1,12 @@
 import { toHex, utf8 } from './encoding.js';
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
+// Web Crypto's key type, named without the DOM lib (Node and workerd type it differently).
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+const hmacKeys = new Map<string, Promise<HmacKey>>();
 
 /** An HMAC-SHA256 key for a secret, imported once per isolate (CryptoKeys carry no request-bound I/O). */
-export function hmacKey(secret: string): Promise<CryptoKey> {
+export function hmacKey(secret: string): Promise<HmacKey> {
   let key = hmacKeys.get(secret);
   if (key === undefined) {
     key = crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
