@@ -59,6 +59,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     webhookSyncTimeoutMs: config.webhookSyncTimeoutMs,
     findFlow: (flowId) => repo.findFlow(flowId),
     getRun: (runId) => repo.getRun(runId),
+    saveDefinition: (flowId, platformId, definition) => repo.saveFlowDefinition(flowId, platformId, definition),
     dispatch: (runId, flow, payload) => dispatcher.dispatch(runId, flow, payload),
     runFinished: (update) => runsMetadata.runFinished(update),
     waiter,

@@ -4,7 +4,9 @@ import type { Logger } from '../logger.js';
 import type { RunFinished } from '../queues/runs-metadata.js';
 import type { FlowRecord, FlowRun } from '../runs/flow-run.js';
 import { ApiError, errorResponse } from '../../core/http/api-error.js';
+import type { FlowDefinition } from '../engine/flow-definition.js';
 import { flowRunRoutes } from './routes/flow-runs.js';
+import { flowRoutes } from './routes/flows.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workerResultRoutes } from './routes/worker-results.js';
 import type { RunWaiter } from './run-waiter.js';
@@ -18,6 +20,7 @@ export interface AppDeps {
   webhookSyncTimeoutMs: number;
   findFlow(flowId: string): Promise<FlowRecord | null>;
   getRun(runId: string): Promise<FlowRun | null>;
+  saveDefinition(flowId: string, platformId: string, definition: FlowDefinition | null): Promise<boolean>;
   dispatch(runId: string, flow: FlowRecord, payload: unknown): Promise<string>;
   runFinished(update: RunFinished): Promise<void>;
   waiter: RunWaiter;
@@ -49,6 +52,7 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.route('/v1/flow-runs', flowRunRoutes({ jwtSecret: deps.jwtSecret, getRun: deps.getRun }));
+  app.route('/v1/flows', flowRoutes({ jwtSecret: deps.jwtSecret, saveDefinition: deps.saveDefinition }));
   app.route(
     '/v1/worker',
     workerResultRoutes({ apiKey: deps.apiKey, version: deps.version, runFinished: deps.runFinished, logger: deps.logger }),

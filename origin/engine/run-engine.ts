@@ -1,4 +1,4 @@
-import { FlowDefinitionSchema } from './flow-definition.js';
+import { FlowDefinitionSchema, MAX_TEMPLATE_OUTPUT_CHARS, describeDefinitionError, pathProblem } from './flow-definition.js';
 import type { Step } from './flow-definition.js';
 
 /** The outcome of one flow execution; a `fail` step is a run outcome, not an infrastructure error. */
@@ -13,38 +13,50 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// Reads see own properties only: `{{constructor}}` or `{{toString}}` must find nothing, not Object.prototype's.
 function getPath(root: Json, path: string): Json | undefined {
   let node: Json | undefined = root;
   for (const key of path.split('.')) {
-    if (!isObject(node)) return undefined;
+    if (!isObject(node) || !Object.hasOwn(node, key)) return undefined;
     node = node[key];
   }
   return node;
 }
 
+// Defines an own data property, whatever the key: plain assignment to "__proto__" would set the prototype instead.
+function defineOwn(node: JsonObject, key: string, value: Json): void {
+  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 // Writes create intermediate objects; a non-object root becomes `{ value: root }` so steps can still add fields.
+// The schema refuses prototype paths already; checking again here keeps this function safe on its own.
 function setPath(root: Json, path: string, value: Json): Json {
+  const problem = pathProblem(path);
+  if (problem !== null) throw new Error(`path "${path}" ${problem}`);
   const base: JsonObject = isObject(root) ? root : { value: root };
   const keys = path.split('.');
   let node = base;
   keys.forEach((key, i) => {
     if (i === keys.length - 1) {
-      node[key] = value;
+      defineOwn(node, key, value);
       return;
     }
-    const next = node[key];
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
     const child: JsonObject = isObject(next) ? next : {};
-    node[key] = child;
+    defineOwn(node, key, child);
     node = child;
   });
   return base;
 }
 
 function render(template: string, data: Json): string {
-  return template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (_match, key: string) => {
+  let length = template.length;
+  return template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (match, key: string) => {
     const value = getPath(data, key);
-    if (value === undefined || value === null) return '';
-    return typeof value === 'string' ? value : JSON.stringify(value);
+    const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+    length += text.length - match.length;
+    if (length > MAX_TEMPLATE_OUTPUT_CHARS) throw new Error(`template output exceeds ${MAX_TEMPLATE_OUTPUT_CHARS} characters`);
+    return text;
   });
 }
 
@@ -108,7 +120,7 @@ export async function runEngine(definition: unknown, payload: unknown, options: 
   if (definition === null || definition === undefined) return { status: 'SUCCEEDED', output: data };
   const parsed = FlowDefinitionSchema.safeParse(definition);
   if (!parsed.success) {
-    return { status: 'FAILED', error: `invalid flow definition: ${parsed.error.issues[0]?.message ?? 'unknown'}`, output: data };
+    return { status: 'FAILED', error: `invalid flow definition: ${describeDefinitionError(parsed.error)}`, output: data };
   }
   const sleep = options.sleep ?? abortableSleep(options.signal);
   for (const [index, step] of parsed.data.steps.entries()) {

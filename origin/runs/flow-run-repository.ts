@@ -62,6 +62,15 @@ export class FlowRunRepository {
     return row === undefined ? null : { flowId: row.id, platformId: row.platform_id, definition: row.definition };
   }
 
+  /** Replaces the definition of a flow of `platformId`; false when that platform has no such flow. */
+  async saveFlowDefinition(flowId: string, platformId: string, definition: unknown): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE flow f SET definition = $3 FROM project p WHERE f.id = $1 AND p.id = f.project_id AND p.platform_id = $2`,
+      [flowId, platformId, definition === null ? null : JSON.stringify(definition)],
+    );
+    return result.rowCount === 1;
+  }
+
   /** Records a new QUEUED run on `queue`. */
   async insertRun(run: { id: string; flowId: string; platformId: string; queue: string; payload: unknown }): Promise<void> {
     await this.pool.query(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FlowDefinitionSchema, MAX_TEMPLATE_OUTPUT_CHARS } from '../../origin/engine/flow-definition.js';
 import { EngineAbortedError, runEngine } from '../../origin/engine/run-engine.js';
 
 const noSleep = (): Promise<void> => Promise.resolve();
@@ -56,5 +57,43 @@ describe('runEngine', () => {
     const run = runEngine({ steps: [{ type: 'delay', ms: 60_000 }] }, {}, { signal: controller.signal });
     controller.abort();
     await expect(run).rejects.toBeInstanceOf(EngineAbortedError);
+  });
+
+  describe('tenant isolation', () => {
+    it.each(['__proto__.polluted', 'constructor.prototype.polluted', 'a.__proto__.polluted', 'prototype'])(
+      'fails a stored definition writing to %j with a clear error, leaving Object.prototype untouched',
+      async (path) => {
+        const result = await runEngine({ steps: [{ type: 'set', path, value: 'yes' }] }, {});
+        expect(result).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/^invalid flow definition: steps\.0\.path: path ".*" segment "(__proto__|constructor|prototype)" is not allowed$/) });
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      },
+    );
+
+    it('reads own properties only, so templates cannot reach Object.prototype', async () => {
+      const result = await runEngine({ steps: [{ type: 'template', path: 'out', template: '[{{constructor}}][{{toString}}][{{a.hasOwnProperty}}]' }] }, { a: {} });
+      expect(result).toEqual({ status: 'SUCCEEDED', output: { a: {}, out: '[][][]' } });
+    });
+
+    it('keeps a payload key named __proto__ as plain data', async () => {
+      const payload = JSON.parse('{"__proto__": {"polluted": "yes"}, "name": "ada"}') as unknown;
+      const result = await runEngine({ steps: [{ type: 'template', path: 'greeting', template: 'hi {{name}}{{polluted}}' }] }, payload);
+      expect(result).toMatchObject({ status: 'SUCCEEDED', output: { greeting: 'hi ada' } });
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it('fails a template whose output would exceed the bound instead of building it', async () => {
+      const result = await runEngine({ steps: [{ type: 'template', path: 'out', template: '{{big}}{{big}}' }] }, { big: 'x'.repeat(MAX_TEMPLATE_OUTPUT_CHARS / 2 + 1) });
+      expect(result).toMatchObject({ status: 'FAILED', error: `step 0 (template): template output exceeds ${MAX_TEMPLATE_OUTPUT_CHARS} characters` });
+    });
+
+    it.each([
+      [{ steps: [{ type: 'set', path: 'a..b', value: 1 }] }, 'empty segment'],
+      [{ steps: [{ type: 'set', path: Array.from({ length: 21 }, () => 'a').join('.'), value: 1 }] }, 'more than 20 segments'],
+      [{ steps: [{ type: 'uppercase', path: 'x', extra: true }] }, 'Unrecognized key'],
+    ])('refuses %j in the definition schema', (definition, message) => {
+      const parsed = FlowDefinitionSchema.safeParse(definition);
+      expect(parsed.success).toBe(false);
+      expect(JSON.stringify(parsed.error?.issues)).toContain(message);
+    });
   });
 });

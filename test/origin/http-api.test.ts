@@ -35,18 +35,23 @@ describe('origin app over HTTP and Socket.IO', () => {
   let echo: SeededPlatform;
   let failing: SeededPlatform;
   let slow: SeededPlatform;
+  let polluter: SeededPlatform;
+  let bystander: SeededPlatform;
   let events: RunEventsClient;
 
   beforeAll(async () => {
     redis = await reserveRedisDb();
     db = await createTestDatabase();
     pool = db.pool({ max: 2 });
-    [greeting, echo, failing, slow] = (await seedPlatforms(pool, [
+    [greeting, echo, failing, slow, polluter, bystander] = (await seedPlatforms(pool, [
       { canary: false, definition: GREETING_FLOW },
       { canary: false },
       { canary: false, definition: { steps: [{ type: 'fail', message: 'boom' }] } },
       { canary: false, definition: { steps: [{ type: 'delay', ms: SYNC_TIMEOUT_MS * 2 }] } },
-    ])) as [SeededPlatform, SeededPlatform, SeededPlatform, SeededPlatform];
+      // Stored directly, as a definition saved before validation existed would be.
+      { canary: false, definition: { steps: [{ type: 'set', path: '__proto__.polluted', value: 'yes' }] } },
+      { canary: false, definition: { steps: [{ type: 'template', path: 'seen', template: '[{{polluted}}]' }] } },
+    ])) as [SeededPlatform, SeededPlatform, SeededPlatform, SeededPlatform, SeededPlatform, SeededPlatform];
     const topology = { redisUrl: redis.url, postgresUrl: db.url, ...secrets };
     app = await startOriginApp(topology, {
       name: 'app',
@@ -148,6 +153,64 @@ describe('origin app over HTTP and Socket.IO', () => {
       expect(res.status).toBe(504);
       expect(res.headers.get('x-ap-version')).toBe(VERSION);
       expect(await res.json()).toMatchObject({ error: { code: 'run_timeout' } });
+    });
+  });
+
+  describe('PUT /v1/flows/:flowId', () => {
+    const put = async (flowId: string, body: unknown, platformId: string | null): Promise<Response> =>
+      fetch(`${app.url}/v1/flows/${flowId}`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/json',
+          ...(platformId === null ? {} : { authorization: `Bearer ${await principalJwt(secrets.jwtSecret, platformId)}` }),
+        },
+        body: JSON.stringify(body),
+      });
+    const storedDefinition = async (flowId: string): Promise<unknown> =>
+      (await pool.query<{ definition: unknown }>('SELECT definition FROM flow WHERE id = $1', [flowId])).rows[0]?.definition;
+
+    it.each(['__proto__.polluted', 'constructor.prototype.polluted', 'x.prototype'])(
+      'refuses a step writing to %j with 400 invalid_definition and stores nothing',
+      async (path) => {
+        const before = await storedDefinition(echo.flowId);
+        const res = await put(echo.flowId, { definition: { steps: [{ type: 'set', path, value: 'yes' }] } }, echo.platformId);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual({
+          error: { code: 'invalid_definition', message: expect.stringMatching(/^Invalid flow definition: definition\.steps\.0\.path: path .* is not allowed$/) },
+        });
+        expect(await storedDefinition(echo.flowId)).toEqual(before);
+      },
+    );
+
+    it('stores a valid definition of the principal\'s own flow', async () => {
+      const [own] = (await seedPlatforms(pool, [{ canary: false }])) as [SeededPlatform];
+      const definition = { steps: [{ type: 'set', path: 'a.b', value: 1 }] };
+      const res = await put(own.flowId, { definition }, own.platformId);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ flowId: own.flowId, definition });
+      expect(await storedDefinition(own.flowId)).toEqual(definition);
+    });
+
+    it('answers 404 for another platform\'s flow and 401 without a principal, changing nothing', async () => {
+      const definition = { steps: [] };
+      const foreign = await put(greeting.flowId, { definition }, echo.platformId);
+      expect(foreign.status).toBe(404);
+      expect(await foreign.json()).toMatchObject({ error: { code: 'flow_not_found' } });
+      expect((await put(greeting.flowId, { definition }, null)).status).toBe(401);
+      expect(await storedDefinition(greeting.flowId)).toEqual(GREETING_FLOW);
+    });
+  });
+
+  describe('tenant isolation on a shared worker', () => {
+    it('fails a stored definition that writes through __proto__, and another platform\'s later run cannot see the write', async () => {
+      const polluted = await post(`/v1/webhooks/${polluter.flowId}/sync`, '{}');
+      expect(await polluted.json()).toMatchObject({
+        platformId: polluter.platformId,
+        status: 'FAILED',
+        error: 'invalid flow definition: steps.0.path: path "__proto__.polluted" segment "__proto__" is not allowed',
+      });
+      const other = await post(`/v1/webhooks/${bystander.flowId}/sync`, '{}');
+      expect(await other.json()).toMatchObject({ platformId: bystander.platformId, status: 'SUCCEEDED', result: { seen: '[]' } });
     });
   });
 
