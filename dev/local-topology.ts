@@ -24,6 +24,7 @@ function originEnv(config: StartConfig, extra: Record<string, string>): NodeJS.P
     AP_POSTGRES_URL: config.postgresUrl,
     AP_JWT_SECRET: config.jwtSecret,
     AP_API_KEY: config.apiKey,
+    AP_WORKER_SECRET: config.workerSecret,
     AP_SOCKET_IO_REDIS_KEY: config.socketIoRedisKey,
     AP_HOST: '127.0.0.1',
     ...extra,

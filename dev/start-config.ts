@@ -13,6 +13,7 @@ const schema = z.object({
   AP_POSTGRES_URL: z.url().default('postgres://postgres@127.0.0.1:5432/canary_edge'),
   AP_API_KEY: z.string().min(1).optional(),
   AP_JWT_SECRET: z.string().min(1).optional(),
+  AP_WORKER_SECRET: z.string().min(16).optional(),
   PRIMARY_VERSION: z.string().min(1).default('0.1.0'),
   CANARY_VERSION: z.string().min(1).default('0.2.0-canary'),
   AP_SOCKET_IO_REDIS_KEY: z.string().min(1).default('socket.io'),
@@ -29,6 +30,8 @@ export interface StartConfig {
   postgresUrl: string;
   apiKey: string;
   jwtSecret: string;
+  /** Shared by the workers and their apps only (never the edge). */
+  workerSecret: string;
   /** True when the secrets were generated for this run (so the banner prints them). */
   generatedSecrets: boolean;
   primaryVersion: string;
@@ -56,6 +59,7 @@ export function loadStartConfig(env: NodeJS.ProcessEnv = process.env): StartConf
     postgresUrl: e.AP_POSTGRES_URL,
     apiKey: e.AP_API_KEY ?? `dev-${randomBytes(16).toString('hex')}`,
     jwtSecret: e.AP_JWT_SECRET ?? `dev-${randomBytes(24).toString('hex')}`,
+    workerSecret: e.AP_WORKER_SECRET ?? `dev-worker-${randomBytes(24).toString('hex')}`,
     generatedSecrets: e.AP_API_KEY === undefined || e.AP_JWT_SECRET === undefined,
     primaryVersion: e.PRIMARY_VERSION,
     canaryVersion: e.CANARY_VERSION,

@@ -13,7 +13,8 @@ import { z } from 'zod';
  * | AP_REDIS_URL                      | (required)             | shared Redis (BullMQ, membership cache, Socket.IO adapter)     |
  * | AP_POSTGRES_URL                   | (required)             | shared Postgres                                                |
  * | AP_JWT_SECRET                     | (required)             | HS256 secret of principal JWTs                                 |
- * | AP_API_KEY                        | (required)             | admin key; also derives the worker token                       |
+ * | AP_WORKER_SECRET                  | (required)             | shared by workers and their app; keys short-lived worker tokens (never the admin key) |
+ * | AP_API_KEY                        | (optional)             | the edge's admin key; the origin does not use it (DESIGN §3 lists it) |
  * | AP_PORT                           | 3000                   | HTTP port of the app                                           |
  * | AP_HOST                           | 0.0.0.0                | interface the app listens on                                   |
  * | AP_INSTANCE_ID                    | `<hostname>-<pid>`     | names this process in logs and in the flips consumer group     |
@@ -29,6 +30,7 @@ import { z } from 'zod';
  * | AP_RUN_RETENTION_DAYS             | 30                     | finished runs older than this are purged                       |
  * | AP_SHUTDOWN_TIMEOUT_MS            | 25000                  | SIGTERM grace; in-flight jobs not done by then are returned     |
  * | AP_FLIPS_CLAIM_IDLE_MS            | 30000                  | a flip left unacked this long by a dead app is taken over      |
+ * | AP_FLIP_MOVE_PAGE_SIZE            | 100                    | jobs a flip reads per page while moving a backlog (bounds memory) |
  */
 
 const booleanString = z
@@ -46,7 +48,8 @@ const EnvSchema = z.object({
   AP_REDIS_URL: z.url(),
   AP_POSTGRES_URL: z.url(),
   AP_JWT_SECRET: z.string().min(1),
-  AP_API_KEY: z.string().min(1),
+  AP_WORKER_SECRET: z.string().min(16),
+  AP_API_KEY: z.string().min(1).optional(),
   AP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   AP_HOST: z.string().min(1).default('0.0.0.0'),
   AP_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
@@ -62,6 +65,7 @@ const EnvSchema = z.object({
   AP_RUN_RETENTION_DAYS: positiveInt(30),
   AP_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
   AP_FLIPS_CLAIM_IDLE_MS: positiveInt(30_000),
+  AP_FLIP_MOVE_PAGE_SIZE: positiveInt(100),
 });
 
 /** The origin's configuration, parsed once from the environment. */
@@ -73,7 +77,8 @@ export interface Config {
   redisUrl: string;
   postgresUrl: string;
   jwtSecret: string;
-  apiKey: string;
+  workerSecret: string;
+  apiKey: string | null;
   port: number;
   host: string;
   instanceId: string;
@@ -89,6 +94,7 @@ export interface Config {
   runRetentionDays: number;
   shutdownTimeoutMs: number;
   flipsClaimIdleMs: number;
+  flipMovePageSize: number;
 }
 
 /** Thrown with every offending variable named, so a misconfigured container fails with one readable line. */
@@ -112,6 +118,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid origin configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.AP_API_KEY !== undefined && e.AP_WORKER_SECRET === e.AP_API_KEY) {
+    // A worker token must never be mintable from the admin key (the edge and every operator tool hold that one).
+    throw new ConfigError('invalid origin configuration: AP_WORKER_SECRET must differ from AP_API_KEY');
+  }
   if (e.AP_CONTAINER_TYPE === 'WORKER' && e.AP_FRONTEND_URL === undefined) {
     throw new ConfigError('invalid origin configuration: AP_FRONTEND_URL is required when AP_CONTAINER_TYPE=WORKER');
   }
@@ -123,7 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.AP_REDIS_URL,
     postgresUrl: e.AP_POSTGRES_URL,
     jwtSecret: e.AP_JWT_SECRET,
-    apiKey: e.AP_API_KEY,
+    workerSecret: e.AP_WORKER_SECRET,
+    apiKey: e.AP_API_KEY ?? null,
     port: e.AP_PORT,
     host: e.AP_HOST,
     instanceId: e.AP_INSTANCE_ID,
@@ -139,5 +150,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runRetentionDays: e.AP_RUN_RETENTION_DAYS,
     shutdownTimeoutMs: e.AP_SHUTDOWN_TIMEOUT_MS,
     flipsClaimIdleMs: e.AP_FLIPS_CLAIM_IDLE_MS,
+    flipMovePageSize: e.AP_FLIP_MOVE_PAGE_SIZE,
   };
 }

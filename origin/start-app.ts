@@ -16,7 +16,7 @@ import { RunDispatcher } from './queues/run-dispatcher.js';
 import { RunsMetadataProducer, openRunsMetadataQueue, startRunsMetadataConsumer } from './queues/runs-metadata.js';
 import { startSystemJobs } from './queues/system-jobs.js';
 import { createSocketServer } from './realtime/socket-server.js';
-import { attachWorkerChannel } from './realtime/worker-channel.js';
+import { createWorkerChannel } from './realtime/worker-channel.js';
 import { createPgPool, endPool } from './pg-pool.js';
 import { PG_TIMEOUTS, closeRedis, createCacheRedis, createRedis } from './redis.js';
 import { FlowRunRepository } from './runs/flow-run-repository.js';
@@ -45,7 +45,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   });
   const repo = new FlowRunRepository(pool);
   const queues = createFleetQueues({ connection: redis, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs, logger });
-  const mover = new JobMover({ queues, repo, logger });
+  const mover = new JobMover({ queues, repo, logger, pageSize: config.flipMovePageSize });
   const dispatcher = new RunDispatcher({ membership, repo, queues, mover, logger });
   const runsMetadataQueue = openRunsMetadataQueue(redis, logger);
   const runsMetadata = new RunsMetadataProducer(runsMetadataQueue);
@@ -54,7 +54,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const app = createApp({
     version: config.version,
     jwtSecret: config.jwtSecret,
-    apiKey: config.apiKey,
+    workerSecret: config.workerSecret,
+    claimHolds: (runId, hash) => repo.claimHolds(runId, hash),
     webhookMaxBodyBytes: config.webhookMaxBodyBytes,
     webhookSyncTimeoutMs: config.webhookSyncTimeoutMs,
     findFlow: (flowId) => repo.findFlow(flowId),
@@ -81,7 +82,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     onRunFinished: (runId) => waiter.notify(runId),
     logger,
   });
-  attachWorkerChannel({ io: hub.io, apiKey: config.apiKey, version: config.version, repo, logger });
+  const workerChannel = createWorkerChannel({ httpServer: server, workerSecret: config.workerSecret, version: config.version, repo, logger });
 
   const runsMetadataConsumer = startRunsMetadataConsumer({ connection: redis, repo, onRunFinished: (run) => hub.publishRunFinished(run), logger });
   const systemJobs = await startSystemJobs({
@@ -111,6 +112,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     port,
     async close() {
       // Stop taking requests first, then consumers, then the connections everything else used.
+      await workerChannel.close();
       const closingHttp = hub.close();
       // Idle keep-alive sockets would otherwise hold server.close() open for the keep-alive timeout.
       if ('closeIdleConnections' in server) server.closeIdleConnections();

@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import { MembershipStore } from '../core/membership/index.js';
-import { workerToken } from './auth/worker-token.js';
+import { mintWorkerToken } from './auth/worker-token.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { createIoredisScriptRunner } from './membership/ioredis-script-runner.js';
@@ -28,7 +28,8 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
   const frontendUrl = config.frontendUrl;
   if (frontendUrl === null) throw new Error('AP_FRONTEND_URL is required for a worker');
   const fleetQueue = fleetQueueName(config.isCanaryWorker);
-  const token = workerToken(config.apiKey, config.version);
+  // A fresh short-lived token for every connection attempt and every result post.
+  const token = (): string => mintWorkerToken(config.workerSecret, { version: config.version, workerId: config.instanceId }, Math.floor(Date.now() / 1000));
 
   let worker: Worker<FlowRunJob, ProcessOutcome> | null = null;
   const rpc = await connectRpc({
@@ -56,8 +57,9 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
     onFallback: ({ stage, error }) => logger.warn('membership fallback', { stage, error }),
   });
   const queues = createFleetQueues({ connection: redis, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs, logger });
-  const postResult = createResultPoster({ frontendUrl, version: config.version, token });
-  const processor = createRunProcessor({ fleetQueue, version: config.version, membership, rpc, queues, postResult, logger });
+  const postResult = createResultPoster({ frontendUrl, token });
+  const heldClaims = new Map<string, string>();
+  const processor = createRunProcessor({ fleetQueue, version: config.version, membership, rpc, queues, postResult, heldClaims, logger });
 
   const w = new Worker<FlowRunJob, ProcessOutcome>(fleetQueue, processor, {
     connection: redis,
@@ -68,16 +70,28 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
   });
   worker = w;
   w.on('error', (error) => logger.error('worker error', { queue: fleetQueue, error }));
+  w.on('completed', (job) => heldClaims.delete(job.data.runId));
   w.on('failed', (job, error) => {
     if (job === undefined || error.name === 'WaitingError') return;
+    const { runId } = job.data;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-    logger.warn('job attempt failed', { runId: job.data.runId, attempt: job.attemptsMade, final, error });
-    if (final) {
-      // Out of retries: record the run as failed so it does not stay RUNNING forever.
-      postResult(job.data.runId, { status: 'FAILED', error: `gave up after ${job.attemptsMade} attempts: ${error.message}`, output: null }, fleetQueue).catch(
-        (e: unknown) => logger.error('could not record final failure', { runId: job.data.runId, error: e }),
-      );
-    }
+    const claim = heldClaims.get(runId);
+    heldClaims.delete(runId);
+    logger.warn('job attempt failed', { runId, attempt: job.attemptsMade, final, error });
+    if (!final) return;
+    // Out of retries: record the run as failed so it does not stay QUEUED or RUNNING forever. A run that failed before
+    // it was ever claimed (e.g. membership unavailable on every attempt) is claimed now, as this worker holds its job.
+    const result = { status: 'FAILED' as const, error: `gave up after ${job.attemptsMade} attempts: ${error.message}`, output: null };
+    const settle = async (): Promise<void> => {
+      let held = claim;
+      if (held === undefined) {
+        const reply = await rpc.claim({ runId, queue: fleetQueue, workerVersion: config.version });
+        if (reply.outcome !== 'claimed') return;
+        held = reply.claim;
+      }
+      await postResult(runId, held, result, fleetQueue);
+    };
+    settle().catch((e: unknown) => logger.error('could not record final failure', { runId, error: e }));
   });
   w.run().catch((error: unknown) => logger.error('worker stopped with error', { error }));
   logger.info('worker ready', { queue: fleetQueue, app: frontendUrl, concurrency: config.workerConcurrency });

@@ -15,7 +15,8 @@ import type { RunWaiter } from './run-waiter.js';
 export interface AppDeps {
   version: string;
   jwtSecret: string;
-  apiKey: string;
+  workerSecret: string;
+  claimHolds(runId: string, claimHash: string): Promise<boolean>;
   webhookMaxBodyBytes: number;
   webhookSyncTimeoutMs: number;
   findFlow(flowId: string): Promise<FlowRecord | null>;
@@ -55,11 +56,17 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v1/flows', flowRoutes({ jwtSecret: deps.jwtSecret, saveDefinition: deps.saveDefinition }));
   app.route(
     '/v1/worker',
-    workerResultRoutes({ apiKey: deps.apiKey, version: deps.version, runFinished: deps.runFinished, logger: deps.logger }),
+    workerResultRoutes({
+      workerSecret: deps.workerSecret,
+      version: deps.version,
+      claimHolds: deps.claimHolds,
+      runFinished: deps.runFinished,
+      logger: deps.logger,
+    }),
   );
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message, error.headers);
     if (error instanceof HTTPException) return errorResponse(c, error.status, 'http_error', error.message);
     deps.logger.error('unhandled error', { method: c.req.method, path: c.req.path, error });
     return errorResponse(c, 500, 'internal_error', 'Unexpected origin error.');

@@ -14,6 +14,7 @@ export const RunFinishedSchema = z.object({
   error: z.string().nullable(),
   workerVersion: z.string().min(1),
   queue: z.string().min(1),
+  claimHash: z.string().min(1),
 });
 
 export type RunFinished = z.infer<typeof RunFinishedSchema>;
@@ -24,10 +25,11 @@ const RUN_FINISHED_JOB = 'run-finished';
 export class RunsMetadataProducer {
   constructor(private readonly queue: Queue) {}
 
-  /** Enqueues the status update; a second report of the same run is dropped by BullMQ (same job id). */
+  /** Enqueues the status update; a second report under the same claim is dropped by BullMQ (same job id). */
   async runFinished(update: RunFinished): Promise<void> {
     await this.queue.add(RUN_FINISHED_JOB, update, {
-      jobId: `${update.runId}.finished`,
+      // Per claim: duplicates of one report collapse, while a report under a newer claim is never shadowed by an older one.
+      jobId: `${update.runId}.${update.claimHash.slice(0, 16)}.finished`,
       attempts: 10,
       backoff: { type: 'exponential', delay: 500 },
       removeOnComplete: { age: 3600, count: 50_000 },
@@ -64,6 +66,7 @@ export function startRunsMetadataConsumer(options: RunsMetadataConsumerOptions):
         error: update.error,
         workerVersion: update.workerVersion,
         queue: update.queue,
+        claimHash: update.claimHash,
       });
       logger.info('runs-metadata job processed', { jobId: job.id, runId: update.runId, applied: run !== null });
       if (run !== null) options.onRunFinished(run);

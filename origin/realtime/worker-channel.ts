@@ -1,11 +1,17 @@
-import type { Server } from 'socket.io';
+import { randomBytes } from 'node:crypto';
+import { Server } from 'socket.io';
 import { z } from 'zod';
-import { checkWorker } from '../auth/worker-token.js';
+import { checkWorkerToken, claimHash } from '../auth/worker-token.js';
 import type { Logger } from '../logger.js';
 import type { ClaimOutcome, FlowRunRepository } from '../runs/flow-run-repository.js';
 
-/** Namespace of the worker RPC channel. */
-export const WORKER_NAMESPACE = '/worker';
+type HttpServer = Parameters<Server['attach']>[0];
+
+/**
+ * HTTP path of the worker RPC channel: a Socket.IO server of its own, apart from the principals' `/socket.io`, so the
+ * edge can refuse the whole worker plane by path (workers reach their app directly, never through the edge).
+ */
+export const WORKER_SOCKET_PATH = '/worker-socket.io';
 
 /** RPC events a worker calls (with an ack) on its app. */
 export const RPC = {
@@ -18,15 +24,23 @@ export const ClaimRequestSchema = z.object({ runId: z.string().min(1), queue: z.
 export const RerouteRequestSchema = z.object({ runId: z.string().min(1), to: z.string().min(1) });
 export const RequeueRequestSchema = z.object({ runId: z.string().min(1) });
 
+/** What a claim answers a worker: a claimed run comes with the secret its result must carry. */
+export type ClaimReply = Exclude<ClaimOutcome, { outcome: 'claimed' }> | { outcome: 'claimed'; claim: string };
+
 /** Reply to any RPC: the result, or an error message. */
 export type RpcReply<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export interface WorkerChannelOptions {
-  io: Server;
-  apiKey: string;
+  httpServer: HttpServer;
+  workerSecret: string;
   version: string;
   repo: FlowRunRepository;
   logger: Logger;
+}
+
+/** The app's side of the worker RPC channel. */
+export interface WorkerChannel {
+  close(): Promise<void>;
 }
 
 type Ack<T> = (reply: RpcReply<T>) => void;
@@ -48,36 +62,59 @@ function handle<S extends z.ZodType, T>(schema: S, fn: (req: z.infer<S>) => Prom
 }
 
 /**
- * The `/worker` namespace: workers authenticate with a token derived from AP_API_KEY and their AP_VERSION, and only
- * workers of this app's exact version are admitted (a canary worker pointed at the primary is refused, loudly).
+ * The worker RPC channel: workers authenticate with a short-lived token keyed by AP_WORKER_SECRET, and only workers
+ * of this app's exact version are admitted (a canary worker pointed at the primary is refused, loudly). A claim hands
+ * the worker a fresh per-claim secret; only the holder of the current claim can report the run's result.
  */
-export function attachWorkerChannel(options: WorkerChannelOptions): void {
-  const { io, repo, logger } = options;
-  const nsp = io.of(WORKER_NAMESPACE);
+export function createWorkerChannel(options: WorkerChannelOptions): WorkerChannel {
+  const { repo, logger } = options;
+  const io = new Server(options.httpServer, { path: WORKER_SOCKET_PATH, serveClient: false });
 
-  nsp.use((socket, next) => {
+  io.use((socket, next) => {
     const auth = socket.handshake.auth as Record<string, unknown>;
-    const failure = checkWorker(options.apiKey, options.version, auth.version, auth.token);
-    if (failure === null) return next();
-    if (failure.code === 'version_mismatch') {
-      logger.error('refused worker: version mismatch', { appVersion: failure.appVersion, workerVersion: failure.workerVersion, address: socket.handshake.address });
-      return next(Object.assign(new Error('version_mismatch'), { data: failure }));
+    const check = checkWorkerToken(options.workerSecret, options.version, auth.token, Math.floor(Date.now() / 1000));
+    if (check.ok) {
+      socket.data.workerId = check.workerId;
+      return next();
     }
-    logger.warn('refused worker: bad credentials', { address: socket.handshake.address });
-    return next(Object.assign(new Error('unauthorized'), { data: failure }));
+    if (check.code === 'version_mismatch') {
+      logger.error('refused worker: version mismatch', { appVersion: check.appVersion, workerVersion: check.workerVersion, address: socket.handshake.address });
+      return next(Object.assign(new Error('version_mismatch'), { data: check }));
+    }
+    logger.warn('refused worker: bad credentials', { reason: check.reason, address: socket.handshake.address });
+    return next(Object.assign(new Error('unauthorized'), { data: { code: check.code } }));
   });
 
-  nsp.on('connection', (socket) => {
-    const auth = socket.handshake.auth as Record<string, unknown>;
-    const workerId = typeof auth.workerId === 'string' ? auth.workerId : socket.id;
-    logger.info('worker connected', { workerId, fleet: auth.fleet });
+  io.on('connection', (socket) => {
+    const workerId = String(socket.data.workerId);
+    const fleet = (socket.handshake.auth as Record<string, unknown>).fleet;
+    logger.info('worker connected', { workerId, fleet });
     socket.on('disconnect', (reason) => logger.info('worker disconnected', { workerId, reason }));
 
     socket.on(
       RPC.claim,
-      handle(ClaimRequestSchema, (req): Promise<ClaimOutcome> => repo.claimRun(req.runId, req.queue, req.workerVersion), logger, RPC.claim),
+      handle(
+        ClaimRequestSchema,
+        async (req): Promise<ClaimReply> => {
+          const claim = randomBytes(32).toString('base64url');
+          const outcome = await repo.claimRun(req.runId, req.queue, req.workerVersion, claimHash(claim));
+          if (outcome.outcome !== 'claimed') return outcome;
+          logger.info('run claimed', { runId: req.runId, workerId, queue: req.queue });
+          return { outcome: 'claimed', claim };
+        },
+        logger,
+        RPC.claim,
+      ),
     );
     socket.on(RPC.reroute, handle(RerouteRequestSchema, (req) => repo.rerouteRun(req.runId, req.to), logger, RPC.reroute));
     socket.on(RPC.requeue, handle(RequeueRequestSchema, (req) => repo.requeueRun(req.runId), logger, RPC.requeue));
   });
+
+  return {
+    async close() {
+      // Not io.close(): that also closes the HTTP server, which the principals' Socket.IO server owns and closes.
+      io.disconnectSockets(true);
+      io.engine.close();
+    },
+  };
 }

@@ -46,6 +46,8 @@ export interface FinishRunInput {
   error: string | null;
   workerVersion: string;
   queue: string;
+  /** Hash of the claim the result was reported under. */
+  claimHash: string;
 }
 
 /** `flow_run` (and the flow lookup a webhook needs) over node-postgres. Row-level conditions make every write race-safe. */
@@ -92,14 +94,16 @@ export class FlowRunRepository {
   }
 
   /**
-   * A worker of `queue` takes the run. Succeeds only while the run belongs to that queue and is not finished, so a
+   * A worker of `queue` takes the run under a new claim (stored as its hash). Succeeds only while the run belongs to that queue and is not finished, so a
    * run moved to the other fleet (or already done) is never executed by a stale copy of its job.
    */
-  async claimRun(id: string, queue: string, workerVersion: string): Promise<ClaimOutcome> {
+  async claimRun(id: string, queue: string, workerVersion: string, claimHash: string): Promise<ClaimOutcome> {
+    // Every claim replaces the previous one: a worker that lost its job (killed, lock expired) can no longer report it.
     const claimed = await this.pool.query(
-      `UPDATE flow_run SET status = 'RUNNING', worker_version = $3, started_at = COALESCE(started_at, now()), updated_at = now()
+      `UPDATE flow_run SET status = 'RUNNING', worker_version = $3, claim_hash = $4, started_at = COALESCE(started_at, now()),
+         updated_at = now()
        WHERE id = $1 AND queue = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
-      [id, queue, workerVersion],
+      [id, queue, workerVersion, claimHash],
     );
     if (claimed.rowCount === 1) return { outcome: 'claimed' };
     const { rows } = await this.pool.query<{ status: RunStatus; queue: string }>('SELECT status, queue FROM flow_run WHERE id = $1', [id]);
@@ -136,13 +140,25 @@ export class FlowRunRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Records the outcome once; returns the finished run, or null when it was already finished (a duplicate report). */
+  /** True while the run is unfinished and its current claim has this hash. */
+  async claimHolds(id: string, claimHash: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `SELECT 1 FROM flow_run WHERE id = $1 AND claim_hash = $2 AND status IN ('QUEUED', 'RUNNING')`,
+      [id, claimHash],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * Records the outcome once, if the claim is still the run's current one; returns the finished run, or null for a
+   * duplicate report or a claim that was replaced meanwhile.
+   */
   async finishRun(id: string, input: FinishRunInput): Promise<FlowRun | null> {
     const { rows } = await this.pool.query<RunRow>(
       `UPDATE flow_run SET status = $2, result = $3, error = $4, worker_version = $5, queue = $6,
          finished_at = now(), updated_at = now()
-       WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED') RETURNING ${RUN_COLUMNS}`,
-      [id, input.status, JSON.stringify(input.result ?? null), input.error, input.workerVersion, input.queue],
+       WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED') AND claim_hash = $7 RETURNING ${RUN_COLUMNS}`,
+      [id, input.status, JSON.stringify(input.result ?? null), input.error, input.workerVersion, input.queue, input.claimHash],
     );
     const row = rows[0];
     return row === undefined ? null : toRun(row);

@@ -1,20 +1,20 @@
-import { WORKER_VERSION_HEADER } from '../app/routes/worker-results.js';
+import { RUN_CLAIM_HEADER } from '../app/routes/worker-results.js';
 import type { EngineResult } from '../engine/run-engine.js';
 
-/** Posts engine results to the app over HTTP, authenticated with the worker token. */
-export type ResultPoster = (runId: string, result: EngineResult, queue: string) => Promise<void>;
+/** Posts an engine result to the app over HTTP with the run's claim. */
+export type ResultPoster = (runId: string, claim: string, result: EngineResult, queue: string) => Promise<void>;
 
 export interface ResultPosterOptions {
   frontendUrl: string;
-  version: string;
-  token: string;
+  /** Mints a fresh short-lived worker token (one per post). */
+  token: () => string;
   timeoutMs?: number;
 }
 
 /** A poster that throws on anything but 2xx, so the job is retried (the app dedupes by run id). */
 export function createResultPoster(options: ResultPosterOptions): ResultPoster {
   const base = options.frontendUrl.replace(/\/+$/, '');
-  return async (runId, result, queue) => {
+  return async (runId, claim, result, queue) => {
     const body = {
       status: result.status,
       result: result.output,
@@ -25,8 +25,8 @@ export function createResultPoster(options: ResultPosterOptions): ResultPoster {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        authorization: `Bearer ${options.token}`,
-        [WORKER_VERSION_HEADER]: options.version,
+        authorization: `Bearer ${options.token()}`,
+        [RUN_CLAIM_HEADER]: claim,
       },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),

@@ -1,9 +1,8 @@
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import type { Logger } from '../logger.js';
-import { RPC, WORKER_NAMESPACE } from '../realtime/worker-channel.js';
-import type { RpcReply } from '../realtime/worker-channel.js';
-import type { ClaimOutcome } from '../runs/flow-run-repository.js';
+import { RPC, WORKER_SOCKET_PATH } from '../realtime/worker-channel.js';
+import type { ClaimReply, RpcReply } from '../realtime/worker-channel.js';
 
 /** The app refused this worker because their AP_VERSIONs differ: a misconfiguration, never retried. */
 export class VersionMismatchError extends Error {
@@ -16,14 +15,14 @@ export class VersionMismatchError extends Error {
 /** The app refused this worker's credentials (AP_API_KEY differs). */
 export class WorkerUnauthorizedError extends Error {
   constructor() {
-    super('the app at AP_FRONTEND_URL refused this worker\'s credentials (check AP_API_KEY)');
+    super('the app at AP_FRONTEND_URL refused this worker\'s credentials (check that AP_WORKER_SECRET matches the app\'s)');
     this.name = 'WorkerUnauthorizedError';
   }
 }
 
 /** The worker side of the RPC channel to its app. */
 export interface RpcClient {
-  claim(req: { runId: string; queue: string; workerVersion: string }): Promise<ClaimOutcome>;
+  claim(req: { runId: string; queue: string; workerVersion: string }): Promise<ClaimReply>;
   reroute(req: { runId: string; to: string }): Promise<boolean>;
   requeue(req: { runId: string }): Promise<void>;
   close(): void;
@@ -32,7 +31,8 @@ export interface RpcClient {
 export interface ConnectRpcOptions {
   frontendUrl: string;
   version: string;
-  token: string;
+  /** Mints a fresh short-lived token; called for every connection attempt, reconnections included. */
+  token: () => string;
   workerId: string;
   fleet: string;
   callTimeoutMs?: number;
@@ -57,9 +57,9 @@ function refusal(error: Error & { data?: unknown }): Error | null {
 /** Connects the authenticated RPC channel; resolves once the app accepted us, rejects if it refuses us. */
 export function connectRpc(options: ConnectRpcOptions): Promise<RpcClient> {
   const { logger } = options;
-  const url = new URL(WORKER_NAMESPACE, options.frontendUrl).toString();
-  const socket: Socket = io(url, {
-    auth: { version: options.version, token: options.token, workerId: options.workerId, fleet: options.fleet },
+  const socket: Socket = io(options.frontendUrl, {
+    path: WORKER_SOCKET_PATH,
+    auth: (send) => send({ token: options.token(), fleet: options.fleet }),
     transports: ['websocket'],
     reconnectionDelayMax: 5_000,
   });
@@ -73,7 +73,7 @@ export function connectRpc(options: ConnectRpcOptions): Promise<RpcClient> {
   };
 
   const client: RpcClient = {
-    claim: (req) => call<ClaimOutcome>(RPC.claim, req),
+    claim: (req) => call<ClaimReply>(RPC.claim, req),
     reroute: (req) => call<boolean>(RPC.reroute, req),
     requeue: async (req) => {
       await call<unknown>(RPC.requeue, req);

@@ -25,6 +25,8 @@ export interface RunProcessorDeps {
   /** Producer handles, to put a re-routed job on the other fleet's queue. */
   queues: FleetQueues;
   postResult: ResultPoster;
+  /** Claims this worker holds, by run id: the final-failure report after the last attempt needs the run's claim. */
+  heldClaims: Map<string, string>;
   logger: Logger;
 }
 
@@ -64,15 +66,20 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       return { outcome: 'skipped', reason: claim.outcome };
     }
 
+    deps.heldClaims.set(data.runId, claim.claim);
     logger.info('job executing', { runId: data.runId, platformId: data.platformId, queue: deps.fleetQueue, attempt: job.attemptsMade + 1 });
     try {
       const result = await runEngine(data.definition, data.payload, { signal });
-      await deps.postResult(data.runId, result, deps.fleetQueue);
+      await deps.postResult(data.runId, claim.claim, result, deps.fleetQueue);
+      deps.heldClaims.delete(data.runId);
       logger.info('job finished', { runId: data.runId, status: result.status });
       return { outcome: 'executed', status: result.status };
     } catch (error) {
-      // Hand the run back so a flip may move it while its job waits for the retry.
-      await deps.rpc.requeue({ runId: data.runId }).catch(() => undefined);
+      // Hand the run back so a flip may move it while its job waits for the retry. Best effort: if the channel is
+      // down the run stays RUNNING, and the retry's claim (or the final-failure report) still settles it.
+      await deps.rpc.requeue({ runId: data.runId }).catch((requeueError: unknown) =>
+        logger.warn('could not hand the run back before its retry', { runId: data.runId, error: requeueError }),
+      );
       if (error instanceof EngineAbortedError && token !== undefined) {
         await job.moveToWait(token);
         logger.warn('job handed back (shutdown)', { runId: data.runId });

@@ -8,6 +8,7 @@ const base = {
   AP_POSTGRES_URL: 'postgres://postgres@127.0.0.1:5432/x',
   AP_JWT_SECRET: 'secret',
   AP_API_KEY: 'key',
+  AP_WORKER_SECRET: 'worker-secret-0123456789',
 };
 
 describe('loadConfig', () => {
@@ -29,6 +30,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, AP_CONTAINER_TYPE: 'WORKER' })).toThrow(/AP_FRONTEND_URL/);
     const config = loadConfig({ ...base, AP_CONTAINER_TYPE: 'WORKER', AP_FRONTEND_URL: 'http://app:3000', AP_IS_CANARY_WORKER: 'true' });
     expect(config.isCanaryWorker).toBe(true);
+  });
+
+  it('requires AP_WORKER_SECRET, and refuses one equal to the admin key', () => {
+    const { AP_WORKER_SECRET: _omitted, ...withoutSecret } = base;
+    expect(() => loadConfig(withoutSecret)).toThrow(/AP_WORKER_SECRET is required/);
+    expect(() => loadConfig({ ...base, AP_WORKER_SECRET: 'short' })).toThrow(/AP_WORKER_SECRET is invalid/);
+    expect(() => loadConfig({ ...base, AP_API_KEY: base.AP_WORKER_SECRET })).toThrow(/AP_WORKER_SECRET must differ from AP_API_KEY/);
+    const { AP_API_KEY: _key, ...withoutAdminKey } = base;
+    expect(loadConfig(withoutAdminKey)).toMatchObject({ apiKey: null, workerSecret: base.AP_WORKER_SECRET });
   });
 
   it('treats empty strings as unset', () => {

@@ -1,9 +1,13 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerToken } from '../../origin/auth/worker-token.js';
+import { createHmac } from 'node:crypto';
+import { mintWorkerToken } from '../../origin/auth/worker-token.js';
+import type { Logger } from '../../origin/logger.js';
+import { connectRpc } from '../../origin/worker/rpc-client.js';
+import type { RpcClient } from '../../origin/worker/rpc-client.js';
 import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
 import type { SeededPlatform } from '../support/origin-fixtures.js';
-import { startOriginApp, startOriginWorker, stopAll } from '../support/origin-processes.js';
+import { startOriginApp, startOriginWorker, stopAll, waitForLogCount } from '../support/origin-processes.js';
 import type { OriginProcess, OriginTopologyEnv, StartedApp } from '../support/origin-processes.js';
 import { connectRunEvents } from '../support/origin-socket.js';
 import type { RunEventsClient } from '../support/origin-socket.js';
@@ -128,21 +132,88 @@ describe('worker lifecycle', () => {
       expect(stranger.find('worker ready')).toHaveLength(0);
     });
 
-    it('is refused when posting a result over HTTP (409), and a bad token gets 401', async () => {
+    it('is refused when posting a result over HTTP (409); a bad, expired or admin-key token gets 401', async () => {
       const url = `${app.url}/v1/worker/runs/some-run/result`;
       const body = JSON.stringify({ status: 'SUCCEEDED', result: null, queue: 'workerJobs' });
-      const headers = (version: string, token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-ap-worker-version': version });
-      const mismatch = await fetch(url, { method: 'POST', body, headers: headers('9.9.9', workerToken(secrets.apiKey, '9.9.9')) });
+      const post = (token: string) =>
+        fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+      const now = Math.floor(Date.now() / 1000);
+      const mismatch = await post(mintWorkerToken(secrets.workerSecret, { version: '9.9.9', workerId: 'w' }, now));
       expect(mismatch.status).toBe(409);
       expect(await mismatch.json()).toMatchObject({ error: { code: 'version_mismatch' } });
-      const forged = await fetch(url, { method: 'POST', body, headers: headers(VERSION, workerToken('wrong-key', VERSION)) });
-      expect(forged.status).toBe(401);
+      expect((await post(mintWorkerToken('not-the-worker-secret', { version: VERSION, workerId: 'w' }, now))).status).toBe(401);
+      expect((await post(mintWorkerToken(secrets.workerSecret, { version: VERSION, workerId: 'w' }, now - 3_600))).status).toBe(401);
+      // The old credential: derived from the admin key and the public version, valid forever.
+      expect((await post(createHmac('sha256', secrets.apiKey).update(`ap-worker:${VERSION}`).digest('hex'))).status).toBe(401);
+      await app.process.waitForLog((l) => l.msg === 'refused worker result: bad credentials' && l.reason === 'expired');
     });
 
-    it('refuses a worker with the wrong AP_API_KEY', async () => {
-      const impostor = await worker('impostor', { AP_API_KEY: 'not-the-key' }, VERSION, false);
+    it('refuses a worker with the wrong AP_WORKER_SECRET', async () => {
+      const impostor = await worker('impostor', { AP_WORKER_SECRET: 'not-the-worker-secret' }, VERSION, false);
       expect(await impostor.exited).toBe(78);
       expect(impostor.logs.some((l) => l.msg.includes('refused this worker\'s credentials'))).toBe(true);
+    });
+  });
+
+  describe('results', () => {
+    const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
+    const fakeWorker = (workerId: string): Promise<RpcClient> =>
+      connectRpc({
+        frontendUrl: app.url,
+        version: VERSION,
+        token: () => mintWorkerToken(secrets.workerSecret, { version: VERSION, workerId }, Math.floor(Date.now() / 1000)),
+        workerId,
+        fleet: 'workerJobs',
+        onDown: () => undefined,
+        onUp: () => undefined,
+        onRefused: () => undefined,
+        logger: silent,
+      });
+    const postResult = (runId: string, claim: string | null) =>
+      fetch(`${app.url}/v1/worker/runs/${runId}/result`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${mintWorkerToken(secrets.workerSecret, { version: VERSION, workerId: 'poster' }, Math.floor(Date.now() / 1000))}`,
+          ...(claim === null ? {} : { 'x-ap-run-claim': claim }),
+        },
+        body: JSON.stringify({ status: 'SUCCEEDED', result: { forged: claim === null }, queue: 'workerJobs' }),
+      });
+    const claimOf = async (client: RpcClient, runId: string): Promise<string> => {
+      const reply = await client.claim({ runId, queue: 'workerJobs', workerVersion: VERSION });
+      if (reply.outcome !== 'claimed') throw new Error(`expected a claim, got ${reply.outcome}`);
+      return reply.claim;
+    };
+
+    it('accepts a result only from the holder of the current claim; forged, stale and replayed ones are refused and logged', async () => {
+      const runId = `run_${crypto.randomUUID()}`;
+      await pool.query(`INSERT INTO flow_run (id, flow_id, platform_id, status, queue) VALUES ($1, $2, $3, 'QUEUED', 'workerJobs')`, [
+        runId,
+        shortJob.flowId,
+        shortJob.platformId,
+      ]);
+      const [first, second] = await Promise.all([fakeWorker('first'), fakeWorker('second')]);
+      try {
+        const stale = await claimOf(first, runId);
+        const current = await claimOf(second, runId); // the job was retried elsewhere: a new claim replaces the first
+
+        const forged = await postResult(runId, null);
+        expect(forged.status).toBe(403);
+        expect(await forged.json()).toMatchObject({ error: { code: 'claim_mismatch' } });
+        expect((await postResult(runId, 'x'.repeat(43))).status).toBe(403);
+        expect((await postResult(runId, stale)).status).toBe(403);
+
+        expect((await postResult(runId, current)).status).toBe(202);
+        await expect.poll(async () => (await pool.query<{ status: string }>('SELECT status FROM flow_run WHERE id = $1', [runId])).rows[0]?.status).toBe('SUCCEEDED');
+        expect((await postResult(runId, current)).status).toBe(403); // replay after the run finished
+
+        await waitForLogCount(app.process, (l) => l.msg === 'refused worker result: not the current claim of an unfinished run' && l.runId === runId, 4);
+        const { rows } = await pool.query<{ result: unknown }>('SELECT result FROM flow_run WHERE id = $1', [runId]);
+        expect(rows[0]?.result).toEqual({ forged: false });
+      } finally {
+        first.close();
+        second.close();
+      }
     });
   });
 });

@@ -51,10 +51,11 @@ export function principalJwt(secret: string, platformId: string, type: 'USER' | 
 }
 
 /** Random secrets and Socket.IO key for one test topology. */
-export function randomSecrets(): { jwtSecret: string; apiKey: string; socketIoRedisKey: string } {
+export function randomSecrets(): { jwtSecret: string; apiKey: string; workerSecret: string; socketIoRedisKey: string } {
   return {
     jwtSecret: crypto.randomUUID(),
     apiKey: `ak_${crypto.randomUUID()}`,
+    workerSecret: `ws_${crypto.randomUUID()}`,
     socketIoRedisKey: `socket.io-test-${crypto.randomUUID().slice(0, 8)}`,
   };
 }

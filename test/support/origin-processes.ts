@@ -14,6 +14,7 @@ export interface OriginTopologyEnv {
   postgresUrl: string;
   jwtSecret: string;
   apiKey: string;
+  workerSecret: string;
   /** Random per test: Redis pub/sub ignores the DB index, so Socket.IO channels must be namespaced. */
   socketIoRedisKey: string;
   /** Extra env for every process (e.g. short lock durations). */
@@ -138,6 +139,7 @@ function baseEnv(topology: OriginTopologyEnv, version: string, name: string): Re
     AP_POSTGRES_URL: topology.postgresUrl,
     AP_JWT_SECRET: topology.jwtSecret,
     AP_API_KEY: topology.apiKey,
+    AP_WORKER_SECRET: topology.workerSecret,
     AP_SOCKET_IO_REDIS_KEY: topology.socketIoRedisKey,
     AP_INSTANCE_ID: `${name}-${crypto.randomUUID().slice(0, 8)}`,
     ...topology.extra,
