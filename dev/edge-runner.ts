@@ -1,9 +1,9 @@
 import { Miniflare } from 'miniflare';
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import type { EdgeConfig } from '../edge/config.js';
 import { REPO_ROOT, bundleEdge } from './bundle-edge.js';
 
@@ -24,13 +24,6 @@ export interface EdgeRunner {
   close(): Promise<void>;
 }
 
-function compatibilityDate(): string {
-  const toml = readFileSync(path.join(REPO_ROOT, 'wrangler.toml'), 'utf8');
-  const match = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml);
-  if (!match?.[1]) throw new Error('wrangler.toml has no compatibility_date');
-  return match[1];
-}
-
 function pipeLines(stream: Readable, kind: 'stdout' | 'stderr', onLog: EdgeRunnerOptions['onLog']): void {
   const rl = createInterface({ input: stream });
   rl.on('line', (line) => onLog?.(line, kind));
@@ -42,16 +35,20 @@ function pipeLines(stream: Readable, kind: 'stdout' | 'stderr', onLog: EdgeRunne
  */
 export async function startEdge(options: EdgeRunnerOptions): Promise<EdgeRunner> {
   const scriptPath = await bundleEdge();
+  // The Worker's own settings (compatibility date and flags, vars, rate limiters, ...) as wrangler reads them from
+  // wrangler.toml for `wrangler dev`, so what runs here is configured exactly like what `wrangler deploy` ships.
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(REPO_ROOT, 'wrangler.toml'));
   const mf = new Miniflare({
+    ...workerOptions,
     name: 'canary-edge',
     modules: true,
     scriptPath,
     // Module names are relative to this root; the bundle lives in its own temporary directory.
     modulesRoot: path.dirname(scriptPath),
-    compatibilityDate: compatibilityDate(),
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     bindings: {
+      ...workerOptions.bindings,
       AP_PRIMARY_APP_URL: options.primaryUrl,
       AP_CANARY_APP_URL: options.canaryUrl,
       AP_API_KEY: options.apiKey,

@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config.js';
 import { ApiError, errorResponse } from '../core/http/api-error.js';
+import { redactSecrets } from '../core/log/redact.js';
+import { refusePrivatePaths } from './middleware/private-paths.js';
 import { requestLog } from './middleware/request-log.js';
 import type { RequestLogOptions } from './middleware/request-log.js';
 import { adminCanaryRoutes } from './routes/admin-canary.js';
@@ -18,6 +20,7 @@ export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use('*', requestLog(options.log));
+  app.use('*', refusePrivatePaths());
   app.use('*', async (c, next) => {
     c.set('services', servicesFor(c.env));
     await next();
@@ -27,13 +30,13 @@ export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
   app.all('*', proxyHandler);
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message, error.headers);
     if (error instanceof ConfigError) {
       console.error(JSON.stringify({ msg: 'edge misconfigured', error: error.message }));
       return errorResponse(c, 500, 'edge_misconfigured', `The edge is misconfigured: ${error.message}`);
     }
     if (error instanceof HTTPException) return errorResponse(c, error.status, 'http_error', error.message);
-    console.error(JSON.stringify({ msg: 'unhandled error', error: error instanceof Error ? error.message : String(error) }));
+    console.error(JSON.stringify({ msg: 'unhandled error', error: redactSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 500) }));
     return errorResponse(c, 500, 'internal_error', 'Unexpected edge error.');
   });
   app.notFound((c) => errorResponse(c, 404, 'not_found', 'Not found.'));

@@ -4,16 +4,30 @@ import { z } from 'zod/mini';
 const url = () => z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const secret = () => z.string({ error: 'secret is not set' }).check(z.minLength(1, 'secret is not set'));
 const optionalText = () => z._default(z.string(), '');
+const optionalUrl = () => z._default(z.union([z.literal(''), url()]), '');
+// The Neon driver echoes a connection string it cannot parse in its error, password included; refusing it here means
+// that error (and the password) can never reach a log line.
+const postgresUrl = () =>
+  secret().check(
+    z.refine((value) => {
+      try {
+        const parsed = new URL(value);
+        return (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') && parsed.hostname !== '' && parsed.hash === '';
+      } catch {
+        return false;
+      }
+    }, 'must be a postgres:// URL (percent-encode characters such as # @ / : in the user name and password)'),
+  );
 
 const schema = z.object({
   AP_PRIMARY_APP_URL: url(),
-  AP_CANARY_APP_URL: z._default(z.union([z.literal(''), url()]), ''),
+  AP_CANARY_APP_URL: optionalUrl(),
   AP_API_KEY: secret(),
   AP_JWT_SECRET: secret(),
-  UPSTASH_REDIS_REST_URL: optionalText(),
+  UPSTASH_REDIS_REST_URL: optionalUrl(),
   UPSTASH_REDIS_REST_TOKEN: optionalText(),
-  DATABASE_URL: secret(),
-  NEON_HTTP_ENDPOINT: optionalText(),
+  DATABASE_URL: postgresUrl(),
+  NEON_HTTP_ENDPOINT: optionalUrl(),
   STORE_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 1_000),
 });
 

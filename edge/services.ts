@@ -1,4 +1,5 @@
-import { MembershipStore, describeStoreError } from '../core/membership/index.js';
+import { describeStoreError, urlPassword } from '../core/log/redact.js';
+import { MembershipStore } from '../core/membership/index.js';
 import { parseConfig } from './config.js';
 import { createRedisRunner, createSqlClient } from './stores/clients.js';
 import type { EdgeServices } from './types.js';
@@ -19,13 +20,16 @@ export function servicesFor(env: Env): EdgeServices {
       neonHttpEndpoint: config.neonHttpEndpoint,
       timeoutMs: config.storeTimeoutMs,
     };
+    // Whatever a store client puts in an error, these never reach a log line.
+    const secrets = [config.databaseUrl, urlPassword(config.databaseUrl) ?? '', config.upstashToken, config.apiKey, config.jwtSecret];
+    const reportStoreError = (stage: string, error: unknown): void =>
+      console.error(JSON.stringify({ msg: 'store error', stage, error: describeStoreError(error, secrets) }));
     const membership = new MembershipStore({
       redis: createRedisRunner(clientOptions),
       sql: createSqlClient(clientOptions),
-      onFallback: ({ stage, error }) =>
-        console.error(JSON.stringify({ msg: 'store fallback', stage, error: describeStoreError(error) })),
+      onFallback: ({ stage, error }) => reportStoreError(stage, error),
     });
-    services = { config, membership };
+    services = { config, membership, reportStoreError };
     byEnv.set(env, services);
   }
   return services;

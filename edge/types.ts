@@ -6,6 +6,8 @@ import type { RequestLogFields } from './middleware/request-log.js';
 export interface EdgeServices {
   config: EdgeConfig;
   membership: MembershipStore;
+  /** Logs a store failure (credentials removed); the caller decides what the client is told. */
+  reportStoreError(stage: string, error: unknown): void;
 }
 
 /** The Hono environment of the edge Worker. */

@@ -1,3 +1,5 @@
+import { redactSecrets } from '../core/log/redact.js';
+
 /** Structured fields attached to a log line. */
 export type LogFields = Record<string, unknown>;
 
@@ -9,8 +11,9 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
+// Errors are logged by message, with any URL credentials a driver echoed removed.
 function describe(value: unknown): unknown {
-  return value instanceof Error ? value.message : value;
+  return value instanceof Error ? redactSecrets(value.message) : value;
 }
 
 /** A logger writing JSON lines to stdout (info) and stderr (warn, error) with fixed base fields. */

@@ -1,4 +1,5 @@
 export * from './keys.js';
 export * from './membership-store.js';
 export type * from './ports.js';
-export { describeStoreError, isNoScriptError, scriptSha } from './script-sha.js';
+export { isNoScriptError, scriptSha } from './script-sha.js';
+export { StoreError, storeCall } from './store-error.js';

@@ -18,8 +18,11 @@ export type PlatformRef =
   | { kind: 'flow'; flowId: string }
   | { kind: 'api-key'; hashedKey: string };
 
-/** Where the answer came from. `none` means both stores failed and `canary: false` is the fail-open default. */
-export type Authority = 'cache' | 'database' | 'none';
+/**
+ * Where the answer came from. `none` means both stores failed and `canary: false` is the fail-open default;
+ * `refused` means the caller's admission check declined a database read for an id the cache did not know.
+ */
+export type Authority = 'cache' | 'database' | 'none' | 'refused';
 
 /** The membership decision for one request, with enough trace to log it. */
 export interface MembershipAnswer {
@@ -41,6 +44,11 @@ export interface LookupOptions {
    * cancel the work once the response is sent; without it the work runs detached.
    */
   defer?: (task: Promise<void>) => void;
+  /**
+   * Asked before an id the cache does not know (an API key or flow id) is looked up in Postgres; false refuses the
+   * read (authority `refused`). Hosts use it to bound what a stream of made-up ids can cost.
+   */
+  admitResolverFill?: () => Promise<boolean>;
 }
 
 export interface MembershipStoreOptions {
@@ -187,7 +195,7 @@ export class MembershipStore {
         case 'negative':
           return this.#answer(null, false, 'cache', 'negative', 'none', attempt);
         case 'resolver-miss':
-          if (reply.locked || lastTry) return this.#fillResolver(ref, resolverKey, token, attempt);
+          if (reply.locked || lastTry) return this.#fillResolver(ref, resolverKey, token, attempt, options);
           break;
         case 'miss':
           if (reply.locked) return this.#fillCohort(reply.platformId, reply.generation, token, attempt);
@@ -261,7 +269,11 @@ export class MembershipStore {
     return cohort;
   }
 
-  async #fillResolver(ref: PlatformRef, resolverKey: string | null, token: string, waits: number): Promise<MembershipAnswer> {
+  async #fillResolver(ref: PlatformRef, resolverKey: string | null, token: string, waits: number, options: LookupOptions): Promise<MembershipAnswer> {
+    if (options.admitResolverFill !== undefined && !(await options.admitResolverFill())) {
+      if (resolverKey !== null) await this.#releaseLock(resolverFillLockKey(resolverKey), token);
+      return this.#answer(null, false, 'refused', 'miss', 'none', waits);
+    }
     const answer = await this.#fromDatabase(ref, 'miss', waits);
     if (resolverKey === null || this.#redis === null) return answer;
     if (answer.authority !== 'database') {

@@ -18,13 +18,3 @@ export function scriptSha(script: LuaScript): Promise<string> {
 export function isNoScriptError(error: unknown): boolean {
   return error instanceof Error && error.message.includes('NOSCRIPT');
 }
-
-/**
- * A short, log-safe description of a store error. Upstash errors embed the whole command ("command was: …"), which
- * for a cohort install is megabytes and for a lookup includes hashed API keys.
- */
-export function describeStoreError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error).slice(0, 200);
-  const message = error.message.split(/,? command was:/i)[0] ?? '';
-  return `${error.name}: ${message.slice(0, 200)}`;
-}

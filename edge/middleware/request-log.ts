@@ -1,4 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
+import { sha256Hex } from '../../core/crypto/web-crypto.js';
+import { routingPath } from '../proxy/routing-path.js';
+import { flowIdFromPath } from '../resolve/webhook-path.js';
 
 /** Fields a handler may add to the request's log line. Never secrets: no tokens, keys, cookies or query strings. */
 export interface RequestLogFields {
@@ -24,7 +27,18 @@ export interface RequestLogOptions {
   now?: () => number;
 }
 
-/** One structured JSON line per request: method, path (no query), status, routing decision and timings. */
+/**
+ * The path as logged: a webhook's flow id is the only credential of an unauthenticated webhook, so it is replaced by
+ * `~` and the first 12 hex digits of its SHA-256 (enough to correlate lines, useless to call the webhook).
+ */
+export async function loggablePath(pathname: string): Promise<string> {
+  const path = routingPath(pathname);
+  const flowId = flowIdFromPath(path);
+  if (flowId === null) return pathname;
+  return path.replace(`/${flowId}`, `/~${(await sha256Hex(flowId)).slice(0, 12)}`);
+}
+
+/** One structured JSON line per request: method, path (no query, no webhook secret), status, decision and timings. */
 export function requestLog(options: RequestLogOptions = {}): MiddlewareHandler<{ Variables: { log: RequestLogFields } }> {
   const sink = options.sink ?? ((line: string) => console.log(line));
   const now = options.now ?? Date.now;
@@ -37,7 +51,7 @@ export function requestLog(options: RequestLogOptions = {}): MiddlewareHandler<{
       JSON.stringify({
         msg: 'request',
         method: c.req.method,
-        path: url.pathname,
+        path: await loggablePath(url.pathname),
         status: c.res.status,
         ...c.get('log'),
         totalMs: now() - started,

@@ -11,6 +11,29 @@ const HOP_BY_HOP = [
   'upgrade',
 ];
 
+// Headers that tell an origin who the client is or which URL it asked for. Only the edge may say that (it sets
+// X-Forwarded-For/-Host/-Proto itself); a client's own values could spoof its address or rewrite the route behind
+// the edge's back (X-Original-URL / X-Rewrite-URL are honoured by some frameworks and proxies).
+const CLIENT_SPOOFABLE = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-original-host',
+  'x-host',
+];
+
 function stripHopByHop(headers: Headers): void {
   const listed = (headers.get('connection') ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
   for (const name of [...HOP_BY_HOP, ...listed]) headers.delete(name);
@@ -28,13 +51,13 @@ export interface ForwardContext {
   proto: string;
 }
 
-/** Request headers for the origin: hop-by-hop removed, `Host` left to fetch, `X-Forwarded-*` set by the edge. */
+/** Request headers for the origin: hop-by-hop and client-spoofable ones removed, `X-Forwarded-*` set by the edge. */
 export function requestHeadersForOrigin(incoming: Headers, ctx: ForwardContext): Headers {
   const headers = new Headers(incoming);
   const websocket = isWebSocketUpgrade(incoming);
   stripHopByHop(headers);
   headers.delete('host');
-  headers.delete('x-forwarded-for');
+  for (const name of CLIENT_SPOOFABLE) headers.delete(name);
   if (ctx.clientIp !== null) headers.set('x-forwarded-for', ctx.clientIp);
   headers.set('x-forwarded-host', ctx.host);
   headers.set('x-forwarded-proto', ctx.proto);

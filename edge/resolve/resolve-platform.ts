@@ -27,10 +27,13 @@ export interface ResolveInput {
   method: string;
   authorization: string | null;
   cookie: string | null;
+  /** The routing path (percent-decoded, see `routingPath`), so `/%761/webhooks/…` resolves like `/v1/webhooks/…`. */
   pathname: string;
 }
 
 const API_PREFIXES = ['/v1/', '/api/'];
+/** What a platform API key looks like: `sk-` and 16 to 128 URL-safe characters. */
+export const API_KEY_SHAPE = /^sk-[A-Za-z0-9_-]{16,128}$/;
 
 /**
  * Requests the canary cookie may route (DESIGN §2): Socket.IO (its polling handshake and the upgrade must reach the
@@ -50,7 +53,8 @@ export async function resolvePlatform(input: ResolveInput, jwtSecret: string, no
   const bearer = bearerToken(input.authorization);
   if (bearer !== null) {
     if (bearer.startsWith('sk-')) {
-      candidates.push({ source: 'api-key', ref: { kind: 'api-key', hashedKey: await sha256Hex(bearer) } });
+      // A key that cannot be a platform key is not looked up at all: made-up keys cost nothing past this line.
+      if (API_KEY_SHAPE.test(bearer)) candidates.push({ source: 'api-key', ref: { kind: 'api-key', hashedKey: await sha256Hex(bearer) } });
     } else {
       const principal = await verifyPrincipalJwt(bearer, jwtSecret, nowSeconds);
       if (principal !== null) {

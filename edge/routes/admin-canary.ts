@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod/mini';
 import { constantTimeEqual } from '../../core/crypto/web-crypto.js';
 import { ApiError } from '../../core/http/api-error.js';
+import { StoreError } from '../../core/membership/index.js';
 import type { AppEnv } from '../types.js';
 
 /** Admin request bodies are tiny; anything larger is refused before it is read. */
@@ -49,11 +50,14 @@ export function adminCanaryRoutes(): Hono<AppEnv> {
         throw new ApiError(400, 'invalid_body', `Expected {"platformId": string, "canary": boolean}. ${detail}`);
       }
       const { platformId, canary } = parsed.data;
-      const membership = c.get('services').membership;
+      const { membership, reportStoreError } = c.get('services');
       let result;
       try {
         result = await membership.setCanary(platformId, canary);
-      } catch {
+      } catch (error) {
+        // Only an unavailable store is a 503; anything else is a bug and surfaces as 500 through onError.
+        if (!(error instanceof StoreError)) throw error;
+        reportStoreError('admin-set-canary', error);
         // The cache is deliberately left alone: invalidating it while Postgres is down would send every canary
         // platform to the primary until Postgres is back.
         throw new ApiError(
@@ -77,9 +81,12 @@ export function adminCanaryRoutes(): Hono<AppEnv> {
   );
 
   app.get('/', async (c) => {
+    const { membership, reportStoreError } = c.get('services');
     try {
-      return c.json({ platformIds: await c.get('services').membership.listCanary() });
-    } catch {
+      return c.json({ platformIds: await membership.listCanary() });
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      reportStoreError('admin-list-canary', error);
       throw new ApiError(503, 'store_unavailable', 'The database is unavailable. Retry later.');
     }
   });

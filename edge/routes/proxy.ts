@@ -1,8 +1,10 @@
 import type { Context } from 'hono';
 import type { LookupOptions, MembershipAnswer } from '../../core/membership/index.js';
 import { ApiError } from '../../core/http/api-error.js';
+import { describeStoreError } from '../../core/log/redact.js';
 import { forwardRequest } from '../proxy/forward-request.js';
 import type { OriginName } from '../proxy/forward-request.js';
+import { routingPath } from '../proxy/routing-path.js';
 import { canaryCookieHeader, clearCanaryCookieHeader, signCanaryCookie } from '../resolve/canary-cookie.js';
 import { resolvePlatform } from '../resolve/resolve-platform.js';
 import type { Candidate, Resolution } from '../resolve/resolve-platform.js';
@@ -23,8 +25,8 @@ async function decide(resolution: Resolution, services: EdgeServices, options: L
   for (const candidate of resolution.candidates) {
     const answer = await services.membership.lookup(candidate.ref, options);
     last = { candidate, answer, origin: answer.canary ? 'canary' : 'primary' };
-    // Stop at a platform, and also when the stores are down: the next candidate would fail the same way.
-    if (answer.platformId !== null || answer.authority === 'none') break;
+    // Stop at a platform, and also when the stores are down or the read was refused: the next would fare the same.
+    if (answer.platformId !== null || answer.authority === 'none' || answer.authority === 'refused') break;
   }
   return last;
 }
@@ -39,6 +41,24 @@ function cookieChange(resolution: Resolution, decision: Decision, servedBy: Orig
     return 'clear';
   }
   return null;
+}
+
+/** Seconds a client over its unknown-id budget is told to wait (the limiter's period). */
+const UNKNOWN_ID_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * Admits a Postgres read for an id the cache does not know, within the client's budget (Workers Rate Limiting, one
+ * counter per client IP). A limiter that fails admits: the budget protects the database, it must not block routing.
+ */
+function unknownIdAdmission(limiter: RateLimit, clientKey: string, log: AppEnv['Variables']['log']): () => Promise<boolean> {
+  return async () => {
+    try {
+      return (await limiter.limit({ key: clientKey })).success;
+    } catch (error) {
+      log.error = `unknown-id limiter failed, read admitted: ${describeStoreError(error)}`;
+      return true;
+    }
+  };
 }
 
 /** `waitUntil` of the request, so background work (a cohort refresh) is not cancelled once the response is sent. */
@@ -63,14 +83,18 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
       method: c.req.method,
       authorization: c.req.header('authorization') ?? null,
       cookie: c.req.header('cookie') ?? null,
-      pathname: url.pathname,
+      pathname: routingPath(url.pathname),
     },
     config.jwtSecret,
     nowSeconds,
   );
 
   const lookupStarted = Date.now();
-  const decision = await decide(resolution, services, { defer: deferOf(c) });
+  const clientIp = c.req.header('cf-connecting-ip') ?? null;
+  const decision = await decide(resolution, services, {
+    defer: deferOf(c),
+    admitResolverFill: unknownIdAdmission(c.env.UNKNOWN_ID_LIMITER, clientIp ?? 'unknown-client', log),
+  });
   const { candidate, answer } = decision;
   log.source = candidate?.source ?? 'none';
   if (answer !== null) {
@@ -84,6 +108,15 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
       lookupMs: Date.now() - lookupStarted,
     });
     if (answer.authority === 'none') log.error = 'membership stores unavailable; routed to primary';
+    if (answer.authority === 'refused') {
+      log.decision = 'rate-limited';
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `Too many requests naming unknown API keys or flows from this client. Retry after ${UNKNOWN_ID_RETRY_AFTER_SECONDS} s.`,
+        { 'retry-after': String(UNKNOWN_ID_RETRY_AFTER_SECONDS) },
+      );
+    }
   }
   log.decision = candidate === null ? 'unresolved' : config.canaryUrl === '' ? 'canary-off' : decision.origin;
 
@@ -95,7 +128,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
     primaryUrl: config.primaryUrl,
     canaryUrl: config.canaryUrl,
     forward: {
-      clientIp: c.req.header('cf-connecting-ip') ?? null,
+      clientIp,
       host: url.host,
       proto: url.protocol.replace(/:$/, ''),
     },
@@ -104,7 +137,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
 
   if (outcome.kind === 'unreachable') {
     log.origin = outcome.origin;
-    log.error = `${outcome.origin} origin unreachable`;
+    log.error = `${outcome.origin} origin unreachable: ${describeStoreError(outcome.error)}`;
     if (outcome.origin === 'canary') {
       throw new ApiError(502, 'canary_unavailable', 'The canary origin is unreachable; this request was not processed. Retry later.');
     }

@@ -1,5 +1,6 @@
 import { neon, neonConfig } from '@neondatabase/serverless';
 import { Redis } from '@upstash/redis/cloudflare';
+import { storeCall } from '../../core/membership/index.js';
 import type { ScriptRunner, SqlClient } from '../../core/membership/index.js';
 import { createUpstashScriptRunner } from './upstash-script-runner.js';
 
@@ -34,7 +35,7 @@ export function createSqlClient(options: StoreClientOptions): SqlClient {
   const sql = neon(options.databaseUrl);
   return {
     async query<Row extends Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<Row[]> {
-      const rows = await sql.query(text, [...params], { fetchOptions: { signal: AbortSignal.timeout(options.timeoutMs) } });
+      const rows = await storeCall('postgres', () => sql.query(text, [...params], { fetchOptions: { signal: AbortSignal.timeout(options.timeoutMs) } }));
       return rows as Row[];
     },
   };

@@ -18,9 +18,12 @@ export interface JobMoverOptions {
   queues: FleetQueues;
   repo: FlowRunRepository;
   logger: Logger;
+  /** Jobs read from the source queue at a time; with their payloads in memory, this bounds what a flip costs. */
+  pageSize?: number;
 }
 
 const MOVABLE_STATES = ['waiting', 'delayed', 'prioritized'] as const;
+const DEFAULT_PAGE_SIZE = 100;
 
 function otherFleet(name: FleetQueueName): FleetQueueName {
   return name === WORKER_JOBS ? CANARY_WORKER_JOBS : WORKER_JOBS;
@@ -42,11 +45,13 @@ export class JobMover {
   readonly #queues: FleetQueues;
   readonly #repo: FlowRunRepository;
   readonly #logger: Logger;
+  readonly #pageSize: number;
 
   constructor(options: JobMoverOptions) {
     this.#queues = options.queues;
     this.#repo = options.repo;
     this.#logger = options.logger;
+    this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   }
 
   /** Moves these jobs of the source queue to `to`. */
@@ -71,14 +76,32 @@ export class JobMover {
     return { moved: movable.size, skipped: byId.size - movable.size };
   }
 
-  /** Moves every waiting, prioritized and delayed job of `platformId` from the other fleet's queue to `to`. */
+  /**
+   * Moves every waiting, prioritized and delayed job of `platformId` from the other fleet's queue to `to`, reading the
+   * backlog one page at a time so memory stays bounded however many (and however large) jobs wait. Moving shifts the
+   * later jobs forward, so the next page starts that many earlier. A job the scan misses while workers take jobs
+   * concurrently is still safe: a worker re-routes a job of the other fleet at start (see run-processor).
+   */
   async movePlatform(platformId: string, to: FleetQueueName): Promise<MoveReport> {
     const from = otherFleet(to);
-    // The whole backlog is scanned: queues are bounded by worker throughput, and a flip is a rare, operator-driven event.
-    const jobs = (await this.#queues.get(from).getJobs([...MOVABLE_STATES], 0, -1, true)) as Job<FlowRunJob>[];
-    const mine = jobs.filter((job) => job.data.platformId === platformId);
-    const report = await this.moveJobs(mine, to);
-    this.#logger.info('platform jobs moved', { platformId, from, to, scanned: jobs.length, ...report });
+    const source = this.#queues.get(from);
+    const report: MoveReport = { moved: 0, skipped: 0 };
+    let scanned = 0;
+    let pages = 0;
+    for (const state of MOVABLE_STATES) {
+      for (let start = 0; ; ) {
+        const page = (await source.getJobs([state], start, start + this.#pageSize - 1, true)) as Job<FlowRunJob>[];
+        pages++;
+        scanned += page.length;
+        const mine = page.filter((job) => job.data.platformId === platformId);
+        const moved = mine.length === 0 ? { moved: 0, skipped: 0 } : await this.moveJobs(mine, to);
+        report.moved += moved.moved;
+        report.skipped += moved.skipped;
+        if (page.length < this.#pageSize) break;
+        start += page.length - moved.moved;
+      }
+    }
+    this.#logger.info('platform jobs moved', { platformId, from, to, scanned, pages, ...report });
     return report;
   }
 }

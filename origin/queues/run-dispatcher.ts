@@ -34,7 +34,10 @@ export class RunDispatcher {
         { ...queues.jobOptions, jobId: runId },
       );
     } catch (error) {
-      await repo.deleteQueuedRun(runId).catch(() => undefined);
+      // The webhook fails and its caller retries; a row left behind would be a QUEUED run that never runs, so say so.
+      await repo.deleteQueuedRun(runId).catch((cleanupError: unknown) =>
+        logger.error('could not remove the run of a webhook whose job was not enqueued', { runId, error: cleanupError }),
+      );
       throw error;
     }
     // A flip acknowledged between the lookup and the add may already have scanned this queue; looking again after

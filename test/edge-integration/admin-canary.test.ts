@@ -82,11 +82,26 @@ describe('POST /v1/admin/platforms/canary', () => {
       expect(res.status).toBe(503);
       expect(await errorCode(res)).toBe('store_unavailable');
       expect(await routeOf(platformId)).toBe('primary');
+      // The cause is logged (the client is only told the store is unavailable).
+      expect(h.logs.some((l) => l.includes('"msg":"store error"') && l.includes('"stage":"admin-set-canary"') && l.includes('StoreError'))).toBe(true);
     } finally {
       await h.startNeon();
     }
     expect(await dbCanary(platformId)).toBe(false);
     expect(await routeOf(platformId)).toBe('primary');
+  });
+
+  it('answers a bug (here: a query error on a broken schema) with 500 internal_error, not as an outage', async () => {
+    const platformId = await h.seedPlatform();
+    await h.pool.query('ALTER TABLE platform_plan RENAME TO platform_plan_moved');
+    try {
+      const res = await h.admin({ platformId, canary: true });
+      expect(res.status).toBe(500);
+      expect(await errorCode(res)).toBe('internal_error');
+      expect(h.logs.some((l) => l.includes('"msg":"unhandled error"') && l.includes('platform_plan'))).toBe(true);
+    } finally {
+      await h.pool.query('ALTER TABLE platform_plan_moved RENAME TO platform_plan');
+    }
   });
 
   it('returns 503 cache_invalidation_failed when Redis is down after the database changed, and a retry completes it', async () => {

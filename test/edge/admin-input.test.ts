@@ -12,6 +12,8 @@ const env: Env = {
   UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
   UPSTASH_REDIS_REST_TOKEN: 'token',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+  // Never reached here: every case is answered before a store or the limiter is asked.
+  UNKNOWN_ID_LIMITER: { limit: () => Promise.reject(new Error('limiter must not be asked')) },
 };
 const app = createApp({ log: { sink: () => undefined } });
 const PATH = '/v1/admin/platforms/canary';
@@ -91,5 +93,28 @@ describe('edge configuration', () => {
     expect(body.error.message).toContain('AP_PRIMARY_APP_URL');
     expect(body.error.message).toContain('AP_JWT_SECRET');
     expect(body.error.message).not.toContain(API_KEY);
+  });
+
+  it.each([
+    ['an unencoded # and @ in the password', 'postgres://app:p#ss@w0rd@db.example.com/main'],
+    ['another scheme', 'mysql://app:p4ssw0rd-secret@db.example.com/main'],
+    ['no host', 'postgres:///main?password=p4ssw0rd-secret'],
+  ])('refuses a DATABASE_URL with %s, naming the fix and never the password', async (_what, databaseUrl) => {
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => errors.push(line);
+    try {
+      const res = await createApp({ log: { sink: () => undefined } }).request('/anything', {}, { ...env, DATABASE_URL: databaseUrl });
+      expect(res.status).toBe(500);
+      const text = await res.text();
+      expect(text).toContain('DATABASE_URL: must be a postgres:// URL (percent-encode characters such as # @ / : in the user name and password)');
+      for (const out of [text, ...errors]) {
+        expect(out).not.toContain('p#ss');
+        expect(out).not.toContain('w0rd');
+        expect(out).not.toContain('p4ssw0rd-secret');
+      }
+    } finally {
+      console.error = original;
+    }
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { requestHeadersForOrigin, responseHeadersForClient } from '../../edge/proxy/forward-headers.js';
+import { isPrivateOriginPath, routingPath } from '../../edge/proxy/routing-path.js';
 import { targetUrl } from '../../edge/proxy/target-url.js';
+import { loggablePath } from '../../edge/middleware/request-log.js';
+import { API_KEY_SHAPE } from '../../edge/resolve/resolve-platform.js';
 import { cookieApplies } from '../../edge/resolve/resolve-platform.js';
 import { flowIdFromPath } from '../../edge/resolve/webhook-path.js';
 
@@ -88,4 +91,75 @@ describe('cookieApplies', () => {
     ['GET', '/api/v1/flags'],
     ['POST', '/upload'],
   ])('leaves %s %s to the primary', (method, path) => expect(cookieApplies(method, path)).toBe(false));
+});
+
+describe('routingPath', () => {
+  it.each([
+    ['/v1/webhooks/f1', '/v1/webhooks/f1'],
+    ['/%761/webhooks/f1', '/v1/webhooks/f1'],
+    ['/v1/%77ebhooks/f1/sync', '/v1/webhooks/f1/sync'],
+    ['//v1///worker/runs', '/v1/worker/runs'],
+    ['/v1%2Fworker/runs', '/v1/worker/runs'],
+    ['/bad%zzescape', '/bad%zzescape'],
+  ])('%s -> %s', (raw, expected) => {
+    expect(routingPath(raw)).toBe(expected);
+  });
+});
+
+describe('isPrivateOriginPath', () => {
+  it.each(['/v1/worker', '/v1/worker/', '/v1/worker/runs/r1/result', '/V1/Worker/runs/r1/result', '/worker-socket.io', '/worker-socket.io/'])(
+    'refuses %s',
+    (path) => {
+      expect(isPrivateOriginPath(path)).toBe(true);
+    },
+  );
+
+  it.each(['/v1/workers', '/v1/worker-status', '/socket.io/', '/v1/webhooks/worker', '/worker-socket.iox'])('lets %s through', (path) => {
+    expect(isPrivateOriginPath(path)).toBe(false);
+  });
+});
+
+describe('requestHeadersForOrigin (client-spoofable headers)', () => {
+  it('drops every header that claims the client address or rewrites the URL', () => {
+    const spoofed = [
+      'forwarded',
+      'x-real-ip',
+      'true-client-ip',
+      'x-original-url',
+      'x-rewrite-url',
+      'x-forwarded-port',
+      'x-forwarded-prefix',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'x-client-ip',
+    ];
+    const incoming = new Headers(Object.fromEntries(spoofed.map((name) => [name, 'spoofed'])));
+    const out = requestHeadersForOrigin(incoming, { clientIp: '1.2.3.4', host: 'edge.test', proto: 'https' });
+    for (const name of spoofed) expect(out.get(name)).not.toBe('spoofed');
+    expect(out.get('x-forwarded-host')).toBe('edge.test');
+    expect(out.get('x-forwarded-proto')).toBe('https');
+  });
+});
+
+describe('loggablePath', () => {
+  it('replaces a webhook flow id (its only credential) with a short hash, however the path is spelled', async () => {
+    const plain = await loggablePath('/v1/webhooks/flow_secret123/sync');
+    expect(plain).toMatch(/^\/v1\/webhooks\/~[0-9a-f]{12}\/sync$/);
+    expect(plain).not.toContain('flow_secret123');
+    expect(await loggablePath('/%761/webhooks/flow_secret123/sync')).toBe(plain);
+    expect(await loggablePath('/v1/flows/f1')).toBe('/v1/flows/f1');
+  });
+});
+
+describe('API_KEY_SHAPE', () => {
+  it.each([
+    ['sk-0123456789abcdef', true],
+    [`sk-${'a'.repeat(128)}`, true],
+    ['sk-short', false],
+    [`sk-${'a'.repeat(129)}`, false],
+    ['sk-0123456789abcdef!', false],
+    ['sk-0123456789abcde\n', false],
+  ])('%j -> %s', (key, ok) => {
+    expect(API_KEY_SHAPE.test(key)).toBe(ok);
+  });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLIPS_STREAM_KEY } from '../../core/membership/index.js';
 import { FLIPS_GROUP } from '../../origin/queues/flips-consumer.js';
 import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
+import { peakRssMiB, resetPeakRss, rssMiB } from '../support/process-memory.js';
 import type { SeededPlatform } from '../support/origin-fixtures.js';
 import { startOriginEdge } from '../support/origin-edge.js';
 import type { OriginEdge } from '../support/origin-edge.js';
@@ -22,6 +23,7 @@ const PRIMARY_VERSION = '0.1.0';
 const CANARY_VERSION = '0.2.0-canary';
 
 type RunJob = { runId: string; platformId: string };
+const PAGE_SIZE = 7;
 
 describe('flipping a platform moves its queued work', () => {
   const secrets = randomSecrets();
@@ -47,7 +49,8 @@ describe('flipping a platform moves its queued work', () => {
     canaryWorkerJobs = new Queue<RunJob>('canaryWorkerJobs', { connection: redis });
     for (const q of [workerJobs, canaryWorkerJobs]) q.on('error', (error) => process.stderr.write(`test queue error: ${error.message}\n`));
     redis.on('error', (error) => process.stderr.write(`test redis error: ${error.message}\n`));
-    topology = { redisUrl: redisDb.url, postgresUrl: db.url, ...secrets };
+    // A small page, so every flip below moves its backlog across many pages.
+    topology = { redisUrl: redisDb.url, postgresUrl: db.url, ...secrets, extra: { AP_FLIP_MOVE_PAGE_SIZE: String(PAGE_SIZE) } };
     [primary, canary] = await Promise.all([
       startOriginApp(topology, { name: 'primary-app', version: PRIMARY_VERSION }),
       startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION }),
@@ -102,6 +105,40 @@ describe('flipping a platform moves its queued work', () => {
     clients.push(client);
     return client;
   };
+
+  // First: no worker runs yet, so the backlog stays queued.
+  it('moves a backlog far larger than its page while holding one page in memory', async () => {
+    const [flipped, bystander] = (await seedPlatforms(pool, [{ canary: false }, { canary: false }])) as [SeededPlatform, SeededPlatform];
+    const payload = (n: number) => JSON.stringify({ n, blob: 'x'.repeat(512 * 1024) });
+    const post = (flowId: string, n: number) =>
+      fetch(`${primary.url}/v1/webhooks/${flowId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload(n) }).then(async (res) => {
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { runId: string }).runId;
+      });
+    const queued: string[] = [];
+    // 200 jobs of 512 KiB (100 MiB) for the flipped platform, interleaved with another platform's.
+    for (let i = 0; i < 200; i += 10) {
+      queued.push(...(await Promise.all(Array.from({ length: 10 }, (_, k) => post(flipped.flowId, i + k)))));
+      await post(bystander.flowId, i);
+    }
+    const apps = [primary, canary];
+    for (const a of apps) resetPeakRss(a.process.pid);
+    const rssBefore = apps.map((a) => rssMiB(a.process.pid));
+    const handled = flipHandled(flipped.platformId, true);
+    expect((await edge.flip(flipped.platformId, true)).status).toBe(200);
+    const line = await handled;
+    const handler = apps.find((a) => a.process.logs.includes(line)) ?? primary;
+    const growth = peakRssMiB(handler.process.pid) - (rssBefore[apps.indexOf(handler)] ?? 0);
+    console.log(`flip of a 100 MiB backlog (page ${PAGE_SIZE}): app RSS +${growth.toFixed(0)} MiB at peak`);
+    // Loading the backlog at once would hold 100 MiB of payloads (and more while parsing them).
+    expect(growth).toBeLessThan(100); // measured: +23 MiB paged, +367 MiB loading the backlog at once
+    const moved = handler.process.find('platform jobs moved', { platformId: flipped.platformId }).at(-1);
+    expect(moved).toMatchObject({ moved: 200, skipped: 0 });
+    expect(Number(moved?.pages)).toBeGreaterThan(200 / PAGE_SIZE);
+    expect(new Set((await jobsOf(canaryWorkerJobs, flipped.platformId)).map((j) => j.id))).toEqual(new Set(queued));
+    expect(await jobsOf(workerJobs, flipped.platformId)).toHaveLength(0);
+    expect(await jobsOf(workerJobs, bystander.platformId)).toHaveLength(20);
+  });
 
   it('moves 100 queued jobs to the canary queue, loses and duplicates none, and routes jobs enqueued during the flip', async () => {
     const [flipped, bystander] = (await seedPlatforms(pool, [{ canary: false }, { canary: false }])) as [SeededPlatform, SeededPlatform];
