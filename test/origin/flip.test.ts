@@ -22,8 +22,9 @@ import type { ReservedRedisDb } from '../support/redis.js';
 const PRIMARY_VERSION = '0.1.0';
 const CANARY_VERSION = '0.2.0-canary';
 
-type RunJob = { runId: string; platformId: string };
+type RunJob = { runId: string; platformId: string; flowId?: string; definition?: unknown; payload?: unknown };
 const PAGE_SIZE = 7;
+const APP_HEAP_MIB = 96;
 
 describe('flipping a platform moves its queued work', () => {
   const secrets = randomSecrets();
@@ -49,8 +50,14 @@ describe('flipping a platform moves its queued work', () => {
     canaryWorkerJobs = new Queue<RunJob>('canaryWorkerJobs', { connection: redis });
     for (const q of [workerJobs, canaryWorkerJobs]) q.on('error', (error) => process.stderr.write(`test queue error: ${error.message}\n`));
     redis.on('error', (error) => process.stderr.write(`test redis error: ${error.message}\n`));
-    // A small page, so every flip below moves its backlog across many pages.
-    topology = { redisUrl: redisDb.url, postgresUrl: db.url, ...secrets, extra: { AP_FLIP_MOVE_PAGE_SIZE: String(PAGE_SIZE) } };
+    // A small page, so every flip below moves its backlog across many pages; and a V8 heap smaller than the 100 MiB
+    // backlog of the memory test, so an app that loaded the backlog at once would die of it instead of passing.
+    topology = {
+      redisUrl: redisDb.url,
+      postgresUrl: db.url,
+      ...secrets,
+      extra: { AP_FLIP_MOVE_PAGE_SIZE: String(PAGE_SIZE), NODE_OPTIONS: `--max-old-space-size=${APP_HEAP_MIB}` },
+    };
     [primary, canary] = await Promise.all([
       startOriginApp(topology, { name: 'primary-app', version: PRIMARY_VERSION }),
       startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION }),
@@ -109,17 +116,29 @@ describe('flipping a platform moves its queued work', () => {
   // First: no worker runs yet, so the backlog stays queued.
   it('moves a backlog far larger than its page while holding one page in memory', async () => {
     const [flipped, bystander] = (await seedPlatforms(pool, [{ canary: false }, { canary: false }])) as [SeededPlatform, SeededPlatform];
-    const payload = (n: number) => JSON.stringify({ n, blob: 'x'.repeat(512 * 1024) });
-    const post = (flowId: string, n: number) =>
-      fetch(`${primary.url}/v1/webhooks/${flowId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload(n) }).then(async (res) => {
-        expect(res.status).toBe(200);
-        return ((await res.json()) as { runId: string }).runId;
-      });
+    // The backlog goes straight into BullMQ (as queued runs would sit there), so the apps' heaps are clean before
+    // the flip and what the flip itself holds in memory is what the measurement shows.
+    const blob = 'x'.repeat(512 * 1024);
     const queued: string[] = [];
-    // 200 jobs of 512 KiB (100 MiB) for the flipped platform, interleaved with another platform's.
     for (let i = 0; i < 200; i += 10) {
-      queued.push(...(await Promise.all(Array.from({ length: 10 }, (_, k) => post(flipped.flowId, i + k)))));
-      await post(bystander.flowId, i);
+      const batch = Array.from({ length: 10 }, (_, k) => ({ runId: `run_${crypto.randomUUID()}`, platformId: flipped.platformId, n: i + k }));
+      const other = { runId: `run_${crypto.randomUUID()}`, platformId: bystander.platformId, n: i };
+      for (const run of [...batch, other]) {
+        const platform = run.platformId === flipped.platformId ? flipped : bystander;
+        await pool.query(`INSERT INTO flow_run (id, flow_id, platform_id, status, queue) VALUES ($1, $2, $3, 'QUEUED', 'workerJobs')`, [
+          run.runId,
+          platform.flowId,
+          platform.platformId,
+        ]);
+      }
+      await workerJobs.addBulk(
+        [...batch, other].map((run) => ({
+          name: 'flow-run',
+          data: { runId: run.runId, flowId: run.platformId === flipped.platformId ? flipped.flowId : bystander.flowId, platformId: run.platformId, definition: null, payload: { n: run.n, blob } },
+          opts: { jobId: run.runId },
+        })),
+      );
+      queued.push(...batch.map((run) => run.runId));
     }
     const apps = [primary, canary];
     for (const a of apps) resetPeakRss(a.process.pid);
@@ -129,9 +148,9 @@ describe('flipping a platform moves its queued work', () => {
     const line = await handled;
     const handler = apps.find((a) => a.process.logs.includes(line)) ?? primary;
     const growth = peakRssMiB(handler.process.pid) - (rssBefore[apps.indexOf(handler)] ?? 0);
-    console.log(`flip of a 100 MiB backlog (page ${PAGE_SIZE}): app RSS +${growth.toFixed(0)} MiB at peak`);
-    // Loading the backlog at once would hold 100 MiB of payloads (and more while parsing them).
-    expect(growth).toBeLessThan(100); // measured: +23 MiB paged, +367 MiB loading the backlog at once
+    // Reported, not asserted: RSS also holds garbage V8 has not collected yet. The bound is the heap limit above.
+    console.log(`flip of a 100 MiB backlog (page ${PAGE_SIZE}, heap limit ${APP_HEAP_MIB} MiB): app RSS +${growth.toFixed(0)} MiB at peak`);
+    expect(handler.process.exitCode).toBeUndefined();
     const moved = handler.process.find('platform jobs moved', { platformId: flipped.platformId }).at(-1);
     expect(moved).toMatchObject({ moved: 200, skipped: 0 });
     expect(Number(moved?.pages)).toBeGreaterThan(200 / PAGE_SIZE);
