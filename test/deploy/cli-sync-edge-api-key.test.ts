@@ -37,4 +37,22 @@ describe('canary:sync-edge-api-key', () => {
     expect(result.stderr).toContain('the edge keeps its previous AP_API_KEY; check CLOUDFLARE_API_TOKEN');
     expect(result.stdout + result.stderr).not.toContain(KEY);
   });
+
+  it('after an edge rollback (the newest version is not deployed) stores the key on a new version the next upload inherits', async () => {
+    const refusal = '✘ [ERROR] Secret edit failed. You attempted to modify a secret, but the latest version of your Worker isn\'t currently deployed.\n';
+    const tools = fakeTools({
+      wrangler: [
+        { args: 'secret put AP_API_KEY --env production', stderr: refusal, exitCode: 1 },
+        { args: 'versions secret put AP_API_KEY --env production', stdout: '✨ Success! Created version 0f6b2c4e-8a1d-4a57-9a3e-1b2c3d4e5f60 with secret AP_API_KEY.\n' },
+      ],
+    });
+    const result = await runDeployCli('cli-sync-edge-api-key.ts', [], tools, { AP_API_KEY: KEY });
+    expect(result.code).toBe(0);
+    expect(tools.calls()).toEqual([
+      { tool: 'wrangler', args: ['secret', 'put', 'AP_API_KEY', '--env', 'production'], stdin: KEY },
+      { tool: 'wrangler', args: ['versions', 'secret', 'put', 'AP_API_KEY', '--env', 'production'], stdin: KEY },
+    ]);
+    expect(result.stdout).toContain('The next edge:upload inherits it');
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+  });
 });

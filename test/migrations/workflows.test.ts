@@ -8,14 +8,32 @@ import { CANARY_CONFIGS, DEFAULT_CONFIG_DIR } from '../../tools/deploy/deploy-or
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(`${ROOT}${path}`, 'utf8');
 
-const stepSchema = z.object({ name: z.string().optional(), if: z.string().optional(), run: z.string().optional(), uses: z.string().optional(), env: z.record(z.string(), z.unknown()).optional(), with: z.record(z.string(), z.unknown()).optional() });
+const stepSchema = z.object({
+  id: z.string().optional(),
+  name: z.string().optional(),
+  if: z.string().optional(),
+  run: z.string().optional(),
+  uses: z.string().optional(),
+  'working-directory': z.string().optional(),
+  env: z.record(z.string(), z.unknown()).optional(),
+  with: z.record(z.string(), z.unknown()).optional(),
+});
+const jobSchema = z.object({
+  needs: z.union([z.string(), z.array(z.string())]).optional(),
+  if: z.string().optional(),
+  environment: z.string().optional(),
+  permissions: z.unknown().optional(),
+  outputs: z.record(z.string(), z.string()).optional(),
+  steps: z.array(stepSchema),
+});
 const workflowSchema = z.object({
   name: z.string(),
   on: z.record(z.string(), z.unknown()),
   permissions: z.record(z.string(), z.string()),
   concurrency: z.object({ group: z.string(), 'cancel-in-progress': z.boolean() }),
-  jobs: z.record(z.string(), z.object({ permissions: z.unknown().optional(), steps: z.array(stepSchema) })),
+  jobs: z.record(z.string(), jobSchema),
 });
+type Step = z.infer<typeof stepSchema>;
 type Workflow = z.infer<typeof workflowSchema>;
 
 function loadWorkflow(file: string): { workflow: Workflow; text: string } {
@@ -26,8 +44,11 @@ function loadWorkflow(file: string): { workflow: Workflow; text: string } {
 }
 
 const steps = (workflow: Workflow) => Object.values(workflow.jobs).flatMap((job) => job.steps);
-const scripts = (workflow: Workflow) => steps(workflow).map((s) => s.run ?? '').join('\n');
-const npmRuns = (workflow: Workflow) => [...scripts(workflow).matchAll(/\bnpm run (?:--?[\w-]+ )*([\w:.-]+)/g)].map((m) => m[1]);
+const scriptsOf = (list: readonly Step[]) => list.map((s) => s.run ?? '').join('\n');
+const scripts = (workflow: Workflow) => scriptsOf(steps(workflow));
+const npmRunsOf = (list: readonly Step[]) => [...scriptsOf(list).matchAll(/\bnpm run (?:--?[\w-]+ )*([\w:.-]+)/g)].map((m) => m[1]);
+const npmRuns = (workflow: Workflow) => npmRunsOf(steps(workflow));
+const checkouts = (list: readonly Step[]) => list.filter((s) => s.uses?.startsWith('actions/checkout@'));
 const referencedSecrets = (text: string) => new Set([...text.matchAll(/\$\{\{\s*secrets\.([A-Z0-9_]+)\s*\}\}/g)].map((m) => m[1]));
 
 const packageScripts = z.object({ scripts: z.record(z.string(), z.string()) }).parse(JSON.parse(read('package.json'))).scripts;
@@ -57,7 +78,7 @@ const SECRET_LOOKING = [
 ];
 
 describe.each([
-  ['continuous-delivery-canary.yml', ['AP_API_KEY', 'AP_POSTGRES_URL', 'REGISTRY_USERNAME', 'REGISTRY_PASSWORD', 'KUBE_CONFIG', 'CLOUDFLARE_API_TOKEN']],
+  ['continuous-delivery-canary.yml', ['AP_API_KEY', 'AP_POSTGRES_URL', 'REGISTRY_USERNAME', 'REGISTRY_PASSWORD', 'KUBE_CONFIG', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID']],
   ['continuous-delivery-rollback-canary.yml', ['AP_POSTGRES_URL', 'REGISTRY_USERNAME', 'REGISTRY_PASSWORD', 'KUBE_CONFIG']],
 ])('workflow %s', (file, secrets) => {
   const { workflow, text } = loadWorkflow(file);
@@ -117,13 +138,17 @@ describe.each([
 
 describe('npm scripts the workflows call', () => {
   const specs = readdirSync(`${ROOT}test/deploy`).filter((file) => file.endsWith('.test.ts')).map((file) => read(`test/deploy/${file}`)).join('\n');
-  const canaryScripts = Object.entries(packageScripts).filter(([name]) => name.startsWith('canary:'));
+  const deliveryScripts = Object.entries(packageScripts).filter(([name]) => name.startsWith('canary:') || name.startsWith('edge:'));
 
-  it.each(canaryScripts)('%s runs a tools/deploy CLI that exists and has a spec in test/deploy', (name, command) => {
+  it.each(deliveryScripts)('%s runs a tools/deploy CLI that exists and has a spec in test/deploy', (name, command) => {
     const cli = /^tsx (tools\/deploy\/cli-[a-z-]+\.ts)$/.exec(command)?.[1];
     expect(cli).toBeDefined();
     expect(existsSync(`${ROOT}${cli ?? ''}`)).toBe(true);
-    expect(specs).toContain(`describe('${name}'`);
+    expect([`describe('${name}'`, `describe('npm run ${name}'`].some((title) => specs.includes(title))).toBe(true);
+  });
+
+  it('include the edge delivery steps, each its own script', () => {
+    for (const name of ['edge:upload', 'edge:deploy-split', 'edge:check', 'edge:promote', 'edge:rollback', 'edge:triggers']) expect(packageScripts).toHaveProperty([name]);
   });
 });
 
@@ -134,30 +159,53 @@ describe('workflow continuous-delivery-canary.yml', () => {
     workflow_dispatch: z.object({ inputs: z.object({ ref: z.object({ required: z.boolean(), default: z.string() }) }) }),
   }).strict().parse(workflow.on);
   const run = scripts(workflow);
+  const job = (name: string) => {
+    const found = workflow.jobs[name];
+    if (found === undefined) throw new Error(`the workflow has no job "${name}"`);
+    return found;
+  };
+  const gate = job('gate');
+  const canary = job('canary');
+  const edge = job('edge');
+  const stepRunning = (list: readonly Step[], needle: string) => list.findIndex((s) => (s.run ?? '').includes(needle));
 
   it('runs every day at 09:00 UTC and on demand for a chosen ref', () => {
     expect(on.schedule).toEqual([{ cron: '0 9 * * *' }]);
     expect(on.workflow_dispatch.inputs.ref).toMatchObject({ required: true, default: 'main' });
   });
 
-  it('tags, reads the running canary, guards, gates, migrates and deploys through npm scripts, in that order', () => {
+  it('runs the gate, then the canary, then the edge, each only once the one before succeeded', () => {
+    expect(Object.keys(workflow.jobs)).toEqual(['gate', 'canary', 'edge']);
+    expect(gate.needs).toBeUndefined();
+    expect(canary.needs).toBe('gate');
+    expect(edge.needs).toEqual(['gate', 'canary']);
+    for (const each of [gate, canary, edge]) expect(each.if).toBeUndefined();
+  });
+
+  it('gates, tags, migrates, deploys the origin and delivers the edge through npm scripts, in that order', () => {
     expect(npmRuns(workflow)).toEqual([
-      'canary:image-tag',
+      'canary:protected-ref',
       'migrations:lint',
       'canary:running-manifest',
       'canary:guard-nightly',
       'migrations:check',
+      'canary:image-tag',
       'db:migrate',
       'canary:deploy-origin',
       'canary:sync-edge-api-key',
-      'deploy',
+      'edge:upload',
+      'edge:deploy-split',
+      'edge:check',
+      'edge:promote',
+      'edge:triggers',
+      'edge:rollback',
     ]);
     expect(run).toContain('tag="$(npm run --silent canary:image-tag)"');
     expect(run).toContain('npm run --silent canary:running-manifest -- --deployment canary-edge-app-canary --out running-manifest.json');
     expect(run).toContain('npm run canary:deploy-origin -- --image "$IMAGE" --version "$AP_VERSION"');
   });
 
-  it('keeps a feature-branch canary only from the nightly run, checking the image the cluster reported', () => {
+  it('keeps a release-branch canary only from the nightly run, checking the image the cluster reported', () => {
     const guard = steps(workflow).find((s) => (s.run ?? '').includes('canary:guard-nightly'));
     expect(guard?.if).toBe("github.event_name == 'schedule'");
     expect(guard?.env).toEqual({ RUNNING_IMAGE: '${{ steps.running.outputs.image }}' });
@@ -165,10 +213,126 @@ describe('workflow continuous-delivery-canary.yml', () => {
   });
 
   it('gates on the running canary manifest before building, migrating or deploying', () => {
-    const order = ['canary:running-manifest', 'migrations:check -- --running-manifest running-manifest.json', 'docker/build-push-action', 'npm run db:migrate', 'canary:deploy-origin', 'npm run deploy -- --env production'];
+    const order = ['canary:running-manifest', 'migrations:check -- --running-manifest running-manifest.json', 'docker/build-push-action', 'npm run db:migrate', 'canary:deploy-origin', 'edge:upload'];
     const positions = order.map((needle) => steps(workflow).findIndex((s) => `${s.run ?? ''}${s.uses ?? ''}`.includes(needle)));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(stepRunning(gate.steps, 'migrations:check')).toBeGreaterThanOrEqual(0);
+    expect(gate.steps.some((s) => s.uses?.startsWith('docker/build-push-action') || (s.run ?? '').includes('db:migrate'))).toBe(false);
+  });
+
+  describe('refuses refs that are not protected', () => {
+    const refAt = stepRunning(gate.steps, 'canary:protected-ref');
+    const refStep = gate.steps[refAt];
+
+    it('resolves the ref input with main\'s canary:protected-ref, which allows only main, release-* and v*', () => {
+      expect(refStep?.id).toBe('ref');
+      expect(refStep?.run).toContain('ref="$(npm run --silent canary:protected-ref -- --ref "$BUILD_REF" --dispatch-ref "$DISPATCH_REF" --dispatch-ref-protected "$DISPATCH_REF_PROTECTED")"');
+      expect(refStep?.run).toContain('echo "ref=${ref}" >> "$GITHUB_OUTPUT"');
+    });
+
+    it('refuses a run dispatched from an unprotected ref, using github.ref_protected', () => {
+      expect(refStep?.env).toEqual({ DISPATCH_REF: '${{ github.ref }}', DISPATCH_REF_PROTECTED: '${{ github.ref_protected }}' });
+    });
+
+    it('decides before anything of the ref is checked out, with main\'s code', () => {
+      const [first, ...later] = checkouts(gate.steps);
+      expect(first?.with).toEqual({ ref: 'main', 'fetch-depth': 0 });
+      expect(gate.steps.indexOf(first ?? {})).toBeLessThan(refAt);
+      for (const checkout of later) expect(gate.steps.indexOf(checkout)).toBeGreaterThan(refAt);
+    });
+
+    it('checks out only the resolved ref, and later jobs only the commit the gate judged', () => {
+      const refs = Object.entries(workflow.jobs).flatMap(([name, each]) => checkouts(each.steps).map((s) => [name, s.with?.ref]));
+      expect(refs).toEqual([
+        ['gate', 'main'],
+        ['gate', '${{ steps.ref.outputs.ref }}'],
+        ['canary', '${{ needs.gate.outputs.commit }}'],
+        ['edge', '${{ needs.gate.outputs.commit }}'],
+      ]);
+      expect(gate.outputs).toEqual({ commit: '${{ steps.build.outputs.commit }}' });
+      expect(checkouts(gate.steps)[1]?.id).toBe('build');
+    });
+  });
+
+  describe('runs the breaking-migration gate with main\'s tooling, so a ref cannot weaken its own gate', () => {
+    const buildAt = gate.steps.findIndex((s) => s.id === 'build');
+    const build = gate.steps[buildAt];
+
+    it('takes only the migration files of the ref under test, into build/', () => {
+      expect(build?.with).toEqual({ ref: '${{ steps.ref.outputs.ref }}', path: 'build', 'sparse-checkout': 'migrations' });
+    });
+
+    it('installs and runs main\'s code only: no npm step runs inside build/ or installs after it is checked out', () => {
+      expect(gate.steps.filter((s) => s['working-directory'] !== undefined)).toEqual([]);
+      const installs = gate.steps.map((s, i) => [i, s.run ?? ''] as const).filter(([, line]) => /\bnpm ci\b/.test(line)).map(([i]) => i);
+      expect(installs).toHaveLength(1);
+      expect(installs[0]).toBeLessThan(buildAt);
+    });
+
+    it('lints and checks the ref\'s migrations from there', () => {
+      const gateRun = scriptsOf(gate.steps);
+      expect(gateRun).toContain('npm run migrations:lint -- --migrations-dir build/migrations');
+      expect(gateRun).toContain('npm run migrations:check -- --running-manifest running-manifest.json --migrations-dir build/migrations');
+      expect(stepRunning(gate.steps, 'migrations:lint')).toBeGreaterThan(buildAt);
+      expect(npmRunsOf(canary.steps)).not.toContain('migrations:check');
+      expect(npmRunsOf(canary.steps)).not.toContain('migrations:lint');
+    });
+  });
+
+  describe('delivers the edge Worker through a 10% split, a check, then promotion or rollback', () => {
+    const at = (needle: string) => stepRunning(edge.steps, needle);
+    const stepOf = (needle: string) => edge.steps[at(needle)];
+    const productionWorker = /\[env\.production\]\nname = "([^"]+)"/.exec(read('wrangler.toml'))?.[1];
+
+    it('never runs wrangler deploy: the old all-at-once `npm run deploy` is gone', () => {
+      expect(npmRuns(workflow)).not.toContain('deploy');
+      expect(run).not.toMatch(/npm run deploy\b/);
+    });
+
+    it('syncs the API key, uploads, splits 10%, checks, promotes, then applies routes, in that order', () => {
+      expect(npmRunsOf(edge.steps)).toEqual(['canary:sync-edge-api-key', 'edge:upload', 'edge:deploy-split', 'edge:check', 'edge:promote', 'edge:triggers', 'edge:rollback']);
+      const order = ['canary:sync-edge-api-key', 'edge:upload', 'edge:deploy-split', 'edge:check', 'edge:promote', 'edge:triggers'].map(at);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(run).toContain('version="$(npm run --silent edge:upload -- --env production --tag "$AP_VERSION")"');
+      expect(run).toContain('previous="$(npm run --silent edge:deploy-split -- --env production --new "$NEW_VERSION" --percent 10)"');
+      expect(stepOf('edge:upload')?.env).toEqual({ AP_VERSION: '${{ needs.canary.outputs.tag }}' });
+      expect(canary.outputs).toEqual({ tag: '${{ steps.tag.outputs.tag }}' });
+    });
+
+    it('checks the new version against the one it split with, over a configurable window', () => {
+      const check = stepOf('edge:check');
+      expect(check?.env).toEqual({
+        NEW_VERSION: '${{ steps.upload.outputs.version }}',
+        OLD_VERSION: '${{ steps.split.outputs.previous }}',
+        EDGE_CHECK_WINDOW: "${{ vars.EDGE_CHECK_WINDOW || '10m' }}",
+        EDGE_CHECK_MIN_REQUESTS: "${{ vars.EDGE_CHECK_MIN_REQUESTS || '200' }}",
+      });
+      expect(check?.run).toBe(`npm run edge:check -- --worker ${productionWorker ?? '?'} --new "$NEW_VERSION" --old "$OLD_VERSION" --window "$EDGE_CHECK_WINDOW" --min-requests "$EDGE_CHECK_MIN_REQUESTS"`);
+      expect(stepOf('edge:upload')?.id).toBe('upload');
+      expect(stepOf('edge:deploy-split')?.id).toBe('split');
+    });
+
+    it('promotes only after a passing check (no condition: a failed step before it skips it)', () => {
+      const promote = stepOf('edge:promote');
+      expect(promote?.id).toBe('promote');
+      expect(promote?.if).toBeUndefined();
+      expect(promote?.run).toBe('npm run edge:promote -- --env production --new "$NEW_VERSION"');
+      expect(stepOf('edge:check')?.if).toBeUndefined();
+    });
+
+    it('rolls back to the previous version whenever traffic was split and the new version was not promoted', () => {
+      const rollback = stepOf('edge:rollback');
+      expect(at('edge:rollback')).toBe(edge.steps.length - 1);
+      expect(rollback?.if).toBe("(failure() || cancelled()) && steps.split.outcome == 'success' && steps.promote.outcome != 'success'");
+      expect(rollback?.env).toMatchObject({ OLD_VERSION: '${{ steps.split.outputs.previous }}' });
+      expect(rollback?.run).toContain('npm run edge:rollback -- --env production --to "$OLD_VERSION" --message "$ROLLBACK_MESSAGE"');
+    });
+
+    it('targets the production Worker of wrangler.toml, and its environment in every edge step', () => {
+      expect(productionWorker).toBe('canary-edge-production');
+      for (const line of scriptsOf(edge.steps).split('\n').filter((l) => /npm run (?:--silent )?edge:(?!check)/.test(l))) expect(line).toContain('--env production');
+    });
   });
 });
 

@@ -1,23 +1,20 @@
 import { z } from 'zod';
-import { parseCliArgs } from '../migrations/cli-args.js';
-import { ExitCode } from '../migrations/errors.js';
-import { runCli } from '../migrations/run-cli.js';
+import { createProgram, ExitCode, parseArgv, runCli } from '../cli/index.js';
 import { extractImageManifest, writeManifestFile, writeOutputFile } from './image-manifest.js';
 import { readRunningImage } from './running-image.js';
 
-// npm run -s canary:running-manifest -- --deployment <name> --out <file>: writes the migration manifest of the image
-// the deployment runs to <file> (an empty file when the deployment does not exist: nothing deployed yet) and prints
-// that image, or an empty line, on stdout for the workflow to capture. Everything meant for people goes to stderr.
+const program = createProgram('npm run -s canary:running-manifest', "Writes the migration manifest of the image a deployment runs and prints that image.")
+  .usage('-- --deployment <name> --out <file>')
+  .option('--deployment <name>', 'the Deployment, e.g. canary-edge-app-canary')
+  .option('--out <file>', 'where to write the manifest (the file migrations:check reads)');
+
+// Writes an empty <file> when the deployment does not exist (nothing deployed yet) and prints the image, or an empty
+// line, on stdout for the workflow to capture. Everything meant for people goes to stderr.
 runCli(async (argv) => {
-  const args = parseCliArgs(
-    argv,
-    { deployment: { type: 'string' }, out: { type: 'string' } },
-    z.object({
-      deployment: z.string({ error: 'is required (e.g. canary-edge-app-canary)' }).min(1),
-      out: z.string({ error: 'is required (the file migrations:check reads)' }).min(1),
-    }),
-    'npm run -s canary:running-manifest -- --deployment <name> --out <file>',
-  );
+  const args = parseArgv(program, argv, z.object({
+    deployment: z.string({ error: 'is required (e.g. canary-edge-app-canary)' }).min(1),
+    out: z.string({ error: 'is required (the file migrations:check reads)' }).min(1),
+  }));
   const image = await readRunningImage(args.deployment);
   if (image === null) {
     const path = await writeOutputFile(args.out, '');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../migrations/errors.js';
+import { UsageError } from '../cli/index.js';
 import { assertCanaryImage } from './image-tag.js';
 import { renderConfig, type DeployValues, type RenderedConfig } from './render-config.js';
 import { mustRun } from './run-command.js';
@@ -35,7 +35,7 @@ export async function applyAndWait(configs: readonly RenderedConfig[], timeout: 
   const applied: string[] = [];
   for (const config of configs) {
     const kept = applied.length === 0 ? 'nothing was applied' : `${applied.join(', ')} stayed applied`;
-    await mustRun('kubectl', ['apply', '-f', '-'], `${config.source} was not applied and ${kept}; no rollout was awaited. Fix the cause above and rerun`, { input: config.text, streamStdout: true });
+    await mustRun('kubectl', ['apply', '-f', '-'], `${config.source} was not applied and ${kept}; no rollout was awaited. Fix the cause above and rerun`, { input: config.text, echoStdout: 'stdout' });
     applied.push(config.source);
   }
   for (const deployment of configs.flatMap((config) => config.deployments)) {
@@ -43,7 +43,7 @@ export async function applyAndWait(configs: readonly RenderedConfig[], timeout: 
       'kubectl',
       ['rollout', 'status', `deployment/${deployment}`, `--timeout=${timeout}`],
       `deployment/${deployment} did not finish rolling out within ${timeout}. Inspect it (kubectl describe deployment/${deployment}), then roll the canary back with the Continuous Delivery — Rollback Canary workflow or fix forward`,
-      { streamStdout: true },
+      { echoStdout: 'stdout' },
     );
   }
 }

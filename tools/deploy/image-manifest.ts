@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ExitCode, MigrationToolError } from '../migrations/errors.js';
+import { CliError } from '../cli/index.js';
 import { IMAGE_MANIFEST_PATH, parseManifest, serializeManifest } from '../migrations/manifest.js';
 import { mustRun } from './run-command.js';
 
@@ -15,7 +15,7 @@ export async function extractImageManifest(image: string): Promise<string[]> {
   );
   const migrations = parseManifest(stdout, `the manifest in ${image}`);
   if (migrations === null || migrations.length === 0) {
-    throw new MigrationToolError(`${image} carries an empty manifest at ${IMAGE_MANIFEST_PATH}; every build has migrations, so its state is unknown. Rebuild the image (npm run migrations:manifest runs in the Dockerfile)`, ExitCode.failed);
+    throw new CliError(`${image} carries an empty manifest at ${IMAGE_MANIFEST_PATH}; every build has migrations, so its state is unknown. Rebuild the image (npm run migrations:manifest runs in the Dockerfile)`);
   }
   return migrations;
 }

@@ -1,4 +1,4 @@
-import { UsageError } from '../migrations/errors.js';
+import { UsageError } from '../cli/index.js';
 
 /** `<MAJOR.MINOR.PATCH>.<commit sha, 7-40 hex>.canary`: the tag of every canary image (rollback input, runbook). */
 export const CANARY_TAG_PATTERN = /^(\d+\.\d+\.\d+)\.([0-9a-f]{7,40})\.canary$/;

@@ -1,4 +1,4 @@
-import { ExitCode, MigrationToolError } from '../migrations/errors.js';
+import { CliError } from '../cli/index.js';
 import { CANARY_TAG_PATTERN, tagOfImage } from './image-tag.js';
 import { runCommand } from './run-command.js';
 
@@ -6,9 +6,9 @@ import { runCommand } from './run-command.js';
 export const NIGHTLY_GUARD_FIX = 'The nightly build will not overwrite it. When that canary is done, deploy main by hand: gh workflow run continuous-delivery-canary.yml -f ref=main';
 
 /** The nightly build refused to replace the running canary. */
-export class NightlyGuardRefusal extends MigrationToolError {
+export class NightlyGuardRefusal extends CliError {
   constructor(message: string) {
-    super(`${message}. ${NIGHTLY_GUARD_FIX}`, ExitCode.failed);
+    super(`${message}. ${NIGHTLY_GUARD_FIX}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import { UsageError } from '../migrations/errors.js';
+import { UsageError } from '../cli/index.js';
 
 /** The values substituted into a deploy config: `${IMAGE}` and `${AP_VERSION}`. */
 export interface DeployValues {

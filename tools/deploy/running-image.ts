@@ -1,4 +1,4 @@
-import { ExitCode, MigrationToolError } from '../migrations/errors.js';
+import { CliError } from '../cli/index.js';
 import { mustRun } from './run-command.js';
 
 /** The first container is the app or worker itself, so its image is the build the deployment runs. */
@@ -15,6 +15,6 @@ export async function readRunningImage(deployment: string): Promise<string | nul
   );
   const image = stdout.trim();
   if (image === '') return null;
-  if (/\s/.test(image)) throw new MigrationToolError(`deployment/${deployment} reported "${image}" as its image, not one image reference; check it with kubectl get deployment/${deployment} -o yaml`, ExitCode.failed);
+  if (/\s/.test(image)) throw new CliError(`deployment/${deployment} reported "${image}" as its image, not one image reference; check it with kubectl get deployment/${deployment} -o yaml`);
   return image;
 }

@@ -1,24 +1,23 @@
 import { z } from 'zod';
+import { createProgram, parseArgv, runCli } from '../cli/index.js';
 import { checkManifest } from './check.js';
-import { parseCliArgs } from './cli-args.js';
 import { ExitCode } from './errors.js';
 import { loadManifest } from './manifest.js';
-import { runCli } from './run-cli.js';
+
+const program = createProgram('npm run migrations:check', 'The breaking-migration gate: refuses breaking migrations of this build that the running build lacks.')
+  .usage('-- --running-manifest <file|-> [--migrations-dir DIR]')
+  .option('--running-manifest <file|->', "the running build's manifest (a file, or - for stdin); missing or empty means nothing is deployed")
+  .option('--migrations-dir <dir>', "this build's migrations (default: the repository's)");
 
 // npm run migrations:check -- --running-manifest <file|->: the breaking-migration gate. Deliberately no override flag.
 runCli(async (argv) => {
-  const args = parseCliArgs(
-    argv,
-    { 'running-manifest': { type: 'string' }, 'migrations-dir': { type: 'string' } },
-    z.object({
-      'running-manifest': z.string({ error: 'is required (a file, or - for stdin)' }).min(1),
-      'migrations-dir': z.string().min(1).optional(),
-    }),
-    'npm run migrations:check -- --running-manifest <file|-> [--migrations-dir DIR]',
-  );
-  const source = args['running-manifest'];
+  const args = parseArgv(program, argv, z.object({
+    runningManifest: z.string({ error: 'is required (a file, or - for stdin)' }).min(1),
+    migrationsDir: z.string().min(1).optional(),
+  }));
+  const source = args.runningManifest;
   const running = await loadManifest(source);
-  const result = checkManifest(running, { migrationsDir: args['migrations-dir'] });
+  const result = checkManifest(running, { migrationsDir: args.migrationsDir });
   const incoming = result.incoming.map((m) => `${m.name}${m.breaking ? ' (breaking)' : ''}`).join(', ') || 'none';
 
   if (result.nothingDeployed) {

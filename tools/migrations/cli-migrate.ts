@@ -1,23 +1,21 @@
 import { z } from 'zod';
-import { parseCliArgs } from './cli-args.js';
+import { createProgram, parseArgv, runCli } from '../cli/index.js';
 import { databaseUrlFromEnv } from './database.js';
 import { ExitCode } from './errors.js';
 import { migrateUp } from './migrate-up.js';
-import { runCli } from './run-cli.js';
+
+const program = createProgram('npm run db:migrate', 'Applies pending migrations to AP_POSTGRES_URL, creating the database when missing.')
+  .usage('[-- --migrations-dir DIR]   (database: AP_POSTGRES_URL)')
+  .option('--migrations-dir <dir>', "the migrations to apply (default: the repository's)");
 
 // npm run db:migrate [-- --migrations-dir DIR]: applies pending migrations to AP_POSTGRES_URL.
 runCli(async (argv) => {
-  const args = parseCliArgs(
-    argv,
-    { 'migrations-dir': { type: 'string' } },
-    z.object({ 'migrations-dir': z.string().min(1).optional() }),
-    'npm run db:migrate [-- --migrations-dir DIR]   (database: AP_POSTGRES_URL)',
-  );
+  const args = parseArgv(program, argv, z.object({ migrationsDir: z.string().min(1).optional() }));
   const url = databaseUrlFromEnv();
   const target = new URL(url);
   target.password = target.password ? '***' : '';
   const { applied } = await migrateUp(url, {
-    migrationsDir: args['migrations-dir'],
+    migrationsDir: args.migrationsDir,
     log: (line) => console.log(line),
   });
   console.log(applied.length === 0

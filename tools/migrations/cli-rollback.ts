@@ -1,32 +1,30 @@
 import { z } from 'zod';
-import { parseCliArgs } from './cli-args.js';
+import { createProgram, parseArgv, runCli, UsageError } from '../cli/index.js';
 import { databaseUrlFromEnv } from './database.js';
-import { ExitCode, UsageError } from './errors.js';
+import { ExitCode } from './errors.js';
 import type { LedgerEntry } from './ledger.js';
 import { IMAGE_MANIFEST_PATH, loadManifest } from './manifest.js';
 import { rollback, type RollbackPlan } from './rollback.js';
-import { runCli } from './run-cli.js';
 
-const USAGE = 'npm run migrations:rollback -- --manifest <file|-> [--force] [--dry-run]   (database: AP_POSTGRES_URL)';
+const program = createProgram('npm run migrations:rollback', "Undoes the applied migrations the target build's manifest lacks, newest first.")
+  .usage('-- --manifest <file|-> [--force] [--dry-run]   (database: AP_POSTGRES_URL)')
+  .option('--manifest <file|->', "the target build's manifest (a file, or - for stdin)")
+  .option('--force', 'also undo breaking migrations (data written since may be lost)')
+  .option('--dry-run', 'print the plan and the exit code a real run would have; change nothing');
 
 // npm run migrations:rollback: undoes the applied migrations the target build's manifest lacks, newest first.
 runCli(async (argv) => {
-  const args = parseCliArgs(
-    argv,
-    { manifest: { type: 'string' }, force: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
-    z.object({
-      manifest: z.string({ error: 'is required (a file, or - for stdin)' }).min(1),
-      force: z.boolean().default(false),
-      'dry-run': z.boolean().default(false),
-    }),
-    USAGE,
-  );
+  const args = parseArgv(program, argv, z.object({
+    manifest: z.string({ error: 'is required (a file, or - for stdin)' }).min(1),
+    force: z.boolean().default(false),
+    dryRun: z.boolean().default(false),
+  }));
   const target = await loadManifest(args.manifest);
   if (target === null || target.length === 0) {
     // Rolling back to "no migrations" would drop the whole schema; that is never what a canary rollback means.
     throw new UsageError(`target manifest ${args.manifest} is ${target === null ? 'missing' : 'empty'}; refusing to undo every migration. Extract the manifest from the target image (${IMAGE_MANIFEST_PATH}) and pass it.`);
   }
-  const dryRun = args['dry-run'];
+  const dryRun = args.dryRun;
   const result = await rollback(databaseUrlFromEnv(), {
     target,
     force: args.force,

@@ -4,7 +4,8 @@ export { parseMigration, type Migration } from './migration-file.js';
 export { migrateUp, type MigrateUpOptions, type MigrateUpResult } from './migrate-up.js';
 export { readLedger, LEDGER_TABLE, type LedgerEntry } from './ledger.js';
 export { DEFAULT_DATABASE_URL, databaseUrlFromEnv, ensureDatabase } from './database.js';
-export { ExitCode, MigrationToolError, UsageError, LedgerConflictError, MigrationFailedError } from './errors.js';
+export { ExitCode, LedgerConflictError, MigrationFailedError } from './errors.js';
+export { CliError, UsageError } from '../cli/index.js';
 export {
   buildManifest,
   parseManifest,

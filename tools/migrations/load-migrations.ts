@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from './errors.js';
+import { UsageError } from '../cli/index.js';
 import { MIGRATION_NAME_PATTERN, parseMigration, type Migration } from './migration-file.js';
 
 /** The repository's `migrations/` directory (also `/app/migrations` inside the image). */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { UsageError } from './errors.js';
+import { UsageError } from '../cli/index.js';
 import { loadMigrations } from './load-migrations.js';
 import { MIGRATION_NAME_PATTERN } from './migration-file.js';
 

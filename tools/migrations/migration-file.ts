@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { UsageError } from './errors.js';
+import { UsageError } from '../cli/index.js';
 import { hasStatements } from './sql-text.js';
 
 /** One parsed migration file. */
