@@ -27,8 +27,9 @@ RUN npx esbuild origin/main.ts --bundle --platform=node --format=esm --target=no
 # ---- dev: the whole repository with dev dependencies (used by docker-compose for the edge and local endpoints) ----
 FROM build AS dev
 COPY . .
-# The edge runner writes its bundle to .tmp/; everything else stays root-owned and read-only for the node user.
-RUN mkdir -p .tmp && chown node:node .tmp
+# The edge runner caches the Worker bundle under node_modules/.cache/canary-edge/; everything else stays root-owned
+# and read-only for the node user.
+RUN mkdir -p node_modules/.cache/canary-edge && chown node:node node_modules/.cache/canary-edge
 USER node
 
 # ---- runtime: production dependencies + compiled JS, non-root ----

@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.wrangler/', '.tmp/', 'edge/worker-configuration.d.ts'] },
+  { ignores: ['node_modules/', 'dist/', '.wrangler/', '.local/', 'edge/worker-configuration.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,6 +8,6 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    globalSetup: ['test/support/global-setup.ts'],
+    globalSetup: ['testkit/global-setup.ts'],
   },
 });

@@ -2,7 +2,7 @@
 // (Upstash, Neon and the canary origin stopped and restarted under load). Loopback only; bounded; exits 0 only when
 // errors and misroutes are both 0. SOAK_SECONDS (default 120) shortens it for a quick run.
 import { Redis } from 'ioredis';
-import { startEdgeHarness } from '../test/support/edge-harness.js';
+import { startEdgeHarness } from '../testkit/edge-harness.js';
 import { writeGeneratedSection } from './report/benchmarks-file.js';
 import { machineInfo, machineLine } from './report/machine-info.js';
 import { runSoak } from './soak/run-soak.js';

@@ -1,4 +1,5 @@
 import type { DemoPlatform } from './demo-data.js';
+import type { LocalService } from './services/local-services.js';
 import type { StartConfig } from './start-config.js';
 
 function redactUrl(raw: string): string {
@@ -8,7 +9,7 @@ function redactUrl(raw: string): string {
 }
 
 /** The text `npm start` prints once everything answers: what runs where, demo platforms, and what to try. */
-export function renderBanner(config: StartConfig, demos: DemoPlatform[]): string {
+export function renderBanner(config: StartConfig, demos: DemoPlatform[], services: readonly LocalService[]): string {
   const edge = `http://127.0.0.1:${config.edgePort}`;
   const primary = demos.find((d) => !d.canary);
   const lines = [
@@ -21,6 +22,7 @@ export function renderBanner(config: StartConfig, demos: DemoPlatform[]): string
     ` canary app   ${config.canaryVersion.padEnd(14)}  http://127.0.0.1:${config.canaryPort}   worker polls canaryWorkerJobs`,
     ` Upstash REST (local)         http://127.0.0.1:${config.upstashPort}  -> ${redactUrl(config.redisUrl)}`,
     ` Neon HTTP (local)            http://127.0.0.1:${config.neonPort}/sql -> ${redactUrl(config.postgresUrl)}`,
+    ...services.map((s) => ` ${s.name.padEnd(28)} ${redactUrl(s.url)}  ${s.origin}`),
     '',
     config.generatedSecrets
       ? ' Secrets were generated for this run (set AP_API_KEY and AP_JWT_SECRET to choose your own):'

@@ -1,9 +1,9 @@
-import { sign } from 'hono/jwt';
 import { Redis } from 'ioredis';
 import { MembershipStore } from '../core/membership/index.js';
 import { createIoredisScriptRunner } from '../origin/membership/ioredis-script-runner.js';
 import { createPgSqlClient } from '../origin/membership/pg-sql-client.js';
 import { createPgPool, endPool } from '../origin/pg-pool.js';
+import { seedFlow, seedPlatform, signPrincipalJwt } from './seed/seed-data.js';
 
 /** A demo platform of the local topology. */
 export interface DemoPlatform {
@@ -38,29 +38,22 @@ export async function seedDemoData(options: { postgresUrl: string; redisUrl: str
   redis.on('error', () => undefined); // failures surface through the awaited calls below
   try {
     const store = new MembershipStore({ redis: createIoredisScriptRunner(redis), sql: createPgSqlClient(pool) });
-    const now = Math.floor(Date.now() / 1000);
     const demos: DemoPlatform[] = [];
     for (const demo of DEMOS) {
-      const projectId = `${demo.platformId}-project`;
-      const flowId = `${demo.platformId}-flow`;
-      await pool.query('INSERT INTO platform (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [demo.platformId, `Demo ${demo.platformId}`]);
-      await pool.query('INSERT INTO project (id, platform_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [projectId, demo.platformId]);
-      await pool.query(
-        'INSERT INTO flow (id, project_id, definition) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition',
-        [flowId, projectId, JSON.stringify(DEFINITION)],
-      );
+      await seedPlatform(pool, { id: demo.platformId, name: `Demo ${demo.platformId}` });
+      const { flowId } = await seedFlow(pool, demo.platformId, {
+        id: `${demo.platformId}-flow`,
+        projectId: `${demo.platformId}-project`,
+        definition: DEFINITION,
+      });
       const result = await store.setCanary(demo.platformId, demo.canary);
       if (!result.invalidated) throw new Error('could not invalidate the canary cache in Redis');
-      const jwt = await sign(
-        { id: `${demo.platformId}-user`, type: 'USER', projectId, platform: { id: demo.platformId }, iat: now, exp: now + 86_400 },
-        options.jwtSecret,
-        'HS256',
-      );
+      const jwt = await signPrincipalJwt(options.jwtSecret, demo.platformId, { id: `${demo.platformId}-user`, expiresInSeconds: 86_400 });
       demos.push({ platformId: demo.platformId, flowId, canary: demo.canary, jwt });
     }
     return demos;
   } finally {
     await endPool(pool);
-    await redis.quit().catch(() => undefined);
+    await redis.quit().catch(() => redis.disconnect());
   }
 }

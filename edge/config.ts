@@ -1,4 +1,6 @@
 import { z } from 'zod/mini';
+import { shapeOf, toConfig } from '../core/config/env-table.js';
+import type { ConfigOf, EnvVar } from '../core/config/env-table.js';
 
 // zod/mini: the same validation as zod, but tree-shakable, which keeps the Worker bundle small.
 const url = () => z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -19,31 +21,33 @@ const postgresUrl = () =>
     }, 'must be a postgres:// URL (percent-encode characters such as # @ / : in the user name and password)'),
   );
 
-const schema = z.object({
-  AP_PRIMARY_APP_URL: url(),
-  AP_CANARY_APP_URL: optionalUrl(),
-  AP_API_KEY: secret(),
-  AP_JWT_SECRET: secret(),
-  UPSTASH_REDIS_REST_URL: optionalUrl(),
-  UPSTASH_REDIS_REST_TOKEN: optionalText(),
-  DATABASE_URL: postgresUrl(),
-  NEON_HTTP_ENDPOINT: optionalUrl(),
-  STORE_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 1_000),
-});
+function b<Key extends string, Schema extends z.ZodMiniType>(key: Key, kind: EnvVar['kind'], schema: Schema, doc: string): EnvVar<Key, Schema> {
+  return { key, kind, schema, doc };
+}
+
+/**
+ * The edge's bindings, each declared once: name, config key, kind, schema with its default, and the meaning the
+ * README's table shows (generated from here by `npm run docs:config`; a test fails when the README is stale).
+ */
+export const EDGE_BINDINGS = {
+  AP_PRIMARY_APP_URL: b('primaryUrl', 'var', url(), 'base URL of the primary origin (may include a base path)'),
+  AP_CANARY_APP_URL: b('canaryUrl', 'var', optionalUrl(), 'base URL of the canary origin; empty = canary routing off, everything to the primary'),
+  AP_API_KEY: b('apiKey', 'secret', secret(), 'admin API key (compared in constant time)'),
+  AP_JWT_SECRET: b('jwtSecret', 'secret', secret(), 'HS256 secret of principal JWTs; also keys the `ap_canary` cookie'),
+  UPSTASH_REDIS_REST_URL: b('upstashUrl', 'secret', optionalUrl(), 'Upstash Redis REST URL; empty = no cache, every lookup reads Postgres'),
+  UPSTASH_REDIS_REST_TOKEN: b('upstashToken', 'secret', optionalText(), 'Upstash Redis REST token'),
+  DATABASE_URL: b('databaseUrl', 'secret', postgresUrl(), 'Postgres connection string for `@neondatabase/serverless` (HTTP queries)'),
+  NEON_HTTP_ENDPOINT: b('neonHttpEndpoint', 'var', optionalUrl(), 'local development only: where the Neon driver sends queries (the repo\'s local endpoint); empty when deployed'),
+  STORE_TIMEOUT_MS: b('storeTimeoutMs', 'var', z._default(z.coerce.number().check(z.int(), z.positive()), 1_000), 'per-call Redis/Postgres timeout in ms'),
+};
 
 /** Validated edge configuration. */
-export interface EdgeConfig {
-  primaryUrl: string;
-  /** Empty = canary routing off. */
-  canaryUrl: string;
-  apiKey: string;
-  jwtSecret: string;
-  upstashUrl: string;
-  upstashToken: string;
-  databaseUrl: string;
-  neonHttpEndpoint: string;
-  storeTimeoutMs: number;
-}
+export type EdgeConfig = ConfigOf<typeof EDGE_BINDINGS>;
+
+/** The edge's string bindings by name (what a local runner passes to workerd). */
+export type EdgeBindings = Partial<Record<keyof typeof EDGE_BINDINGS, string>>;
+
+const schema = z.object(shapeOf(EDGE_BINDINGS));
 
 /** Thrown when bindings are missing or invalid; the message names the binding, never its value. */
 export class ConfigError extends Error {
@@ -56,16 +60,5 @@ export function parseConfig(env: Record<string, unknown>): EdgeConfig {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
-  const e = parsed.data;
-  return {
-    primaryUrl: e.AP_PRIMARY_APP_URL,
-    canaryUrl: e.AP_CANARY_APP_URL,
-    apiKey: e.AP_API_KEY,
-    jwtSecret: e.AP_JWT_SECRET,
-    upstashUrl: e.UPSTASH_REDIS_REST_URL,
-    upstashToken: e.UPSTASH_REDIS_REST_TOKEN,
-    databaseUrl: e.DATABASE_URL,
-    neonHttpEndpoint: e.NEON_HTTP_ENDPOINT,
-    storeTimeoutMs: e.STORE_TIMEOUT_MS,
-  };
+  return toConfig(EDGE_BINDINGS, parsed.data);
 }

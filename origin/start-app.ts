@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { closeAll } from '../core/lifecycle/close-all.js';
 import { MembershipStore } from '../core/membership/index.js';
 import { createApp } from './app/create-app.js';
 import { RunWaiter } from './app/run-waiter.js';
@@ -35,7 +36,6 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const redis = createRedis(config.redisUrl, `${config.instanceId}:app`, logger);
   const pubClient = createRedis(config.redisUrl, `${config.instanceId}:io-pub`, logger);
   const subClient = createRedis(config.redisUrl, `${config.instanceId}:io-sub`, logger);
-  const flipsConnection = createRedis(config.redisUrl, `${config.instanceId}:flips`, logger);
 
   const membershipRedis = createCacheRedis(config.redisUrl, `${config.instanceId}:membership`, logger);
   const membership = new MembershipStore({
@@ -93,7 +93,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     logger,
   });
   const flips = new FlipsConsumer({
-    connection: flipsConnection,
+    connect: () => createRedis(config.redisUrl, `${config.instanceId}:flips`, logger),
     consumer: config.instanceId,
     claimIdleMs: config.flipsClaimIdleMs,
     logger,
@@ -110,20 +110,29 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
   return {
     port,
-    async close() {
-      // Stop taking requests first, then consumers, then the connections everything else used.
-      await workerChannel.close();
-      const closingHttp = hub.close();
-      // Idle keep-alive sockets would otherwise hold server.close() open for the keep-alive timeout.
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
-      await closingHttp;
-      await flips.close();
-      await runsMetadataConsumer.close();
-      await systemJobs.close();
-      await runsMetadataQueue.close();
-      await queues.close();
-      await Promise.all([redis, pubClient, subClient, membershipRedis].map((c) => closeRedis(c)));
-      await endPool(pool);
-    },
+    // Stop taking requests first, then consumers, then the connections everything else used. Every step runs even
+    // when an earlier one fails, so a failing close never leaves later resources open.
+    close: () =>
+      closeAll([
+        ['worker channel', () => workerChannel.close()],
+        [
+          'http and socket.io',
+          async () => {
+            const closingHttp = hub.close();
+            // Idle keep-alive sockets would otherwise hold server.close() open for the keep-alive timeout.
+            if ('closeIdleConnections' in server) server.closeIdleConnections();
+            await closingHttp;
+          },
+        ],
+        ['flips consumer', () => flips.close()],
+        ['runsMetadata consumer', () => runsMetadataConsumer.close()],
+        ['system jobs', () => systemJobs.close()],
+        ['runsMetadata queue', () => runsMetadataQueue.close()],
+        ['fleet queues', () => queues.close()],
+        ['redis connections', async () => {
+          await Promise.all([redis, pubClient, subClient, membershipRedis].map((c) => closeRedis(c)));
+        }],
+        ['postgres pool', () => endPool(pool)],
+      ]),
   };
 }

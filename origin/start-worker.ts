@@ -1,4 +1,5 @@
 import { Worker } from 'bullmq';
+import { closeAll } from '../core/lifecycle/close-all.js';
 import { MembershipStore } from '../core/membership/index.js';
 import { mintWorkerToken } from './auth/worker-token.js';
 import type { Config } from './config.js';
@@ -26,7 +27,7 @@ export interface RunningWorker {
  */
 export async function startWorker(config: Config, logger: Logger, onFatal: (error: Error) => void): Promise<RunningWorker> {
   const frontendUrl = config.frontendUrl;
-  if (frontendUrl === null) throw new Error('AP_FRONTEND_URL is required for a worker');
+  if (frontendUrl === undefined) throw new Error('AP_FRONTEND_URL is required for a worker');
   const fleetQueue = fleetQueueName(config.isCanaryWorker);
   // A fresh short-lived token for every connection attempt and every result post.
   const token = (): string => mintWorkerToken(config.workerSecret, { version: config.version, workerId: config.instanceId }, Math.floor(Date.now() / 1000));
@@ -97,19 +98,31 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
   logger.info('worker ready', { queue: fleetQueue, app: frontendUrl, concurrency: config.workerConcurrency });
 
   return {
-    async close() {
-      const closing = w.close();
-      // Jobs still running after the grace period are handed back to the queue (not lost, not left to stall).
-      const grace = setTimeout(() => {
-        logger.warn('shutdown grace elapsed; handing in-flight jobs back');
-        w.cancelAllJobs('shutdown');
-      }, config.shutdownTimeoutMs);
-      await closing;
-      clearTimeout(grace);
-      await queues.close();
-      rpc.close();
-      await Promise.all([redis, membershipRedis].map((c) => closeRedis(c)));
-      await endPool(pool);
-    },
+    // Every step runs even when an earlier one fails, so a failing close never leaves later resources open.
+    close: () =>
+      closeAll([
+        [
+          'worker',
+          async () => {
+            const closing = w.close();
+            // Jobs still running after the grace period are handed back to the queue (not lost, not left to stall).
+            const grace = setTimeout(() => {
+              logger.warn('shutdown grace elapsed; handing in-flight jobs back');
+              w.cancelAllJobs('shutdown');
+            }, config.shutdownTimeoutMs);
+            try {
+              await closing;
+            } finally {
+              clearTimeout(grace);
+            }
+          },
+        ],
+        ['fleet queues', () => queues.close()],
+        ['rpc channel', () => rpc.close()],
+        ['redis connections', async () => {
+          await Promise.all([redis, membershipRedis].map((c) => closeRedis(c)));
+        }],
+        ['postgres pool', () => endPool(pool)],
+      ]),
   };
 }

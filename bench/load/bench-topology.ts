@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { startEdge } from '../../dev/edge-runner.js';
-import type { EdgeRunner } from '../../dev/edge-runner.js';
-import { startNeonLocal } from '../../dev/neon-local/server.js';
+import { startLocalCloud } from '../../dev/local-cloud/start-local-cloud.js';
+import type { EdgeRunner } from '../../dev/edge/edge-runner.js';
 import type { NeonLocal } from '../../dev/neon-local/server.js';
-import { createTestDatabase } from '../../test/support/postgres.js';
-import type { TestDatabase } from '../../test/support/postgres.js';
-import { childPidByName } from '../../test/support/process-memory.js';
-import { reserveRedisDb } from '../../test/support/redis.js';
+import { createTestDatabase } from '../../testkit/test-database.js';
+import type { TestDatabase } from '../../testkit/test-database.js';
+import { childPidsByName } from '../../dev/process/process-memory.js';
+import { reserveRedisDb } from '../../testkit/test-redis.js';
 import { startWorkerModule } from '../probe/start-worker.js';
 import type { WorkerRunner } from '../probe/start-worker.js';
 import type { SeedAppChildConfig, SeedAppInfo } from '../seed-app/seed-app-main.js';
@@ -54,59 +53,60 @@ export interface BenchTopology {
   seedApp: ChildService<SeedAppInfo>;
 }
 
-function newWorkerdPid(previous: number | null): number {
-  const pid = childPidByName('workerd');
-  if (pid === null || pid === previous) throw new Error('could not find the workerd process Miniflare started');
+function newWorkerdPid(known: readonly number[]): number {
+  const pid = childPidsByName('workerd').find((p) => !known.includes(p));
+  if (pid === undefined) throw new Error('could not find the workerd process Miniflare started');
   return pid;
 }
 
-/** Starts the database, Redis reservation, origins, Upstash and Neon endpoints, the edge, the probe and the seed app. */
+/** Starts the database, Redis reservation, origins, the local cloud (its Upstash endpoint in a child), the probe and the seed app. */
 export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopology> {
   const apiKey = `bench-admin-${randomBytes(12).toString('hex')}`;
   const jwtSecret = `bench-jwt-${randomBytes(16).toString('hex')}`;
   const upstashToken = randomBytes(16).toString('hex');
 
-  const db = stack.add('database', await createTestDatabase(), (d) => d.drop());
-  const redisDb = stack.add('redis reservation', await reserveRedisDb(), (r) => r.release());
-  // Ended by db.drop(), which waits for its sessions to leave the server first.
+  const db = stack.add('database', await createTestDatabase(), (d) => d.close());
+  const redisDb = stack.add('redis reservation', await reserveRedisDb(), (r) => r.close());
+  // Ended by db.close(), which waits for its sessions to leave the server first.
   const pool = db.pool({ max: 4 });
   const redis = stack.add('redis client', new Redis(redisDb.url, { maxRetriesPerRequest: 1 }), async (r) => {
     await r.quit();
   });
+  // The origins and the Upstash endpoint run in child processes, so their work never competes with the load generator.
   const origins = stack.add('origins', await startChildService<OriginsInfo>('services/origins-main.ts', {}), (c) => c.close());
   const upstashConfig: UpstashChildConfig = { redisUrl: redisDb.url, token: upstashToken };
   const upstash = stack.add('upstash endpoint', await startChildService<UpstashInfo>('services/upstash-main.ts', upstashConfig), (c) => c.close());
-  const neon = stack.add('neon endpoint', await startNeonLocal(), (n) => n.close());
 
   const edgeLog: EdgeLogCounts = { lines: 0, storeFallbacks: 0, clientDisconnects: 0, other: 0 };
   const edgeTrace = new EdgeTrace();
-  const edge = stack.add(
-    'edge',
-    await startEdge({
-      primaryUrl: origins.info.primaryUrl,
-      canaryUrl: origins.info.canaryUrl,
-      apiKey,
-      jwtSecret,
-      upstashUrl: upstash.info.url,
-      upstashToken,
-      databaseUrl: db.url,
-      neonHttpEndpoint: neon.fetchEndpoint,
-      onLog: (line) => {
-        edgeLog.lines++;
-        if (line.includes('"msg":"request"')) return edgeTrace.record(line);
-        if (line.startsWith('stack: ')) return; // the second line of a workerd error, counted with the first
-        if (line.includes('"msg":"store fallback"')) edgeLog.storeFallbacks++;
-        else if (/disconnected: .*(Connection reset by peer|Broken pipe)/.test(line)) edgeLog.clientDisconnects++;
-        else {
-          edgeLog.other++;
-          // Rare and worth seeing (startup failures, unexpected errors); bounded so a broken run stays readable.
-          if (edgeLog.other <= 20) console.error(`  edge: ${line}`);
-        }
+  const cloud = stack.add(
+    'local cloud',
+    await startLocalCloud({
+      stores: { redisUrl: redisDb.url, postgresUrl: db.url },
+      secrets: { apiKey, jwtSecret, workerSecret: randomBytes(16).toString('hex') },
+      origins: { urls: { primary: origins.info.primaryUrl, canary: origins.info.canaryUrl } },
+      upstash: { external: { url: upstash.info.url, token: upstashToken } },
+      edge: {
+        onLog: (line) => {
+          edgeLog.lines++;
+          if (line.includes('"msg":"request"')) return edgeTrace.record(line);
+          if (line.startsWith('stack: ')) return; // the second line of a workerd error, counted with the first
+          if (line.includes('"msg":"store error"')) edgeLog.storeFallbacks++;
+          else if (/disconnected: .*(Connection reset by peer|Broken pipe)/.test(line)) edgeLog.clientDisconnects++;
+          else {
+            edgeLog.other++;
+            // Rare and worth seeing (startup failures, unexpected errors); bounded so a broken run stays readable.
+            if (edgeLog.other <= 20) console.error(`  edge: ${line}`);
+          }
+        },
       },
     }),
-    (e) => e.close(),
+    (c) => c.close(),
   );
-  const edgePid = newWorkerdPid(null);
+  const edge = cloud.edge;
+  if (edge === null) throw new Error('the local cloud started without its edge');
+  const neon = cloud.neon.current;
+  const edgePid = edge.pid;
 
   const probe = stack.add(
     'probe',
@@ -119,9 +119,9 @@ export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopo
     }),
     (p) => p.close(),
   );
-  const probePid = newWorkerdPid(edgePid);
+  const probePid = newWorkerdPid([edgePid]);
   const floor = stack.add('floor worker', await startWorkerModule('floor-worker.ts', {}), (f) => f.close());
-  const floorPid = newWorkerdPid(probePid);
+  const floorPid = newWorkerdPid([edgePid, probePid]);
 
   const seedConfig: SeedAppChildConfig = { redisUrl: redisDb.url, databaseUrl: db.url, canaryUrl: origins.info.canaryUrl, jwtSecret };
   const seedApp = stack.add('seed app', await startChildService<SeedAppInfo>('seed-app/seed-app-main.ts', seedConfig), (c) => c.close());

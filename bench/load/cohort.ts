@@ -1,5 +1,5 @@
 import type { AutocannonRequest } from 'autocannon';
-import { principalToken } from '../../test/support/jwt.js';
+import { seedPlatformRange, seedPlatformsBulk, signPrincipalJwt } from '../../dev/seed/seed-data.js';
 import { SEED_COHORT_KEY } from '../seed-app/seed-cohort-store.js';
 import type { BenchTopology } from './bench-topology.js';
 import { PROBE_COHORT_KEY } from './bench-topology.js';
@@ -20,10 +20,7 @@ function platformId(prefix: string, n: number): string {
 export async function seedLoadPlatforms(t: BenchTopology): Promise<LoadPlatforms> {
   const canary = Array.from({ length: LOAD_PLATFORMS_PER_SIDE }, (_, i) => platformId('canary_', i));
   const primary = Array.from({ length: LOAD_PLATFORMS_PER_SIDE }, (_, i) => platformId('primary_', i));
-  for (const [ids, flag] of [[canary, true], [primary, false]] as const) {
-    await t.pool.query('INSERT INTO platform (id, name) SELECT id, id FROM unnest($1::text[]) id', [ids]);
-    await t.pool.query('INSERT INTO platform_plan (platform_id, canary) SELECT id, $2 FROM unnest($1::text[]) id', [ids, flag]);
-  }
+  for (const [ids, flag] of [[canary, true], [primary, false]] as const) await seedPlatformsBulk(t.pool, ids, flag);
   await t.redis.del(PROBE_COHORT_KEY);
   await t.redis.sadd(PROBE_COHORT_KEY, ...canary);
   return { canary, primary };
@@ -38,7 +35,7 @@ export async function loadRequests(platforms: LoadPlatforms, jwtSecret: string):
   for (let i = 0; i < LOAD_PLATFORMS_PER_SIDE; i++) {
     for (const id of [platforms.canary[i], platforms.primary[i]]) {
       if (id === undefined) continue;
-      const token = await principalToken({ platformId: id, secret: jwtSecret, expiresInSeconds: 6 * 3600 });
+      const token = await signPrincipalJwt(jwtSecret, id, { expiresInSeconds: 6 * 3600 });
       requests.push({ method: 'GET', path: '/v1/flows', headers: { authorization: `Bearer ${token}` } });
     }
   }
@@ -51,13 +48,7 @@ export async function loadRequests(platforms: LoadPlatforms, jwtSecret: string):
  */
 export async function setCohortSize(t: BenchTopology, platforms: LoadPlatforms, size: number): Promise<void> {
   const filler = Math.max(0, size - platforms.canary.length);
-  await t.pool.query(`DELETE FROM platform_plan WHERE platform_id LIKE 'fill\\_%'`);
-  await t.pool.query(`DELETE FROM platform WHERE id LIKE 'fill\\_%'`);
-  if (filler > 0) {
-    const ids = `'fill_' || lpad(g::text, 16, '0')`;
-    await t.pool.query(`INSERT INTO platform (id, name) SELECT ${ids}, 'filler' FROM generate_series(1, $1::int) g`, [filler]);
-    await t.pool.query(`INSERT INTO platform_plan (platform_id, canary) SELECT ${ids}, true FROM generate_series(1, $1::int) g`, [filler]);
-  }
+  await seedPlatformRange(t.pool, { prefix: 'fill_', count: filler, canary: true, pad: 16 });
   await t.pool.query('ANALYZE platform_plan');
   const first = platforms.canary[0];
   if (first === undefined) throw new Error('no canary load platform');

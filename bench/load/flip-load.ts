@@ -1,3 +1,4 @@
+import { seedPlatform } from '../../dev/seed/seed-data.js';
 import type { AutocannonRequest } from 'autocannon';
 import type { SeedCounts } from '../seed-app/seed-app-main.js';
 import { SEED_COHORT_KEY } from '../seed-app/seed-cohort-store.js';
@@ -24,9 +25,7 @@ const FLIP_PLATFORM = 'flipper_0000000000000';
 
 /** Inserts the platform the flip load toggles (outside the load's own platforms). */
 export async function seedFlipPlatform(t: BenchTopology): Promise<string> {
-  await t.pool.query('INSERT INTO platform (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING', [FLIP_PLATFORM]);
-  await t.pool.query('INSERT INTO platform_plan (platform_id, canary) VALUES ($1, false) ON CONFLICT DO NOTHING', [FLIP_PLATFORM]);
-  return FLIP_PLATFORM;
+  return seedPlatform(t.pool, { id: FLIP_PLATFORM, canary: false });
 }
 
 /** The edge's flip: its admin route (Postgres, then invalidation). */

@@ -1,5 +1,5 @@
 import type { AutocannonRequest } from 'autocannon';
-import { peakRssMiB, resetPeakRss } from '../../test/support/process-memory.js';
+import { peakRssMiB, resetPeakRss } from '../../dev/process/process-memory.js';
 import type { SeedCounts } from '../seed-app/seed-app-main.js';
 import type { OriginCounts } from '../services/origins-main.js';
 import type { UpstashCounts } from '../services/upstash-main.js';

@@ -2,7 +2,7 @@ import { cohortReloads } from '../load/edge-trace.js';
 import type { CellResult } from '../load/measure-cell.js';
 import { cohortEffect, lookup } from './aggregate.js';
 import type { CellSummary } from './aggregate.js';
-import type { BenchRun } from './bench-report.js';
+import type { BenchRun } from './bench-run.js';
 import { fixed, int, ratio } from './format.js';
 
 function plural(n: number, word: string, many = `${word}s`): string {

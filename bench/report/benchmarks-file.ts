@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { REPO_ROOT } from '../../dev/bundle-edge.js';
+import { REPO_ROOT } from '../../dev/repo-root.js';
 
 export const BENCHMARKS_PATH = path.join(REPO_ROOT, 'BENCHMARKS.md');
 

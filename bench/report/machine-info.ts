@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { REPO_ROOT } from '../../dev/bundle-edge.js';
+import { REPO_ROOT } from '../../dev/repo-root.js';
 
 export interface MachineInfo {
   cpus: number;

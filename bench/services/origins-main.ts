@@ -1,7 +1,7 @@
 // Child process: the primary and canary loopback origins (the repo's echo origin), so serving them does not compete
 // with the load generator's event loop.
-import { startEchoOrigin } from '../../test/support/echo-origin.js';
-import type { EchoOrigin } from '../../test/support/echo-origin.js';
+import { startEchoOrigin } from '../../testkit/echo-origin.js';
+import type { EchoOrigin } from '../../testkit/echo-origin.js';
 import { serveParent } from '../support/child-rpc.js';
 
 /** What the origins child reports when ready. */

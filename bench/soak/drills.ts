@@ -1,4 +1,4 @@
-import type { EdgeHarness } from '../../test/support/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
 import type { Flipper } from './flipper.js';
 import type { DrillKind, DrillWindow } from './ledger.js';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { COHORT_KEY } from '../../core/membership/keys.js';
-import type { EdgeHarness } from '../../test/support/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
 import { drillPlan, runDrills } from './drills.js';
 import { driveFixedRate } from './fixed-rate.js';
 import type { FixedRateResult } from './fixed-rate.js';
@@ -12,25 +12,12 @@ import { sendRequest } from './send-request.js';
 import type { Outcome } from './send-request.js';
 import { summariseSoak } from './soak-summary.js';
 import type { SoakSummary } from './soak-summary.js';
+import type { SoakOptions } from './soak-options.js';
+
+export type { SoakOptions };
 import { requestFor, seedFixture, trafficMix } from './traffic.js';
 import type { PlatformFixture } from './traffic.js';
 
-export interface SoakOptions {
-  seconds: number;
-  /** Requests per second (open loop). */
-  rate: number;
-  /** Static platforms besides the flipping one. */
-  platforms: number;
-  /** Share of the static platforms in the canary cohort. */
-  canaryFraction: number;
-  /** Share of requests naming the flipping platform. */
-  flipShare: number;
-  flipIntervalMs: number;
-  /** Stop and restart Upstash, Neon and the canary origin during the run. */
-  drills: boolean;
-  drillSeconds: number;
-  log: (line: string) => void;
-}
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 

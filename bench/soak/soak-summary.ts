@@ -5,7 +5,7 @@ import { judge, VERDICTS } from './judge.js';
 import type { Verdict } from './judge.js';
 import type { DrillKind, DrillWindow, MembershipLedger } from './ledger.js';
 import { overlaps } from './ledger.js';
-import type { SoakOptions } from './run-soak.js';
+import type { SoakOptions } from './soak-options.js';
 import type { Outcome } from './send-request.js';
 
 export interface DrillReport {

@@ -1,5 +1,5 @@
-import { principalToken } from '../../test/support/jwt.js';
-import type { EdgeHarness } from '../../test/support/edge-harness.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
 export type RequestKind = 'jwt' | 'api-key' | 'webhook';
 
@@ -28,7 +28,7 @@ export async function seedFixture(h: EdgeHarness, canary: boolean, tokenSeconds:
   const [apiKey, flowId, token] = await Promise.all([
     h.seedApiKey(id),
     h.seedFlow(id),
-    principalToken({ platformId: id, secret: h.jwtSecret, expiresInSeconds: tokenSeconds }),
+    signPrincipalJwt(h.jwtSecret, id, { expiresInSeconds: tokenSeconds }),
   ]);
   return { id, canary, token, apiKey, flowId };
 }

@@ -1,5 +1,5 @@
-import { peakRssMiB, resetPeakRss, rssMiB } from '../../test/support/process-memory.js';
-import { principalToken } from '../../test/support/jwt.js';
+import { peakRssMiB, resetPeakRss, rssMiB } from '../../dev/process/process-memory.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
 import type { BenchTopology } from '../load/bench-topology.js';
 import { download, expectedUploadSha256, upload } from './stream-transfer.js';
 import type { TransferResult } from './stream-transfer.js';
@@ -19,7 +19,7 @@ export interface StreamingRow {
  * membership lookup is on the path), with workerd's peak RSS reset before each edge transfer.
  */
 export async function measureStreaming(t: BenchTopology, canaryPlatformId: string, mib: number): Promise<StreamingRow[]> {
-  const token = await principalToken({ platformId: canaryPlatformId, secret: t.jwtSecret, expiresInSeconds: 6 * 3600 });
+  const token = await signPrincipalJwt(t.jwtSecret, canaryPlatformId, { expiresInSeconds: 6 * 3600 });
   const headers = { authorization: `Bearer ${token}` };
   const sha = expectedUploadSha256(mib);
   const rows: StreamingRow[] = [];

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { patternChunk } from '../../test/support/echo-origin.js';
+import { patternChunk } from '../../testkit/echo-origin.js';
 
 export interface TransferResult {
   bytes: number;

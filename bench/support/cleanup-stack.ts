@@ -1,15 +1,11 @@
-/** Something started that must be stopped, with a name for error messages. */
-interface Closer {
-  name: string;
-  close: () => Promise<void> | void;
-}
+import { CloseStack } from '../../core/lifecycle/close-all.js';
 
 /**
  * Closes everything a run started, newest first, exactly once: on normal completion, on error and on SIGINT/SIGTERM
  * (so an interrupted bench leaves no workerd, child process, database or Redis reservation behind).
  */
 export class CleanupStack {
-  readonly #closers: Closer[] = [];
+  readonly #stack = new CloseStack();
   #closing: Promise<void> | null = null;
   // Wrappers (npm, tsx) relay the signal, often as a second SIGINT or a SIGTERM: those must not interrupt the cleanup
   // either, so the handler stays installed until the cleanup is done, and a bound keeps a stuck closer from hanging.
@@ -42,21 +38,18 @@ export class CleanupStack {
 
   /** Registers a closer and returns the value it belongs to, so starts read `const x = stack.add(await start())`. */
   add<T>(name: string, value: T, close: (value: T) => Promise<void> | void): T {
-    this.#closers.push({ name, close: () => close(value) });
-    return value;
+    return this.#stack.add(name, value, async (v) => {
+      await close(v);
+    });
   }
 
   /** Closes everything registered so far (newest first); a failing closer is reported and does not stop the others. */
   closeAll(): Promise<void> {
     this.#closing ??= (async () => {
-      while (this.#closers.length > 0) {
-        const closer = this.#closers.pop();
-        if (closer === undefined) break;
-        try {
-          await closer.close();
-        } catch (error) {
-          console.error(`cleanup: closing ${closer.name} failed:`, error instanceof Error ? error.message : error);
-        }
+      try {
+        await this.#stack.close();
+      } catch (error) {
+        console.error(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
       }
       process.off('SIGINT', this.#onSignal);
       process.off('SIGTERM', this.#onSignal);

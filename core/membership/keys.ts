@@ -1,6 +1,9 @@
 /** Redis key of the cached canary cohort (a SET of platform ids plus the loaded-marker member). Binding name. */
 export const COHORT_KEY = 'canary-platform-ids';
-/** Incremented by every invalidation; a cohort fill installs only if the generation it observed is unchanged. */
+/**
+ * Set to a fresh random value by every invalidation; a cohort fill installs only if the generation it observed is still
+ * current (docs/architecture.md §3).
+ */
 export const GENERATION_KEY = 'canary-platform-ids:generation';
 /** Short lock so that one reader fills a cold cohort while the others wait instead of stampeding Postgres. */
 export const COHORT_FILL_LOCK_KEY = 'canary-platform-ids:fill-lock';

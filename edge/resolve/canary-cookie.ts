@@ -1,3 +1,5 @@
+import { generateCookie } from 'hono/cookie';
+import { parse } from 'hono/utils/cookie';
 import { hmacKey } from '../../core/crypto/web-crypto.js';
 import { fromBase64Url, toBase64Url, utf8 } from '../../core/crypto/encoding.js';
 
@@ -42,22 +44,20 @@ export async function verifyCanaryCookie(value: string, secret: string, nowSecon
     : null;
 }
 
+const COOKIE_OPTIONS = { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' } as const;
+
 /** `Set-Cookie` value installing the canary cookie. */
 export function canaryCookieHeader(value: string): string {
-  return `${CANARY_COOKIE}=${value}; Path=/; Max-Age=${CANARY_COOKIE_MAX_AGE_SECONDS}; Secure; HttpOnly; SameSite=Lax`;
+  return generateCookie(CANARY_COOKIE, value, { ...COOKIE_OPTIONS, maxAge: CANARY_COOKIE_MAX_AGE_SECONDS });
 }
 
 /** `Set-Cookie` value clearing the canary cookie. */
 export function clearCanaryCookieHeader(): string {
-  return `${CANARY_COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax`;
+  return generateCookie(CANARY_COOKIE, '', { ...COOKIE_OPTIONS, maxAge: 0 });
 }
 
 /** The raw `ap_canary` value from a Cookie header, if any. */
 export function readCanaryCookie(cookieHeader: string | null): string | null {
   if (cookieHeader === null) return null;
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === CANARY_COOKIE) return part.slice(eq + 1).trim();
-  }
-  return null;
+  return parse(cookieHeader, CANARY_COOKIE)[CANARY_COOKIE] ?? null;
 }

@@ -15,7 +15,7 @@ export interface Candidate {
 
 export interface Resolution {
   /**
-   * Sources in DESIGN order (JWT, API key, webhook flow, cookie). Only an API key or a flow can fail to resolve
+   * Sources in resolution order (JWT, API key, webhook flow, cookie; docs/architecture.md §2). Only an API key or a flow can fail to resolve
    * after a lookup (unknown key or flow); the caller then tries the next one. A valid JWT is always the only one.
    */
   candidates: Candidate[];
@@ -36,7 +36,7 @@ const API_PREFIXES = ['/v1/', '/api/'];
 export const API_KEY_SHAPE = /^sk-[A-Za-z0-9_-]{16,128}$/;
 
 /**
- * Requests the canary cookie may route (DESIGN §2): Socket.IO (its polling handshake and the upgrade must reach the
+ * Requests the canary cookie may route (docs/architecture.md §2): Socket.IO (its polling handshake and the upgrade must reach the
  * same origin) and static/SPA reads; API calls without a principal stay on the primary.
  */
 export function cookieApplies(method: string, pathname: string): boolean {

@@ -43,9 +43,4 @@ export class RunWaiter {
     if (set === undefined) return;
     for (const fn of [...set]) fn();
   }
-
-  /** Number of runs currently awaited (for tests and shutdown logs). */
-  get size(): number {
-    return this.#waiting.size;
-  }
 }

@@ -13,8 +13,8 @@ export interface FlipEntry {
 }
 
 export interface FlipsConsumerOptions {
-  /** Dedicated connection: XREADGROUP BLOCK holds it. */
-  connection: Redis;
+  /** Opens the consumer's own connection (XREADGROUP BLOCK holds it); the consumer closes it. */
+  connect: () => Redis;
   /** This app's consumer name in the group. */
   consumer: string;
   /** Moves the platform's queued jobs; the entry is acked only after it resolves. */
@@ -55,6 +55,7 @@ function claimReplyEntries(reply: unknown): unknown[] {
  */
 export class FlipsConsumer {
   readonly #options: FlipsConsumerOptions;
+  #connection: Redis | null = null;
   #running = false;
   #loop: Promise<void> | null = null;
 
@@ -64,25 +65,27 @@ export class FlipsConsumer {
 
   /** Creates the group if needed (from the stream's end: older flips were handled by the apps of their time). */
   async start(): Promise<void> {
-    const { connection } = this.#options;
+    const connection = this.#options.connect();
+    this.#connection = connection;
     try {
       await connection.call('XGROUP', 'CREATE', FLIPS_STREAM_KEY, FLIPS_GROUP, '$', 'MKSTREAM');
     } catch (error) {
       if (!(error instanceof Error && error.message.includes('BUSYGROUP'))) throw error;
     }
     this.#running = true;
-    this.#loop = this.#run();
+    this.#loop = this.#run(connection);
   }
 
-  /** Stops reading; an entry being handled finishes first (or stays pending for another app). */
+  /** Stops reading and closes its connection; an entry being handled finishes first (or stays pending for another app). */
   async close(): Promise<void> {
     this.#running = false;
-    this.#options.connection.disconnect();
+    // Disconnecting is what ends a blocked XREADGROUP at once.
+    this.#connection?.disconnect();
     await this.#loop;
   }
 
-  async #run(): Promise<void> {
-    const { connection, consumer, claimIdleMs, logger } = this.#options;
+  async #run(connection: Redis): Promise<void> {
+    const { consumer, claimIdleMs, logger } = this.#options;
     const blockMs = this.#options.blockMs ?? 2_000;
     let lastClaim = 0;
     while (this.#running) {
@@ -90,12 +93,12 @@ export class FlipsConsumer {
         if (Date.now() - lastClaim >= claimIdleMs / 2) {
           lastClaim = Date.now();
           const claimed = await connection.call('XAUTOCLAIM', FLIPS_STREAM_KEY, FLIPS_GROUP, consumer, String(claimIdleMs), '0-0', 'COUNT', '50');
-          await this.#handleAll(claimReplyEntries(claimed));
+          await this.#handleAll(connection, claimReplyEntries(claimed));
         }
         const reply = await connection.call(
           'XREADGROUP', 'GROUP', FLIPS_GROUP, consumer, 'COUNT', '20', 'BLOCK', String(blockMs), 'STREAMS', FLIPS_STREAM_KEY, '>',
         );
-        await this.#handleAll(readReplyEntries(reply));
+        await this.#handleAll(connection, readReplyEntries(reply));
       } catch (error) {
         if (!this.#running) break;
         logger.error('flips consumer error', { error });
@@ -104,8 +107,8 @@ export class FlipsConsumer {
     }
   }
 
-  async #handleAll(entries: unknown[]): Promise<void> {
-    const { connection, logger } = this.#options;
+  async #handleAll(connection: Redis, entries: unknown[]): Promise<void> {
+    const { logger } = this.#options;
     for (const raw of entries) {
       const flip = toFlip(raw);
       if (flip === null) {

@@ -1,10 +1,10 @@
-/** BullMQ queue of primary workers. Binding name (DESIGN §3). */
+/** BullMQ queue of primary workers. Contract name (docs/architecture.md §1). */
 export const WORKER_JOBS = 'workerJobs';
-/** BullMQ queue of canary workers. Binding name (DESIGN §3). */
+/** BullMQ queue of canary workers. Contract name (docs/architecture.md §1). */
 export const CANARY_WORKER_JOBS = 'canaryWorkerJobs';
-/** Run status updates, consumed by every app. Binding name (DESIGN §3). */
+/** Run status updates, consumed by every app. Contract name (docs/architecture.md §1). */
 export const RUNS_METADATA = 'runsMetadata';
-/** Repeatable system jobs, consumed by every app. Binding name (DESIGN §3). */
+/** Repeatable system jobs, consumed by every app. Contract name (docs/architecture.md §1). */
 export const SYSTEM_JOB_QUEUE = 'system-job-queue';
 
 /** The two worker fleets' queues. */

@@ -12,7 +12,7 @@ type HttpServer = Parameters<Server['attach']>[0];
 export const FLOW_RUN_FINISHED = 'flow-run-finished';
 const RUN_FINISHED_INTERNAL = 'run-finished';
 
-/** Payload of `flow-run-finished` (DESIGN §3). */
+/** Payload of `flow-run-finished` (a contract shape, docs/architecture.md §1). */
 export interface FlowRunFinishedEvent {
   runId: string;
   flowId: string;

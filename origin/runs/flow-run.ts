@@ -1,9 +1,6 @@
 /** Lifecycle of a run: QUEUED -> RUNNING -> SUCCEEDED | FAILED (RUNNING -> QUEUED when a job is handed back). */
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
-/** Terminal statuses: a run in one of these is never updated again. */
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['SUCCEEDED', 'FAILED'];
-
 /** A run as the API returns it. */
 export interface FlowRun {
   id: string;

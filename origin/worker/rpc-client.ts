@@ -25,7 +25,7 @@ export interface RpcClient {
   claim(req: { runId: string; queue: string; workerVersion: string }): Promise<ClaimReply>;
   reroute(req: { runId: string; to: string }): Promise<boolean>;
   requeue(req: { runId: string }): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface ConnectRpcOptions {
@@ -78,7 +78,7 @@ export function connectRpc(options: ConnectRpcOptions): Promise<RpcClient> {
     requeue: async (req) => {
       await call<unknown>(RPC.requeue, req);
     },
-    close: () => {
+    async close() {
       socket.close();
     },
   };

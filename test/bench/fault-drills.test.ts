@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSoak } from '../../bench/soak/run-soak.js';
 import type { SoakSummary } from '../../bench/soak/soak-summary.js';
-import { startEdgeHarness } from '../support/edge-harness.js';
-import type { EdgeHarness } from '../support/edge-harness.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
 // A short `npm run soak`: flips every second while Upstash, Neon and the canary origin are each stopped and restarted
 // under a steady request rate. Only counts are asserted (no timings).

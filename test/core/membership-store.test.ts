@@ -4,11 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COHORT_KEY, MembershipStore, flowPlatformKey } from '../../core/membership/index.js';
 import type { MembershipStoreOptions, ScriptRunner, SqlClient } from '../../core/membership/index.js';
 import { createIoredisScriptRunner } from '../../origin/membership/ioredis-script-runner.js';
+import { seedFlow as seedFlowRow, seedPlatform as seedPlatformRow, seedPlatformRange } from '../../dev/seed/seed-data.js';
 import { createPgSqlClient } from '../../origin/membership/pg-sql-client.js';
-import { createTestDatabase } from '../support/postgres.js';
-import type { TestDatabase } from '../support/postgres.js';
-import { reserveRedisDb } from '../support/redis.js';
-import type { ReservedRedisDb } from '../support/redis.js';
+import { createTestDatabase } from '../../testkit/test-database.js';
+import type { TestDatabase } from '../../testkit/test-database.js';
+import { reserveRedisDb } from '../../testkit/test-redis.js';
+import type { ReservedRedisDb } from '../../testkit/test-redis.js';
 
 let db: TestDatabase;
 let redisDb: ReservedRedisDb;
@@ -23,7 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await redis.quit();
-  await Promise.all([db.drop(), redisDb.release()]);
+  await Promise.all([db.close(), redisDb.close()]);
 });
 
 afterEach(async () => {
@@ -48,20 +49,8 @@ function newStore(overrides: Partial<MembershipStoreOptions> = {}) {
   return { store, redisCalls: r.calls, sqlCalls: s.calls };
 }
 
-async function seedPlatform(canary: boolean): Promise<string> {
-  const id = `plat_${crypto.randomUUID().slice(0, 12)}`;
-  await pool.query('INSERT INTO platform (id, name) VALUES ($1, $1)', [id]);
-  await pool.query('INSERT INTO platform_plan (platform_id, canary) VALUES ($1, $2)', [id, canary]);
-  return id;
-}
-
-async function seedFlow(platformId: string): Promise<string> {
-  const projectId = `proj_${crypto.randomUUID().slice(0, 12)}`;
-  const flowId = `flow_${crypto.randomUUID().slice(0, 12)}`;
-  await pool.query('INSERT INTO project (id, platform_id) VALUES ($1, $2)', [projectId, platformId]);
-  await pool.query('INSERT INTO flow (id, project_id) VALUES ($1, $2)', [flowId, projectId]);
-  return flowId;
-}
+const seedPlatform = (canary: boolean): Promise<string> => seedPlatformRow(pool, { canary });
+const seedFlow = async (platformId: string): Promise<string> => (await seedFlowRow(pool, platformId)).flowId;
 
 /**
  * A SQL client whose cohort query really runs (so it reads the database as it is now) and then is held until the
@@ -220,8 +209,7 @@ describe('MembershipStore.lookup', () => {
   });
 
   it('answers for a cohort of 100,000 with one script call', async () => {
-    await pool.query(`INSERT INTO platform (id, name) SELECT 'bulk_' || g, 'bulk' FROM generate_series(1, 100000) g`);
-    await pool.query(`INSERT INTO platform_plan (platform_id, canary) SELECT 'bulk_' || g, true FROM generate_series(1, 100000) g`);
+    await seedPlatformRange(pool, { prefix: 'bulk_', count: 100_000, canary: true });
     try {
       const { store, redisCalls, sqlCalls } = newStore();
       await store.lookup({ kind: 'platform', platformId: 'bulk_1' });
@@ -232,8 +220,7 @@ describe('MembershipStore.lookup', () => {
       expect(redisCalls).toHaveLength(1);
       expect(sqlCalls).toHaveLength(0);
     } finally {
-      await pool.query(`DELETE FROM platform_plan WHERE platform_id LIKE 'bulk\\_%'`);
-      await pool.query(`DELETE FROM platform WHERE id LIKE 'bulk\\_%'`);
+      await seedPlatformRange(pool, { prefix: 'bulk_', count: 0, canary: true });
     }
   });
 });

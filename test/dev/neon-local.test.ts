@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { NeonDbError, neon, neonConfig } from '@neondatabase/serverless';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeonLocal } from '../../dev/neon-local/server.js';
 import type { NeonLocal } from '../../dev/neon-local/server.js';
+import { freePort } from '../../testkit/ports.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const suffix = randomBytes(6).toString('hex');
 const database = `neon_local_${suffix}`;
@@ -22,16 +19,6 @@ const sql = neon(databaseUrl);
 
 function id(): string {
   return `id_${randomBytes(6).toString('hex')}`;
-}
-
-/** A TCP port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
 }
 
 /** A raw request to the endpoint, for protocol details the driver never exercises. */
@@ -341,7 +328,7 @@ describe('stats', () => {
 
 describe('when Postgres is unreachable', () => {
   it('rejects promptly with a clear server error, and keeps serving other databases', async () => {
-    const unreachable = neon(`postgres://postgres@127.0.0.1:${await closedPort()}/postgres`);
+    const unreachable = neon(`postgres://postgres@127.0.0.1:${await freePort()}/postgres`);
     const error = await rejection(unreachable`SELECT 1`);
     expect(error.message).toMatch(/^Server error \(HTTP status 500\): .*error connecting to server: .*ECONNREFUSED/);
     expect(await sql`SELECT 1 AS ok`).toEqual([{ ok: 1 }]);
@@ -399,41 +386,6 @@ describe('close()', () => {
     } finally {
       neonConfig.fetchEndpoint = previous;
       await own.close();
-    }
-  });
-});
-
-describe('tsx dev/neon-local/main.ts', () => {
-  it('serves on NEON_PORT, prints its fetch endpoint and exits cleanly on SIGINT', async () => {
-    const port = await closedPort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'dev/neon-local/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, NEON_PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    try {
-      const endpoint = await new Promise<string>((resolve, reject) => {
-        let output = '';
-        child.stdout.setEncoding('utf8');
-        child.stdout.on('data', (chunk: string) => {
-          output += chunk;
-          const match = /fetch endpoint (\S+)/.exec(output);
-          if (match?.[1] !== undefined) resolve(match[1]);
-        });
-        void exited.then((code) => reject(new Error(`exited with ${String(code)} before serving: ${output}`)));
-      });
-      expect(endpoint).toBe(`http://127.0.0.1:${port}/sql`);
-      const response = await fetch(endpoint, {
-        method: 'POST',
-        body: JSON.stringify({ query: 'SELECT 1 AS one' }),
-        headers: { 'Neon-Connection-String': databaseUrl, 'Neon-Raw-Text-Output': 'true', 'Neon-Array-Mode': 'true' },
-      });
-      expect(await response.json()).toMatchObject({ rows: [['1']] });
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 });

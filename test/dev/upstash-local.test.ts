@@ -4,8 +4,8 @@ import { Redis as IORedis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startUpstashLocal } from '../../dev/upstash-local/server.js';
 import type { UpstashLocal } from '../../dev/upstash-local/server.js';
-import { reserveRedisDb } from '../support/redis.js';
-import type { ReservedRedisDb } from '../support/redis.js';
+import { reserveRedisDb } from '../../testkit/test-redis.js';
+import type { ReservedRedisDb } from '../../testkit/test-redis.js';
 
 const TOKEN = `test-${randomUUID()}`;
 
@@ -54,7 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await local?.close();
   await direct?.quit();
-  await db?.release();
+  await db?.close();
 });
 
 beforeEach(() => {

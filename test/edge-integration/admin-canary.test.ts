@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { principalToken } from '../support/jwt.js';
-import { startEdgeHarness } from '../support/edge-harness.js';
-import type { EdgeHarness } from '../support/edge-harness.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
 let h: EdgeHarness;
 beforeAll(async () => {
@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 async function routeOf(platformId: string): Promise<string | null> {
-  const token = await principalToken({ platformId, secret: h.jwtSecret });
+  const token = await signPrincipalJwt(h.jwtSecret, platformId);
   const res = await fetch(`${h.url}/v1/flows`, { headers: { authorization: `Bearer ${token}` } });
   await res.arrayBuffer();
   return res.headers.get('x-origin');

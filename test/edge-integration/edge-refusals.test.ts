@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startEdgeHarness } from '../support/edge-harness.js';
-import type { EdgeHarness } from '../support/edge-harness.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
 // What the edge refuses or rewrites before any origin sees a request (README "Security"): the worker control plane,
 // client-spoofable headers, encoded paths, made-up ids beyond a client's budget, secrets in log lines.

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { patternChunk, startEchoOrigin } from '../support/echo-origin.js';
-import type { EchoOrigin } from '../support/echo-origin.js';
-import { startEdgeHarness } from '../support/edge-harness.js';
-import type { EdgeHarness } from '../support/edge-harness.js';
-import { principalToken } from '../support/jwt.js';
-import { childPidByName, peakRssMiB, resetPeakRss, rssMiB } from '../support/process-memory.js';
+import { patternChunk, startEchoOrigin } from '../../testkit/echo-origin.js';
+import type { EchoOrigin } from '../../testkit/echo-origin.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { peakRssMiB, resetPeakRss, rssMiB } from '../../dev/process/process-memory.js';
 
 let h: EdgeHarness;
 let evil: EchoOrigin;
@@ -18,10 +18,9 @@ const report: string[] = [];
 beforeAll(async () => {
   h = await startEdgeHarness();
   evil = await startEchoOrigin('evil');
-  const pid = childPidByName('workerd');
   // Without the pid the memory assertions below could not run; a test that cannot measure must not pass.
-  if (pid === null) throw new Error('could not find the workerd process the edge harness started');
-  workerdPid = pid;
+  if (h.edgePid <= 0) throw new Error('could not find the workerd process the edge harness started');
+  workerdPid = h.edgePid;
 });
 afterAll(async () => {
   console.log(report.join('\n'));
@@ -118,7 +117,7 @@ describe('proxy fidelity', () => {
 
     const platformId = await h.seedPlatform();
     expect((await h.admin({ platformId, canary: true })).status).toBe(200);
-    const token = await principalToken({ platformId, secret: h.jwtSecret });
+    const token = await signPrincipalJwt(h.jwtSecret, platformId);
     const routed = await fetch(`${h.url}/__cookies`, { headers: { authorization: `Bearer ${token}` } });
     await routed.arrayBuffer();
     expect(routed.headers.get('x-origin')).toBe('canary');
@@ -201,7 +200,7 @@ describe('WebSocket upgrades', () => {
   it('proxies a WebSocket of a canary principal to the canary', async () => {
     const platformId = await h.seedPlatform({ canary: false });
     expect((await h.admin({ platformId, canary: true })).status).toBe(200);
-    const token = await principalToken({ platformId, secret: h.jwtSecret });
+    const token = await signPrincipalJwt(h.jwtSecret, platformId);
     expect(await echoOnce({ authorization: `Bearer ${token}` })).toBe('canary:hello');
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { principalToken } from '../support/jwt.js';
-import { startEdgeHarness } from '../support/edge-harness.js';
-import type { EdgeHarness } from '../support/edge-harness.js';
+import { seedPlatformRange, signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
 let h: EdgeHarness;
 beforeAll(async () => {
@@ -15,7 +15,7 @@ type PathName = 'jwt' | 'api-key' | 'webhook' | 'cookie';
 const REQUESTS = 20;
 
 async function requestsFor(platformId: string): Promise<Record<PathName, () => Promise<Response>>> {
-  const token = await principalToken({ platformId, secret: h.jwtSecret });
+  const token = await signPrincipalJwt(h.jwtSecret, platformId);
   const apiKey = await h.seedApiKey(platformId);
   const flowId = await h.seedFlow(platformId);
   const login = await fetch(`${h.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
@@ -31,10 +31,7 @@ async function requestsFor(platformId: string): Promise<Record<PathName, () => P
 }
 
 async function seedCohort(size: number): Promise<void> {
-  await h.pool.query(`DELETE FROM platform_plan WHERE platform_id LIKE 'cohort\\_%'`);
-  await h.pool.query(`DELETE FROM platform WHERE id LIKE 'cohort\\_%'`);
-  await h.pool.query(`INSERT INTO platform (id, name) SELECT 'cohort_' || g, 'c' FROM generate_series(1, $1::int) g`, [size]);
-  await h.pool.query(`INSERT INTO platform_plan (platform_id, canary) SELECT 'cohort_' || g, true FROM generate_series(1, $1::int) g`, [size]);
+  await seedPlatformRange(h.pool, { prefix: 'cohort_', count: size, canary: true });
 }
 
 const measured: string[] = [];

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { principalToken } from '../support/jwt.js';
-import { startEdgeHarness } from '../support/edge-harness.js';
-import type { EdgeHarness } from '../support/edge-harness.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
 let h: EdgeHarness;
 let canaryPlatform: string;
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 async function request(path: string, platformId: string | null, method = 'GET'): Promise<Response> {
   const headers: Record<string, string> = {};
-  if (platformId !== null) headers.authorization = `Bearer ${await principalToken({ platformId, secret: h.jwtSecret })}`;
+  if (platformId !== null) headers.authorization = `Bearer ${await signPrincipalJwt(h.jwtSecret, platformId)}`;
   return fetch(`${h.url}${path}`, { method, headers, body: ['GET', 'HEAD', 'OPTIONS'].includes(method) ? null : '{"k":1}' });
 }
 
@@ -104,7 +104,7 @@ describe('canary origin down', () => {
   });
 
   it('answers an OPTIONS with a body (not replayable) with 502 canary_unavailable', async () => {
-    const token = await principalToken({ platformId: canaryPlatform, secret: h.jwtSecret });
+    const token = await signPrincipalJwt(h.jwtSecret, canaryPlatform);
     const res = await fetch(`${h.url}/v1/flows`, { method: 'OPTIONS', headers: { authorization: `Bearer ${token}` }, body: 'x' });
     expect(res.status).toBe(502);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('canary_unavailable');

@@ -58,7 +58,9 @@ describe('ap_canary cookie', () => {
 
   it('sets the attributes the contract requires and clears with Max-Age=0', () => {
     const set = canaryCookieHeader('v');
-    for (const attr of ['ap_canary=v', 'Path=/', 'Max-Age=86400', 'Secure', 'SameSite=Lax']) expect(set).toContain(attr);
-    expect(clearCanaryCookieHeader()).toMatch(/^ap_canary=; Path=\/; Max-Age=0;/);
+    for (const attr of ['ap_canary=v', 'Path=/', 'Max-Age=86400', 'Secure', 'HttpOnly', 'SameSite=Lax']) expect(set.split('; ')).toContain(attr);
+    const cleared = clearCanaryCookieHeader();
+    expect(cleared).toMatch(/^ap_canary=;/);
+    for (const attr of ['Path=/', 'Max-Age=0', 'Secure', 'HttpOnly', 'SameSite=Lax']) expect(cleared.split('; ')).toContain(attr);
   });
 });

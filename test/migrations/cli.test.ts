@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { maintenanceUrl, withClient } from '../../tools/migrations/database.js';
 import { readLedger } from '../../tools/migrations/index.js';
-import { testServerUrl } from '../support/postgres.js';
+import { testServerUrl } from '../../testkit/test-database.js';
 import { runMigrationsCli } from './support/cli.js';
 import { CHAIN, manifestOf, prefix, writeMigrationsDir, type MigrationSpec } from './support/fixture-migrations.js';
 

@@ -10,7 +10,7 @@ import {
   migrateUp,
   readLedger,
 } from '../../tools/migrations/index.js';
-import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, testServerUrl, type TestDatabase } from '../../testkit/test-database.js';
 import { CHAIN, migrationText, prefix, writeMigrationsDir } from './support/fixture-migrations.js';
 import { dumpSchema } from './support/schema-dump.js';
 
@@ -21,7 +21,7 @@ describe('db:migrate (migrateUp)', () => {
   });
   async function emptyDatabase(): Promise<TestDatabase> {
     const db = await createTestDatabase({ migrate: false });
-    cleanups.push(() => db.drop());
+    cleanups.push(() => db.close());
     return db;
   }
   function fixture(specs: Parameters<typeof writeMigrationsDir>[0]): string {
@@ -42,7 +42,7 @@ describe('db:migrate (migrateUp)', () => {
 
   it('creates the repository schema, where rows with only the contract columns insert fine', async () => {
     const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
+    cleanups.push(() => db.close());
     await withClient(db.url, async (client) => {
       await client.query(`INSERT INTO platform (id, name) VALUES ('p1', 'P')`);
       await client.query(`INSERT INTO platform_plan (platform_id) VALUES ('p1')`);
@@ -138,7 +138,7 @@ describe('createTestDatabase', () => {
     const db = await createTestDatabase();
     expect(db.name).toMatch(/^ce_test_[0-9a-f]{12}$/);
     expect((await readLedger(db.url)).map((e) => e.name)).toEqual(loadMigrations().map((m) => m.name));
-    await db.drop();
+    await db.close();
     const left = await withClient(testServerUrl(), (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.name]));
     expect(left.rowCount).toBe(0);
   });
@@ -148,7 +148,7 @@ describe('createTestDatabase', () => {
     try {
       expect(await readLedger(db.url)).toEqual([]);
     } finally {
-      await db.drop();
+      await db.close();
     }
   });
 });

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadMigrations, migrateUp, readLedger, rollback } from '../../tools/migrations/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../../testkit/test-database.js';
 import { runMigrationsCli } from './support/cli.js';
 import { CHAIN, manifestOf, prefix, writeMigrationsDir, type MigrationSpec } from './support/fixture-migrations.js';
 import { dumpSchema } from './support/schema-dump.js';
@@ -19,7 +19,7 @@ describe('migrations:rollback', () => {
     const fixture = writeMigrationsDir(specs);
     cleanups.push(fixture.remove);
     const db = await createTestDatabase({ migrationsDir: fixture.dir });
-    cleanups.push(() => db.drop());
+    cleanups.push(() => db.close());
     return db;
   }
 
@@ -146,7 +146,7 @@ describe('migrations:rollback', () => {
   it('undoes every repository migration step by step back to the initial schema', async () => {
     // Guards the down parts other engineers write: each must restore exactly the schema before its up.
     const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
+    cleanups.push(() => db.close());
     const repo = loadMigrations();
     for (let count = repo.length - 1; count >= 1; count--) {
       const specs = repo.slice(0, count).map((m) => ({ name: m.name, up: m.up, down: m.down, breaking: m.breaking, release: m.release }));

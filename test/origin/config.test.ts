@@ -12,7 +12,7 @@ const base = {
 };
 
 describe('loadConfig', () => {
-  it('parses the DESIGN §3 variables with defaults for the rest', () => {
+  it('parses the contract variables with defaults for the rest', () => {
     const config = loadConfig({ ...base, AP_PORT: '3001' });
     expect(config).toMatchObject({ containerType: 'APP', version: '1.2.3', port: 3001, isCanaryWorker: false, socketIoRedisKey: 'socket.io' });
   });
@@ -38,7 +38,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, AP_WORKER_SECRET: 'short' })).toThrow(/AP_WORKER_SECRET is invalid/);
     expect(() => loadConfig({ ...base, AP_API_KEY: base.AP_WORKER_SECRET })).toThrow(/AP_WORKER_SECRET must differ from AP_API_KEY/);
     const { AP_API_KEY: _key, ...withoutAdminKey } = base;
-    expect(loadConfig(withoutAdminKey)).toMatchObject({ apiKey: null, workerSecret: base.AP_WORKER_SECRET });
+    expect(loadConfig(withoutAdminKey)).toMatchObject({ apiKey: undefined, workerSecret: base.AP_WORKER_SECRET });
   });
 
   it('treats empty strings as unset', () => {

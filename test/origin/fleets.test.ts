@@ -1,17 +1,18 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { percentile, principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
-import type { SeededPlatform } from '../support/origin-fixtures.js';
-import { startOriginEdge } from '../support/origin-edge.js';
-import type { OriginEdge } from '../support/origin-edge.js';
-import { startOriginApp, startOriginWorker, stopAll, waitForLogCount } from '../support/origin-processes.js';
-import type { OriginProcess, StartedApp } from '../support/origin-processes.js';
-import { connectRunEvents } from '../support/origin-socket.js';
-import type { RunEventsClient } from '../support/origin-socket.js';
-import { createTestDatabase } from '../support/postgres.js';
-import type { TestDatabase } from '../support/postgres.js';
-import { reserveRedisDb } from '../support/redis.js';
-import type { ReservedRedisDb } from '../support/redis.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { percentile, randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
+import type { SeededPlatform } from '../../testkit/origin-fixtures.js';
+import { startOriginEdge } from '../../testkit/origin-edge.js';
+import type { OriginEdge } from '../../testkit/origin-edge.js';
+import { startOriginApp, startOriginWorker, stopAll } from '../../dev/origin/origin-processes.js';
+import type { ManagedProcess, StartedApp } from '../../dev/origin/origin-processes.js';
+import { connectRunEvents } from '../../testkit/origin-socket.js';
+import type { RunEventsClient } from '../../testkit/origin-socket.js';
+import { createTestDatabase } from '../../testkit/test-database.js';
+import type { TestDatabase } from '../../testkit/test-database.js';
+import { reserveRedisDb } from '../../testkit/test-redis.js';
+import type { ReservedRedisDb } from '../../testkit/test-redis.js';
 
 const PRIMARY_VERSION = '0.1.0';
 const CANARY_VERSION = '0.2.0-canary';
@@ -39,8 +40,8 @@ describe('primary and canary fleets', () => {
   let pool: pg.Pool;
   let primary: StartedApp;
   let canary: StartedApp;
-  let primaryWorker: OriginProcess;
-  let canaryWorker: OriginProcess;
+  let primaryWorker: ManagedProcess;
+  let canaryWorker: ManagedProcess;
   let edge: OriginEdge;
   let platforms: SeededPlatform[];
   const clients: RunEventsClient[] = [];
@@ -64,12 +65,12 @@ describe('primary and canary fleets', () => {
   });
 
   afterAll(async () => {
-    for (const c of clients) c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await edge?.close();
     await stopAll([primaryWorker, canaryWorker]);
     await stopAll([primary?.process, canary?.process]);
-    await db?.drop();
-    await redis?.release();
+    await db?.close();
+    await redis?.close();
   });
 
   const byCanary = (flag: boolean): SeededPlatform => {
@@ -78,7 +79,7 @@ describe('primary and canary fleets', () => {
     return p;
   };
   const primaryEvents = async (platform: SeededPlatform): Promise<RunEventsClient> => {
-    const client = await connectRunEvents(primary.url, await principalJwt(secrets.jwtSecret, platform.platformId));
+    const client = await connectRunEvents(primary.url, await signPrincipalJwt(secrets.jwtSecret, platform.platformId));
     clients.push(client);
     return client;
   };
@@ -149,7 +150,7 @@ describe('primary and canary fleets', () => {
         expect(row.queue).toBe(isCanary === true ? 'canaryWorkerJobs' : 'workerJobs');
         expect(row.worker_version).toBe(isCanary === true ? CANARY_VERSION : PRIMARY_VERSION);
       }
-      const executions = (proc: OriginProcess): string[] => proc.find('job executing').map((l) => String(l.runId));
+      const executions = (proc: ManagedProcess): string[] => proc.find('job executing').map((l) => String(l.runId));
       const canaryRuns = executions(canaryWorker).filter((id) => expected.has(id));
       const primaryRuns = executions(primaryWorker).filter((id) => expected.has(id));
       expect(canaryRuns).toHaveLength(100);
@@ -173,8 +174,8 @@ describe('primary and canary fleets', () => {
 
       // The repeatable purge fires every 250 ms; wait until each app has handled some of its firings.
       await Promise.all([
-        waitForLogCount(primary.process, (l) => l.msg === 'system job processed', 2),
-        waitForLogCount(canary.process, (l) => l.msg === 'system job processed', 2),
+        primary.process.waitForLogCount((l) => l.msg === 'system job processed', 2),
+        canary.process.waitForLogCount((l) => l.msg === 'system job processed', 2),
       ]);
       const systemIds = processed('system job processed');
       expect(new Set(systemIds).size).toBe(systemIds.length);

@@ -5,19 +5,20 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLIPS_STREAM_KEY } from '../../core/membership/index.js';
 import { FLIPS_GROUP } from '../../origin/queues/flips-consumer.js';
-import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
-import { peakRssMiB, resetPeakRss, rssMiB } from '../support/process-memory.js';
-import type { SeededPlatform } from '../support/origin-fixtures.js';
-import { startOriginEdge } from '../support/origin-edge.js';
-import type { OriginEdge } from '../support/origin-edge.js';
-import { startOriginApp, startOriginWorker, stopAll } from '../support/origin-processes.js';
-import type { LogLine, OriginProcess, OriginTopologyEnv, StartedApp } from '../support/origin-processes.js';
-import { connectRunEvents } from '../support/origin-socket.js';
-import type { RunEventsClient } from '../support/origin-socket.js';
-import { createTestDatabase } from '../support/postgres.js';
-import type { TestDatabase } from '../support/postgres.js';
-import { reserveRedisDb } from '../support/redis.js';
-import type { ReservedRedisDb } from '../support/redis.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
+import { peakRssMiB, resetPeakRss, rssMiB } from '../../dev/process/process-memory.js';
+import type { SeededPlatform } from '../../testkit/origin-fixtures.js';
+import { startOriginEdge } from '../../testkit/origin-edge.js';
+import type { OriginEdge } from '../../testkit/origin-edge.js';
+import { startOriginApp, startOriginWorker, stopAll } from '../../dev/origin/origin-processes.js';
+import type { LogLine, ManagedProcess, OriginTopology, StartedApp } from '../../dev/origin/origin-processes.js';
+import { connectRunEvents } from '../../testkit/origin-socket.js';
+import type { RunEventsClient } from '../../testkit/origin-socket.js';
+import { createTestDatabase } from '../../testkit/test-database.js';
+import type { TestDatabase } from '../../testkit/test-database.js';
+import { reserveRedisDb } from '../../testkit/test-redis.js';
+import type { ReservedRedisDb } from '../../testkit/test-redis.js';
 
 const PRIMARY_VERSION = '0.1.0';
 const CANARY_VERSION = '0.2.0-canary';
@@ -34,11 +35,11 @@ describe('flipping a platform moves its queued work', () => {
   let redis: Redis;
   let workerJobs: Queue<RunJob>;
   let canaryWorkerJobs: Queue<RunJob>;
-  let topology: OriginTopologyEnv;
+  let topology: OriginTopology;
   let primary: StartedApp;
   let canary: StartedApp;
   let edge: OriginEdge;
-  const workers: OriginProcess[] = [];
+  const workers: ManagedProcess[] = [];
   const clients: RunEventsClient[] = [];
 
   beforeAll(async () => {
@@ -66,15 +67,15 @@ describe('flipping a platform moves its queued work', () => {
   });
 
   afterAll(async () => {
-    for (const c of clients) c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await edge?.close();
     await stopAll(workers);
     await stopAll([primary?.process, canary?.process]);
     await workerJobs?.close();
     await canaryWorkerJobs?.close();
     await redis?.quit();
-    await db?.drop();
-    await redisDb?.release();
+    await db?.close();
+    await redisDb?.close();
   });
 
   const webhook = async (target: { url: string }, flowId: string, n: number): Promise<string> => {
@@ -96,7 +97,7 @@ describe('flipping a platform moves its queued work', () => {
       ),
     );
   /** Starts one worker per fleet (once); until then jobs only queue up. */
-  const ensureWorkers = async (): Promise<[OriginProcess, OriginProcess]> => {
+  const ensureWorkers = async (): Promise<[ManagedProcess, ManagedProcess]> => {
     if (workers.length === 0) {
       workers.push(
         ...(await Promise.all([
@@ -105,10 +106,10 @@ describe('flipping a platform moves its queued work', () => {
         ])),
       );
     }
-    return workers as [OriginProcess, OriginProcess];
+    return workers as [ManagedProcess, ManagedProcess];
   };
   const eventsOn = async (app: StartedApp, platform: SeededPlatform): Promise<RunEventsClient> => {
-    const client = await connectRunEvents(app.url, await principalJwt(secrets.jwtSecret, platform.platformId));
+    const client = await connectRunEvents(app.url, await signPrincipalJwt(secrets.jwtSecret, platform.platformId));
     clients.push(client);
     return client;
   };
@@ -201,7 +202,7 @@ describe('flipping a platform moves its queued work', () => {
     expect(new Set(flippedEvents.events.map((e) => e.runId)).size).toBe(150);
     expect(bystanderEvents.events.every((e) => e.workerVersion === PRIMARY_VERSION)).toBe(true);
     const flippedIds = new Set([...before, ...duringIds]);
-    const executedBy = (w: OriginProcess): string[] => w.find('job executing').map((l) => String(l.runId)).filter((id) => flippedIds.has(id));
+    const executedBy = (w: ManagedProcess): string[] => w.find('job executing').map((l) => String(l.runId)).filter((id) => flippedIds.has(id));
     expect(executedBy(primaryWorker)).toHaveLength(0);
     expect(executedBy(canaryWorker)).toHaveLength(150);
   });

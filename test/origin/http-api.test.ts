@@ -1,16 +1,17 @@
 import { sign } from 'hono/jwt';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
-import type { SeededPlatform } from '../support/origin-fixtures.js';
-import { startOriginApp, startOriginWorker, stopAll } from '../support/origin-processes.js';
-import type { OriginProcess, StartedApp } from '../support/origin-processes.js';
-import { connectRunEvents } from '../support/origin-socket.js';
-import type { RunEventsClient } from '../support/origin-socket.js';
-import { createTestDatabase } from '../support/postgres.js';
-import type { TestDatabase } from '../support/postgres.js';
-import { reserveRedisDb } from '../support/redis.js';
-import type { ReservedRedisDb } from '../support/redis.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
+import type { SeededPlatform } from '../../testkit/origin-fixtures.js';
+import { startOriginApp, startOriginWorker, stopAll } from '../../dev/origin/origin-processes.js';
+import type { ManagedProcess, StartedApp } from '../../dev/origin/origin-processes.js';
+import { connectRunEvents } from '../../testkit/origin-socket.js';
+import type { RunEventsClient } from '../../testkit/origin-socket.js';
+import { createTestDatabase } from '../../testkit/test-database.js';
+import type { TestDatabase } from '../../testkit/test-database.js';
+import { reserveRedisDb } from '../../testkit/test-redis.js';
+import type { ReservedRedisDb } from '../../testkit/test-redis.js';
 
 const VERSION = '0.1.0';
 const MAX_BODY = 4096;
@@ -30,7 +31,7 @@ describe('origin app over HTTP and Socket.IO', () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   let app: StartedApp;
-  let worker: OriginProcess;
+  let worker: ManagedProcess;
   let greeting: SeededPlatform;
   let echo: SeededPlatform;
   let failing: SeededPlatform;
@@ -59,14 +60,14 @@ describe('origin app over HTTP and Socket.IO', () => {
       env: { AP_WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY), AP_WEBHOOK_SYNC_TIMEOUT_MS: String(SYNC_TIMEOUT_MS) },
     });
     worker = await startOriginWorker(topology, { name: 'worker', version: VERSION, frontendUrl: app.url, canary: false });
-    events = await connectRunEvents(app.url, await principalJwt(secrets.jwtSecret, greeting.platformId));
+    events = await connectRunEvents(app.url, await signPrincipalJwt(secrets.jwtSecret, greeting.platformId));
   });
 
   afterAll(async () => {
-    events?.close();
+    await events?.close();
     await stopAll([worker, app?.process]);
-    await db?.drop();
-    await redis?.release();
+    await db?.close();
+    await redis?.close();
   });
 
   const post = (path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
@@ -110,7 +111,7 @@ describe('origin app over HTTP and Socket.IO', () => {
       expect(event).toEqual({ runId, flowId: greeting.flowId, platformId: greeting.platformId, status: 'SUCCEEDED', workerVersion: VERSION });
 
       const run = await fetch(`${app.url}/v1/flow-runs/${runId}`, {
-        headers: { authorization: `Bearer ${await principalJwt(secrets.jwtSecret, greeting.platformId)}` },
+        headers: { authorization: `Bearer ${await signPrincipalJwt(secrets.jwtSecret, greeting.platformId)}` },
       });
       expect(run.status).toBe(200);
       expect(await run.json()).toMatchObject({
@@ -162,7 +163,7 @@ describe('origin app over HTTP and Socket.IO', () => {
         method: 'PUT',
         headers: {
           'content-type': 'application/json',
-          ...(platformId === null ? {} : { authorization: `Bearer ${await principalJwt(secrets.jwtSecret, platformId)}` }),
+          ...(platformId === null ? {} : { authorization: `Bearer ${await signPrincipalJwt(secrets.jwtSecret, platformId)}` }),
         },
         body: JSON.stringify(body),
       });
@@ -219,14 +220,14 @@ describe('origin app over HTTP and Socket.IO', () => {
       const res = await post(`/v1/webhooks/${greeting.flowId}/sync`, JSON.stringify({ name: 'x' }));
       const { id } = (await res.json()) as { id: string };
       const foreign = await fetch(`${app.url}/v1/flow-runs/${id}`, {
-        headers: { authorization: `Bearer ${await principalJwt(secrets.jwtSecret, echo.platformId)}` },
+        headers: { authorization: `Bearer ${await signPrincipalJwt(secrets.jwtSecret, echo.platformId)}` },
       });
       expect(foreign.status).toBe(404);
       expect(await foreign.json()).toMatchObject({ error: { code: 'run_not_found' } });
       const anonymous = await fetch(`${app.url}/v1/flow-runs/${id}`);
       expect(anonymous.status).toBe(401);
       const forged = await fetch(`${app.url}/v1/flow-runs/${id}`, {
-        headers: { authorization: `Bearer ${await principalJwt('not-the-secret', greeting.platformId)}` },
+        headers: { authorization: `Bearer ${await signPrincipalJwt('not-the-secret', greeting.platformId)}` },
       });
       expect(forged.status).toBe(401);
     });
@@ -242,7 +243,7 @@ describe('origin app over HTTP and Socket.IO', () => {
 
   describe('Socket.IO /socket.io', () => {
     it('refuses a connection with a bad token', async () => {
-      const forged = await principalJwt('not-the-secret', greeting.platformId);
+      const forged = await signPrincipalJwt('not-the-secret', greeting.platformId);
       await expect(connectRunEvents(app.url, forged)).rejects.toThrow(/unauthorized/);
       await expect(connectRunEvents(app.url, 'garbage')).rejects.toThrow(/unauthorized/);
     });
@@ -256,7 +257,7 @@ describe('origin app over HTTP and Socket.IO', () => {
         expect(reason).toBe('io server disconnect');
         expect(Date.now() / 1000).toBeGreaterThanOrEqual(now + 1);
       } finally {
-        client.close();
+        await client.close();
       }
     });
 

@@ -6,8 +6,8 @@ import { createLogger } from '../../origin/logger.js';
 import { createIoredisScriptRunner } from '../../origin/membership/ioredis-script-runner.js';
 import { createPgSqlClient } from '../../origin/membership/pg-sql-client.js';
 import { PG_TIMEOUTS, closeRedis, createCacheRedis } from '../../origin/redis.js';
-import { createTestDatabase } from '../support/postgres.js';
-import type { TestDatabase } from '../support/postgres.js';
+import { createTestDatabase } from '../../testkit/test-database.js';
+import type { TestDatabase } from '../../testkit/test-database.js';
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   pool = db.pool({ max: 2, ...PG_TIMEOUTS });
 });
 afterAll(async () => {
-  await db.drop();
+  await db.close();
 });
 
 async function closedPort(): Promise<number> {

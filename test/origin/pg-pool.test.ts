@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgPool, endPool } from '../../origin/pg-pool.js';
-import { createTestDatabase, testServerUrl } from '../support/postgres.js';
-import type { TestDatabase } from '../support/postgres.js';
-import { startTcpGate } from '../support/tcp-gate.js';
-import type { TcpGate } from '../support/tcp-gate.js';
+import { createTestDatabase, testServerUrl } from '../../testkit/test-database.js';
+import type { TestDatabase } from '../../testkit/test-database.js';
+import { startTcpGate } from '../../testkit/tcp-gate.js';
+import type { TcpGate } from '../../testkit/tcp-gate.js';
 
 // The teardown race behind "terminating connection due to administrator command" (57P01) after a test file's
 // `DROP DATABASE … WITH (FORCE)`: pg-pool's end() resolves before its sessions have left the server. A TCP gate
@@ -22,7 +22,7 @@ beforeEach(async () => {
 afterEach(async () => {
   gate.release();
   await gate.close();
-  await db.drop();
+  await db.close();
 });
 
 function gatedUrl(): string {
@@ -58,7 +58,7 @@ describe('pg-pool end() (why endPool exists)', () => {
     gate.hold();
     await pool.end();
     expect(await sessionsOn(db.name)).toBe(2);
-    await db.drop();
+    await db.close();
     await expect.poll(() => errors).toContain('57P01');
   });
 });
@@ -78,7 +78,7 @@ describe('endPool', () => {
     gate.release();
     await ending;
     expect(await sessionsOn(db.name)).toBe(0);
-    await db.drop();
+    await db.close();
     expect(errors).toEqual([]);
   });
 

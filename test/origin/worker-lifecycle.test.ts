@@ -5,16 +5,17 @@ import { mintWorkerToken } from '../../origin/auth/worker-token.js';
 import type { Logger } from '../../origin/logger.js';
 import { connectRpc } from '../../origin/worker/rpc-client.js';
 import type { RpcClient } from '../../origin/worker/rpc-client.js';
-import { principalJwt, randomSecrets, seedPlatforms } from '../support/origin-fixtures.js';
-import type { SeededPlatform } from '../support/origin-fixtures.js';
-import { startOriginApp, startOriginWorker, stopAll, waitForLogCount } from '../support/origin-processes.js';
-import type { OriginProcess, OriginTopologyEnv, StartedApp } from '../support/origin-processes.js';
-import { connectRunEvents } from '../support/origin-socket.js';
-import type { RunEventsClient } from '../support/origin-socket.js';
-import { createTestDatabase } from '../support/postgres.js';
-import type { TestDatabase } from '../support/postgres.js';
-import { reserveRedisDb } from '../support/redis.js';
-import type { ReservedRedisDb } from '../support/redis.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
+import type { SeededPlatform } from '../../testkit/origin-fixtures.js';
+import { startOriginApp, startOriginWorker, stopAll } from '../../dev/origin/origin-processes.js';
+import type { ManagedProcess, OriginTopology, StartedApp } from '../../dev/origin/origin-processes.js';
+import { connectRunEvents } from '../../testkit/origin-socket.js';
+import type { RunEventsClient } from '../../testkit/origin-socket.js';
+import { createTestDatabase } from '../../testkit/test-database.js';
+import type { TestDatabase } from '../../testkit/test-database.js';
+import { reserveRedisDb } from '../../testkit/test-redis.js';
+import type { ReservedRedisDb } from '../../testkit/test-redis.js';
 
 const VERSION = '0.1.0';
 const delayFlow = (ms: number) => ({ steps: [{ type: 'delay', ms }, { type: 'set', path: 'done', value: true }] });
@@ -24,12 +25,12 @@ describe('worker lifecycle', () => {
   let redis: ReservedRedisDb;
   let db: TestDatabase;
   let pool: pg.Pool;
-  let topology: OriginTopologyEnv;
+  let topology: OriginTopology;
   let app: StartedApp;
   let shortJob: SeededPlatform;
   let longJob: SeededPlatform;
   let events: RunEventsClient;
-  const started: OriginProcess[] = [];
+  const started: ManagedProcess[] = [];
 
   beforeAll(async () => {
     redis = await reserveRedisDb();
@@ -48,18 +49,18 @@ describe('worker lifecycle', () => {
       extra: { AP_WORKER_LOCK_DURATION_MS: '2000', AP_WORKER_STALLED_INTERVAL_MS: '1000' },
     };
     app = await startOriginApp(topology, { name: 'app', version: VERSION });
-    events = await connectRunEvents(app.url, await principalJwt(secrets.jwtSecret, shortJob.platformId));
+    events = await connectRunEvents(app.url, await signPrincipalJwt(secrets.jwtSecret, shortJob.platformId));
   });
 
   afterAll(async () => {
-    events?.close();
+    await events?.close();
     await stopAll(started);
     await app?.process.stop();
-    await db?.drop();
-    await redis?.release();
+    await db?.close();
+    await redis?.close();
   });
 
-  const worker = async (name: string, env: Record<string, string> = {}, version = VERSION, waitReady = true): Promise<OriginProcess> => {
+  const worker = async (name: string, env: Record<string, string> = {}, version = VERSION, waitReady = true): Promise<ManagedProcess> => {
     const proc = await startOriginWorker(topology, { name, version, frontendUrl: app.url, canary: false, env, waitReady });
     started.push(proc);
     return proc;
@@ -69,7 +70,7 @@ describe('worker lifecycle', () => {
     expect(res.status).toBe(200);
     return ((await res.json()) as { runId: string }).runId;
   };
-  const executing = (proc: OriginProcess, runId: string) => proc.waitForLog((l) => l.msg === 'job executing' && l.runId === runId);
+  const executing = (proc: ManagedProcess, runId: string) => proc.waitForLog((l) => l.msg === 'job executing' && l.runId === runId);
   const finishedOnce = async (runId: string): Promise<void> => {
     await events.waitFor(runId);
     expect(events.events.filter((e) => e.runId === runId)).toHaveLength(1);
@@ -207,12 +208,11 @@ describe('worker lifecycle', () => {
         await expect.poll(async () => (await pool.query<{ status: string }>('SELECT status FROM flow_run WHERE id = $1', [runId])).rows[0]?.status).toBe('SUCCEEDED');
         expect((await postResult(runId, current)).status).toBe(403); // replay after the run finished
 
-        await waitForLogCount(app.process, (l) => l.msg === 'refused worker result: not the current claim of an unfinished run' && l.runId === runId, 4);
+        await app.process.waitForLogCount((l) => l.msg === 'refused worker result: not the current claim of an unfinished run' && l.runId === runId, 4);
         const { rows } = await pool.query<{ result: unknown }>('SELECT result FROM flow_run WHERE id = $1', [runId]);
         expect(rows[0]?.result).toEqual({ forged: false });
       } finally {
-        first.close();
-        second.close();
+        await Promise.all([first.close(), second.close()]);
       }
     });
   });

@@ -12,7 +12,7 @@ const CREDENTIALS_FIX = 'the edge keeps its previous AP_API_KEY; check CLOUDFLAR
 // the state an edge rollback leaves (the rolled-back version stays the newest).
 const LATEST_NOT_DEPLOYED = "the latest version of your Worker isn't currently deployed";
 
-// The edge and the primary app hold the same AP_API_KEY (DESIGN §2/§3). The key comes from the environment and
+// The edge and the primary app hold the same AP_API_KEY (a contract rule). The key comes from the environment and
 // reaches wrangler on stdin, never on a command line where process listings and logs would show it.
 runCli(async (argv) => {
   const args = parseArgv(program, argv, z.object({ env: wranglerEnvSchema.default('production') }));

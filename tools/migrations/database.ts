@@ -1,12 +1,11 @@
 import pg from 'pg';
+import { DEFAULT_POSTGRES_URL, localStoreUrls, maintenanceUrl } from '../env/local-stores.js';
 
-/** Where `npm run db:migrate` and the other CLIs point when `AP_POSTGRES_URL` is unset. */
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/canary_edge';
+export { maintenanceUrl };
 
 /** The database URL the CLIs use: `AP_POSTGRES_URL`, else the local default. */
 export function databaseUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const url = env.AP_POSTGRES_URL?.trim();
-  return url ? url : DEFAULT_DATABASE_URL;
+  return localStoreUrls(env).postgresUrl;
 }
 
 // One constant key for every migrator (migrate and rollback alike), so two of them never interleave.
@@ -49,15 +48,8 @@ export function quoteIdent(name: string): string {
 /** The database name of a connection URL. */
 export function databaseName(databaseUrl: string): string {
   const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ''));
-  if (!name) throw new Error(`${databaseUrl} names no database; add one, e.g. postgres://postgres@127.0.0.1:5432/canary_edge`);
+  if (!name) throw new Error(`${databaseUrl} names no database; add one, e.g. ${DEFAULT_POSTGRES_URL}`);
   return name;
-}
-
-/** The same server's maintenance database (`postgres`), used to create and drop databases. */
-export function maintenanceUrl(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  url.pathname = '/postgres';
-  return url.toString();
 }
 
 function isPgError(error: unknown, code: string): boolean {

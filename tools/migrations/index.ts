@@ -3,7 +3,7 @@ export { loadMigrations, DEFAULT_MIGRATIONS_DIR } from './load-migrations.js';
 export { parseMigration, type Migration } from './migration-file.js';
 export { migrateUp, type MigrateUpOptions, type MigrateUpResult } from './migrate-up.js';
 export { readLedger, LEDGER_TABLE, type LedgerEntry } from './ledger.js';
-export { DEFAULT_DATABASE_URL, databaseUrlFromEnv, ensureDatabase } from './database.js';
+export { databaseUrlFromEnv, ensureDatabase } from './database.js';
 export { ExitCode, LedgerConflictError, MigrationFailedError } from './errors.js';
 export { CliError, UsageError } from '../cli/index.js';
 export {
@@ -17,7 +17,6 @@ export {
 export { checkManifest, type GateResult, type CheckManifestOptions } from './check.js';
 export {
   computeRollbackPlan,
-  planRollback,
   rollback,
   type RollbackPlan,
   type RollbackOptions,

@@ -39,11 +39,6 @@ export function computeRollbackPlan(ledger: readonly LedgerEntry[], options: Rol
   return { kind: 'ready', undo, notApplied };
 }
 
-/** Plans a rollback of the database at `databaseUrl` without changing anything. */
-export function planRollback(databaseUrl: string, options: RollbackOptions): Promise<RollbackPlan> {
-  return withClient(databaseUrl, async (client) => computeRollbackPlan(await readLedgerWith(client), options));
-}
-
 export interface RunRollbackOptions extends RollbackOptions {
   /** Plan only (under the lock, so the plan is what a real run would do right now). */
   dryRun?: boolean;

@@ -1,6 +1,6 @@
 import type { FlowRun } from '../../runs/flow-run.js';
 
-/** The public JSON shape of a run (DESIGN §3 fields first). */
+/** The public JSON shape of a run (the contract's fields first, docs/architecture.md §1). */
 export function toRunView(run: FlowRun): Record<string, unknown> {
   return {
     id: run.id,

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bundledCli } from '../../../testkit/cli-bundles.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -15,13 +16,14 @@ export interface RunCliOptions {
   env?: Record<string, string>;
 }
 
-// The local tsx binary rather than `npx tsx`: no npm process per call, and nothing on PATH ahead of a test's stand-ins.
-const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
-
-/** Runs a TypeScript CLI of this repository (`tsx <script>`) as a real child process from the repository root. */
-export function runTsCli(script: string, args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+/**
+ * Runs a TypeScript CLI of this repository as a real child process from the repository root: node on the CLI compiled
+ * by esbuild (what tsx does on every start, done once), with nothing on PATH ahead of a test's stand-ins.
+ */
+export async function runTsCli(script: string, args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const bundle = await bundledCli(script);
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [script, ...args], {
+    const child = spawn(process.execPath, [bundle, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

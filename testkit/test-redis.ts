@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
+import { localStoreUrls } from '../tools/env/local-stores.js';
 
-/** Base Redis server for tests (a logical database index is appended per reservation). */
-export const TEST_REDIS_BASE_URL = process.env.AP_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Base Redis server for tests and the bench (a logical database index is appended per reservation). */
+export const TEST_REDIS_BASE_URL = localStoreUrls().redisUrl;
 
 const LOCK_PREFIX = 'canary-edge:test-db-lock:';
 const LOCK_SECONDS = 30 * 60;
@@ -11,7 +12,7 @@ export interface ReservedRedisDb {
   url: string;
   index: number;
   /** Flushes the database and releases the reservation. */
-  release(): Promise<void>;
+  close(): Promise<void>;
 }
 
 function withDb(base: string, index: number): string {
@@ -39,7 +40,7 @@ export async function reserveRedisDb(): Promise<ReservedRedisDb> {
       return {
         url,
         index,
-        async release() {
+        async close() {
           const c = new Redis(url, { maxRetriesPerRequest: 1 });
           try {
             await c.flushdb();

@@ -18,7 +18,7 @@ export interface RunEventsClient {
   waitFor(runId: string, timeoutMs?: number): Promise<FlowRunFinished>;
   /** Resolves once `n` events have arrived. */
   waitForCount(n: number, timeoutMs?: number): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Connects to an app's Socket.IO with a token; rejects with the server's reason if it is refused. */
@@ -53,7 +53,7 @@ export function connectRunEvents(url: string, token: string): Promise<RunEventsC
     waitForCount: async (n, timeoutMs = 120_000) => {
       await waitUntil(() => (events.length >= n ? true : undefined), timeoutMs, `${n} events`);
     },
-    close: () => {
+    async close() {
       socket.close();
     },
   };

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { createPgPool, endPool } from '../../origin/pg-pool.js';
-import { migrateUp } from '../../tools/migrations/index.js';
-import { maintenanceUrl, quoteIdent, withClient } from '../../tools/migrations/database.js';
+import { createPgPool, endPool } from '../origin/pg-pool.js';
+import { localStoreUrls, maintenanceUrl } from '../tools/env/local-stores.js';
+import { quoteIdent, withClient } from '../tools/migrations/database.js';
+import { migrateUp } from '../tools/migrations/index.js';
 
 export interface CreateTestDatabaseOptions {
   /** Apply the repository's migrations (default true). */
@@ -16,20 +17,18 @@ export interface TestDatabase {
   name: string;
   /** Connection URL of the new database. */
   url: string;
-  /** A pool on this database; `drop()` ends it (and waits for its sessions to leave the server) before dropping. */
+  /** A pool on this database; `close()` ends it (and waits for its sessions to leave the server) before dropping. */
   pool(config?: Omit<pg.PoolConfig, 'connectionString'>): pg.Pool;
   /** Ends the pools it handed out, then drops the database (forcing off sessions of processes the test killed). */
-  drop(): Promise<void>;
+  close(): Promise<void>;
 }
 
-/** The server tests create databases on: `AP_POSTGRES_URL`'s host, user and password (default postgres@127.0.0.1:5432). */
+/** The server tests create databases on: `AP_POSTGRES_URL`'s host, user and password (its maintenance database). */
 export function testServerUrl(): string {
-  const url = new URL(process.env.AP_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = '/postgres';
-  return url.toString();
+  return maintenanceUrl(localStoreUrls().postgresUrl);
 }
 
-/** Creates a fresh, randomly named database (migrated unless `migrate: false`); `drop()` it when done. */
+/** Creates a fresh, randomly named database (migrated unless `migrate: false`); `close()` drops it. */
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const server = testServerUrl();
   const name = `ce_test_${randomBytes(6).toString('hex')}`;
@@ -47,7 +46,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
       pools.push(pool);
       return pool;
     },
-    async drop() {
+    async close() {
       await Promise.all(pools.splice(0).map((p) => endPool(p)));
       await withClient(maintenanceUrl(server), (admin) => admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
     },
@@ -56,7 +55,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
     try {
       await migrateUp(database.url, { migrationsDir: options.migrationsDir, createDatabase: false });
     } catch (error) {
-      await database.drop();
+      await database.close();
       throw error;
     }
   }

@@ -14,17 +14,18 @@ export function pidsByName(name: string): number[] {
   return pids;
 }
 
-/** Newest child process of this process with that command name. */
-export function childPidByName(name: string): number | null {
-  const mine = pidsByName(name).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
-    } catch {
-      return false;
-    }
-  });
-  return mine.at(-1) ?? null;
+/** Child processes of this process with that command name, oldest first (e.g. the workerd Miniflare started). */
+export function childPidsByName(name: string): number[] {
+  return pidsByName(name)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+      } catch {
+        return false;
+      }
+    })
+    .sort((a, b) => a - b);
 }
 
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {

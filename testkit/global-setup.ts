@@ -1,4 +1,6 @@
 import net from 'node:net';
+import { edgeBundle } from '../dev/edge/edge-bundle.js';
+import { localStoreUrls } from '../tools/env/local-stores.js';
 
 function probe(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -10,10 +12,14 @@ function probe(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Fails fast, naming the fix, when the services every integration test needs are not answering. */
+/**
+ * Fails fast, naming the fix, when the services every integration test needs are not answering; then builds the edge
+ * bundle once (`wrangler deploy --dry-run`), so no test pays for it.
+ */
 export default async function setup(): Promise<void> {
-  const redis = new URL(process.env.AP_REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const pg = new URL(process.env.AP_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const stores = localStoreUrls();
+  const redis = new URL(stores.redisUrl);
+  const pg = new URL(stores.postgresUrl);
   const problems: string[] = [];
   if (!(await probe(redis.hostname, Number(redis.port || 6379)))) {
     problems.push(`Redis is not answering at ${redis.host}. Start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`);
@@ -22,4 +28,5 @@ export default async function setup(): Promise<void> {
     problems.push(`PostgreSQL is not answering at ${pg.host}. Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));
+  await edgeBundle();
 }

@@ -1,0 +1,81 @@
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freeStartPorts, liveProcessesInGroup, startCommand } from '../../testkit/npm-start.js';
+import type { StartedCommand } from '../../testkit/npm-start.js';
+import { freePort, portOpen } from '../../testkit/ports.js';
+
+// `npm start` on a machine without Redis or PostgreSQL: it starts what it can (an embedded PostgreSQL, a private
+// redis-server) on the ports the URLs name, or fails at once naming the commands that fix it.
+
+const started: StartedCommand[] = [];
+const dirs: string[] = [];
+
+afterAll(async () => {
+  for (const s of started) {
+    s.kill();
+    await s.exitCode;
+  }
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('npm start without services', () => {
+  it('starts an embedded PostgreSQL and a private redis-server, says so, and the demo flip works; Ctrl-C stops them', async () => {
+    const [pgPort, redisPort, ports] = [await freePort(), await freePort(), await freeStartPorts()];
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'canary-edge-local-'));
+    dirs.push(dataDir);
+    const start = startCommand('npm', ['start'], {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      AP_POSTGRES_URL: `postgres://postgres@127.0.0.1:${pgPort}/canary_edge`,
+      AP_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      LOCAL_DATA_DIR: dataDir,
+    });
+    started.push(start);
+    await start.waitForOutput(/\[start\] ready/, 150_000);
+    expect(start.output).toMatch(new RegExp(`PostgreSQL +postgres://postgres@127\\.0\\.0\\.1:${pgPort}/canary_edge +started \\(embedded PostgreSQL\\)`));
+    expect(start.output).toMatch(new RegExp(`Redis +redis://127\\.0\\.0\\.1:${redisPort} +started \\(redis-server\\)`));
+
+    const apiKey = /AP_API_KEY=(\S+)/.exec(start.output)?.[1] ?? '';
+    const jwt = /export JWT=(\S+)/.exec(start.output)?.[1] ?? '';
+    const edge = `http://127.0.0.1:${ports.EDGE_PORT}`;
+    const version = async () => (await fetch(`${edge}/v1/health`, { headers: { authorization: `Bearer ${jwt}` } })).headers.get('x-ap-version');
+    expect(await version()).toBe('0.1.0');
+    const flip = await fetch(`${edge}/v1/admin/platforms/canary`, {
+      method: 'POST',
+      headers: { 'api-key': apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ platformId: 'demo-primary', canary: true }),
+    });
+    expect(await flip.json()).toEqual({ platformId: 'demo-primary', canary: true });
+    expect(await version()).toBe('0.2.0-canary');
+
+    const group = start.child.pid;
+    if (group === undefined) throw new Error('npm start has no pid');
+    start.interrupt();
+    await start.outputClosed;
+    expect(start.output.split('\n').slice(-30).join('\n')).toContain('[start] stopped');
+    for (const port of [pgPort, redisPort, ...Object.values(ports)]) expect(await portOpen(port)).toBe(false);
+    expect(liveProcessesInGroup(group)).toEqual([]);
+  }, 200_000);
+
+  it('fails at once, naming the commands that fix it, when Redis is missing and redis-server is not on PATH', async () => {
+    const redisPort = await freePort();
+    // A PATH holding only node (node's own directory may hold redis-server too, as /usr/bin does on Debian).
+    const bin = await mkdtemp(path.join(os.tmpdir(), 'canary-edge-bin-'));
+    dirs.push(bin);
+    await symlink(process.execPath, path.join(bin, 'node'));
+    const start = startCommand(process.execPath, ['--import', 'tsx', 'dev/start.ts'], {
+      HOME: process.env.HOME ?? '/tmp',
+      PATH: bin,
+      AP_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    });
+    started.push(start);
+    expect(await start.exitCode).toBe(1);
+    expect(start.output).toContain(`Nothing answers at 127.0.0.1:${redisPort} (AP_REDIS_URL) and no redis-server is on PATH`);
+    expect(start.output).toContain('apt-get install -y redis-server');
+    expect(start.output).toContain('brew install redis');
+    expect(start.output).toContain('docker compose up -d redis postgres');
+    expect(start.output).not.toContain('[start] ready');
+  }, 30_000);
+});

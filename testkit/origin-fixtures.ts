@@ -1,0 +1,38 @@
+import type pg from 'pg';
+import { seedFlow, seedPlatform } from '../dev/seed/seed-data.js';
+
+/** A seeded platform with one project and one flow. */
+export interface SeededPlatform {
+  platformId: string;
+  projectId: string;
+  flowId: string;
+  canary: boolean;
+}
+
+/** Inserts platforms (with plan, project and flow) with random ids; `definition` null means "echo the payload". */
+export async function seedPlatforms(pool: pg.Pool, specs: readonly { canary: boolean; definition?: unknown }[]): Promise<SeededPlatform[]> {
+  const seeded: SeededPlatform[] = [];
+  for (const spec of specs) {
+    const platformId = await seedPlatform(pool, { canary: spec.canary });
+    const { flowId, projectId } = await seedFlow(pool, platformId, { definition: spec.definition });
+    seeded.push({ platformId, projectId, flowId, canary: spec.canary });
+  }
+  return seeded;
+}
+
+/** Random secrets and Socket.IO key for one test topology. */
+export function randomSecrets(): { jwtSecret: string; apiKey: string; workerSecret: string; socketIoRedisKey: string } {
+  return {
+    jwtSecret: crypto.randomUUID(),
+    apiKey: `ak_${crypto.randomUUID()}`,
+    workerSecret: `ws_${crypto.randomUUID()}`,
+    socketIoRedisKey: `socket.io-test-${crypto.randomUUID().slice(0, 8)}`,
+  };
+}
+
+/** Percentile (0..100) of a list of numbers. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
