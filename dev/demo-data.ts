@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { MembershipStore } from '../core/membership/index.js';
+import { CanaryControl, MembershipStore } from '../core/membership/index.js';
 import { createIoredisScriptRunner } from '../origin/membership/ioredis-script-runner.js';
 import { createPgSqlClient } from '../origin/membership/pg-sql-client.js';
 import { createPgPool, endPool } from '../origin/pg-pool.js';
@@ -28,8 +28,8 @@ const DEMOS = [
 ] as const;
 
 /**
- * Seeds two demo platforms (one in the canary cohort) with a project and a flow each, idempotently, and resets their
- * canary flags through the membership store so caches and queued jobs follow.
+ * Seeds two demo platforms (one pinned into the canary cohort) with a project and a flow each, idempotently, and resets
+ * their choices through the operator plane (audited as `npm start`) so caches and queued jobs follow.
  */
 export async function seedDemoData(options: { postgresUrl: string; redisUrl: string; jwtSecret: string }): Promise<DemoPlatform[]> {
   // Failures surface through the awaited queries below; an idle client's error needs no more than not crashing.
@@ -37,7 +37,8 @@ export async function seedDemoData(options: { postgresUrl: string; redisUrl: str
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', () => undefined); // failures surface through the awaited calls below
   try {
-    const store = new MembershipStore({ redis: createIoredisScriptRunner(redis), sql: createPgSqlClient(pool) });
+    const sql = createPgSqlClient(pool);
+    const control = new CanaryControl({ sql, membership: new MembershipStore({ redis: createIoredisScriptRunner(redis), sql }) });
     const demos: DemoPlatform[] = [];
     for (const demo of DEMOS) {
       await seedPlatform(pool, { id: demo.platformId, name: `Demo ${demo.platformId}` });
@@ -46,8 +47,8 @@ export async function seedDemoData(options: { postgresUrl: string; redisUrl: str
         projectId: `${demo.platformId}-project`,
         definition: DEFINITION,
       });
-      const result = await store.setCanary(demo.platformId, demo.canary);
-      if (!result.invalidated) throw new Error('could not invalidate the canary cache in Redis');
+      const result = await control.setChoice(demo.platformId, demo.canary, { actor: 'npm start', reason: 'demo data' });
+      if (result === null || !result.invalidated) throw new Error('could not invalidate the canary cache in Redis');
       const jwt = await signPrincipalJwt(options.jwtSecret, demo.platformId, { id: `${demo.platformId}-user`, expiresInSeconds: 86_400 });
       demos.push({ platformId: demo.platformId, flowId, canary: demo.canary, jwt });
     }

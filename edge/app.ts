@@ -6,7 +6,8 @@ import { redactSecrets } from '../core/log/redact.js';
 import { refusePrivatePaths } from './middleware/private-paths.js';
 import { requestLog } from './middleware/request-log.js';
 import type { RequestLogOptions } from './middleware/request-log.js';
-import { adminCanaryRoutes } from './routes/admin-canary.js';
+import { canaryRoutes } from './routes/admin/canary-routes.js';
+import { platformRoutes } from './routes/admin/platform-routes.js';
 import { proxyHandler } from './routes/proxy.js';
 import { servicesFor } from './services.js';
 import type { AppEnv } from './types.js';
@@ -26,7 +27,8 @@ export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
     await next();
   });
 
-  app.route('/v1/admin/platforms/canary', adminCanaryRoutes());
+  app.route('/v1/admin/platforms/canary', platformRoutes());
+  app.route('/v1/admin/canary', canaryRoutes());
   app.all('*', proxyHandler);
 
   app.onError((error, c) => {

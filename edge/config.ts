@@ -38,7 +38,13 @@ export const EDGE_BINDINGS = {
   UPSTASH_REDIS_REST_TOKEN: b('upstashToken', 'secret', optionalText(), 'Upstash Redis REST token'),
   DATABASE_URL: b('databaseUrl', 'secret', postgresUrl(), 'Postgres connection string for `@neondatabase/serverless` (HTTP queries)'),
   NEON_HTTP_ENDPOINT: b('neonHttpEndpoint', 'var', optionalUrl(), 'local development only: where the Neon driver sends queries (the repo\'s local endpoint); empty when deployed'),
-  STORE_TIMEOUT_MS: b('storeTimeoutMs', 'var', z._default(z.coerce.number().check(z.int(), z.positive()), 1_000), 'per-call Redis/Postgres timeout in ms'),
+  STORE_TIMEOUT_MS: b('storeTimeoutMs', 'var', z._default(z.coerce.number().check(z.int(), z.positive()), 1_000), 'per-call Redis/Postgres timeout of the request path, in ms'),
+  ADMIN_STORE_TIMEOUT_MS: b(
+    'adminStoreTimeoutMs',
+    'var',
+    z._default(z.coerce.number().check(z.int(), z.positive()), 10_000),
+    'Postgres timeout of admin changes, in ms: a pause must get through a slow database (beyond it: 503, outcome stated)',
+  ),
 };
 
 /** Validated edge configuration. */

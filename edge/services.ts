@@ -1,5 +1,5 @@
 import { describeStoreError, urlPassword } from '../core/log/redact.js';
-import { MembershipStore } from '../core/membership/index.js';
+import { CanaryControl, MembershipStore } from '../core/membership/index.js';
 import { parseConfig } from './config.js';
 import { createRedisRunner, createSqlClient } from './stores/clients.js';
 import type { EdgeServices } from './types.js';
@@ -29,7 +29,9 @@ export function servicesFor(env: Env): EdgeServices {
       sql: createSqlClient(clientOptions),
       onFallback: ({ stage, error }) => reportStoreError(stage, error),
     });
-    services = { config, membership, reportStoreError };
+    // The operator plane waits longer for Postgres than the request path does: an emergency pause must get through.
+    const control = new CanaryControl({ sql: createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs }), membership });
+    services = { config, membership, control, reportStoreError };
     byEnv.set(env, services);
   }
   return services;

@@ -1,4 +1,4 @@
-import type { MembershipStore } from '../core/membership/index.js';
+import type { CanaryControl, MembershipStore } from '../core/membership/index.js';
 import type { EdgeConfig } from './config.js';
 import type { RequestLogFields } from './middleware/request-log.js';
 
@@ -6,6 +6,8 @@ import type { RequestLogFields } from './middleware/request-log.js';
 export interface EdgeServices {
   config: EdgeConfig;
   membership: MembershipStore;
+  /** The operator plane (its Postgres calls get the longer ADMIN_STORE_TIMEOUT_MS). */
+  control: CanaryControl;
   /** Logs a store failure (credentials removed); the caller decides what the client is told. */
   reportStoreError(stage: string, error: unknown): void;
 }
@@ -16,5 +18,7 @@ export type AppEnv = {
   Variables: {
     services: EdgeServices;
     log: RequestLogFields;
+    /** Who an admin request acts as (audit log): `x-canary-actor`, or `api-key`. */
+    actor: string;
   };
 };

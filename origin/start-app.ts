@@ -98,9 +98,17 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     claimIdleMs: config.flipsClaimIdleMs,
     logger,
     async handle(flip) {
+      // The current membership decides, not the entry: entries may be replayed or arrive out of order.
+      if (flip.platformId === '') {
+        // A rollout change, a pause or a resume: many platforms may have changed side.
+        await mover.rebalance(async (platformId) => {
+          const answer = await membership.lookup({ kind: 'platform', platformId });
+          return answer.authority === 'none' ? null : fleetQueueName(answer.canary);
+        });
+        return;
+      }
       const answer = await membership.lookup({ kind: 'platform', platformId: flip.platformId });
       if (answer.authority === 'none') throw new Error('membership unavailable; flip left pending');
-      // The current membership decides, not the entry: entries may be replayed or arrive out of order.
       await mover.movePlatform(flip.platformId, fleetQueueName(answer.canary));
     },
   });

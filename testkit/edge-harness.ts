@@ -17,6 +17,8 @@ export interface EdgeHarnessOptions {
   /** false = AP_CANARY_APP_URL is empty (canary routing off). Default true. */
   canaryRouting?: boolean;
   storeTimeoutMs?: number;
+  /** ADMIN_STORE_TIMEOUT_MS: how long an admin change waits for Postgres. */
+  adminStoreTimeoutMs?: number;
 }
 
 /**
@@ -43,6 +45,8 @@ export interface EdgeHarness {
   seedFlow(platformId: string): Promise<string>;
   seedApiKey(platformId: string): Promise<string>;
   admin(body: unknown, init?: { apiKey?: string; method?: string }): Promise<Response>;
+  /** Any admin route with the admin key: `call('PUT', '/v1/admin/canary/rollout', { percent: 5 })`. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   stopUpstash(): Promise<void>;
   startUpstash(): Promise<void>;
   stopNeon(): Promise<void>;
@@ -68,7 +72,12 @@ export async function startEdgeHarness(options: EdgeHarnessOptions = {}): Promis
     stores: { redisUrl: redisDb.url, postgresUrl: db.url },
     secrets: { apiKey, jwtSecret, workerSecret: `test-worker-${randomBytes(16).toString('hex')}` },
     origins: { urls: { primary: primary.url, canary: canary.url } },
-    edge: { canaryRouting: options.canaryRouting, storeTimeoutMs: options.storeTimeoutMs ?? 2_000, onLog: (line) => logs.push(line) },
+    edge: {
+      canaryRouting: options.canaryRouting,
+      storeTimeoutMs: options.storeTimeoutMs ?? 2_000,
+      onLog: (line) => logs.push(line),
+      bindings: options.adminStoreTimeoutMs === undefined ? {} : { ADMIN_STORE_TIMEOUT_MS: String(options.adminStoreTimeoutMs) },
+    },
   });
   const { edge, upstash } = cloud;
   if (edge === null || upstash === null) throw new Error('the local cloud started without its edge or Upstash endpoint');
@@ -103,6 +112,13 @@ export async function startEdgeHarness(options: EdgeHarnessOptions = {}): Promis
         method,
         headers: { 'api-key': init.apiKey ?? apiKey, 'content-type': 'application/json' },
         body: method === 'GET' ? null : JSON.stringify(body),
+      });
+    },
+    call(method, path, body, headers = {}) {
+      return fetch(`${edge.url}${path}`, {
+        method,
+        headers: { 'api-key': apiKey, 'content-type': 'application/json', ...headers },
+        body: body === undefined ? null : JSON.stringify(body),
       });
     },
     stopUpstash: () => upstash.stop(),

@@ -5,6 +5,8 @@ export interface OriginEdge {
   url: string;
   /** `POST /v1/admin/platforms/canary` through the edge. */
   flip(platformId: string, canary: boolean): Promise<Response>;
+  /** Any admin route through the edge, with the admin key. */
+  call(method: string, path: string, body?: unknown): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,12 @@ export async function startOriginEdge(options: OriginEdgeOptions): Promise<Origi
         method: 'POST',
         headers: { 'api-key': options.apiKey, 'content-type': 'application/json' },
         body: JSON.stringify({ platformId, canary }),
+      }),
+    call: (method, path, body) =>
+      fetch(`${url}${path}`, {
+        method,
+        headers: { 'api-key': options.apiKey, 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
       }),
     close: () => cloud.close(),
   };

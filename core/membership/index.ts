@@ -1,3 +1,5 @@
+export * from './canary-control.js';
+export * from './effective.js';
 export * from './keys.js';
 export * from './membership-store.js';
 export type * from './ports.js';

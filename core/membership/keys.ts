@@ -1,5 +1,9 @@
-/** Redis key of the cached canary cohort (a SET of platform ids plus the loaded-marker member). Binding name. */
+/** Redis key of the cached pinned cohort (a SET of platform ids plus the loaded-marker member). Contract name. */
 export const COHORT_KEY = 'canary-platform-ids';
+/** Redis key of the cached explicit exclusions (a SET, with the loaded-marker member), installed with the cohort. */
+export const EXCLUDED_KEY = 'canary-platform-ids:excluded';
+/** Redis key of the cached rollout state (a HASH: bp, salt, paused), installed with the cohort. */
+export const ROLLOUT_KEY = 'canary-platform-ids:rollout';
 /**
  * Set to a fresh random value by every invalidation; a cohort fill installs only if the generation it observed is still
  * current (docs/architecture.md §3).
@@ -7,10 +11,13 @@ export const COHORT_KEY = 'canary-platform-ids';
 export const GENERATION_KEY = 'canary-platform-ids:generation';
 /** Short lock so that one reader fills a cold cohort while the others wait instead of stampeding Postgres. */
 export const COHORT_FILL_LOCK_KEY = 'canary-platform-ids:fill-lock';
-/** Stream of acknowledged flips; the origin consumes it to move queued jobs between fleets. */
+/** Stream of acknowledged changes (flips, rollout, pause); the origin consumes it to move queued jobs between fleets. */
 export const FLIPS_STREAM_KEY = 'canary-platform-flips';
-/** Member that marks a cohort SET as loaded, so an empty cohort is distinguishable from a cache miss. */
+/** Member that marks a cached SET as loaded, so an empty set is distinguishable from a cache miss. */
 export const LOADED_MARKER = '';
+
+/** Keys of the cached membership state, in the order the scripts take them. */
+export const STATE_KEYS = [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY, EXCLUDED_KEY, ROLLOUT_KEY] as const;
 
 /** Redis key caching flow id -> platform id ('' = known unknown). */
 export function flowPlatformKey(flowId: string): string {

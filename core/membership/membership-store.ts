@@ -1,9 +1,10 @@
+import { effectiveMembership } from './effective.js';
+import type { ExplicitChoice, MembershipSource, RolloutState } from './effective.js';
 import {
   COHORT_FILL_LOCK_KEY,
-  COHORT_KEY,
   FLIPS_STREAM_KEY,
-  GENERATION_KEY,
   LOADED_MARKER,
+  STATE_KEYS,
   apiKeyPlatformKey,
   flowPlatformKey,
   resolverFillLockKey,
@@ -11,6 +12,7 @@ import {
 import type { ScriptRunner, SqlClient } from './ports.js';
 import { CACHE_RESOLVER_SCRIPT, INSTALL_COHORT_SCRIPT, INVALIDATE_SCRIPT, LOOKUP_SCRIPT, RELEASE_LOCK_SCRIPT } from './scripts.js';
 import { SQL } from './sql.js';
+import type { StateRow } from './sql.js';
 
 /** What a request names: a platform directly, or something that maps to one. */
 export type PlatformRef =
@@ -27,7 +29,10 @@ export type Authority = 'cache' | 'database' | 'none' | 'refused';
 /** The membership decision for one request, with enough trace to log it. */
 export interface MembershipAnswer {
   platformId: string | null;
+  /** Effective membership (docs/architecture.md §7). */
   canary: boolean;
+  /** Which rule decided it. */
+  source: MembershipSource;
   authority: Authority;
   trace: {
     cache: 'hit' | 'negative' | 'miss' | 'error' | 'off';
@@ -64,7 +69,7 @@ export interface MembershipStoreOptions {
   fillLockMs?: number;
   /**
    * How long a reader waits (polling with backoff) while another fills a cold cache before it asks Postgres itself.
-   * It should cover a fill (one cohort query plus one install), so a cold burst costs one query, not one per request.
+   * It should cover a fill (one state query plus one install), so a cold burst costs one query, not one per request.
    */
   fillWaitBudgetMs?: number;
   flipsStreamMaxLength?: number;
@@ -72,10 +77,19 @@ export interface MembershipStoreOptions {
   onFallback?: (event: { stage: string; error: unknown }) => void;
 }
 
-export interface SetCanaryResult {
-  found: boolean;
-  /** False when the database changed but the cache could not be invalidated (it converges within the TTL). */
-  invalidated: boolean;
+/** What a change did to the cache: false when Redis could not be reached (the cache converges within the TTL). */
+export interface Invalidation {
+  /** The one platform whose choice changed, or null for a change of every platform (rollout, pause). */
+  platformId: string | null;
+  /** The platform's new explicit choice, for the stream entry (null: cleared, or a change of every platform). */
+  canary: boolean | null;
+}
+
+/** The whole membership state as cached: pinned and excluded platforms and the rollout. */
+export interface CohortState {
+  pinned: Set<string>;
+  excluded: Set<string>;
+  rollout: RolloutState;
 }
 
 const DEFAULTS = {
@@ -89,16 +103,26 @@ const DEFAULTS = {
 } as const;
 
 type LookupReply =
-  | { kind: 'hit'; platformId: string; member: boolean; refreshGeneration: string | null }
+  | { kind: 'hit'; platformId: string; explicit: ExplicitChoice; rollout: RolloutState; refreshGeneration: string | null }
   | { kind: 'negative' }
   | { kind: 'resolver-miss'; locked: boolean }
   | { kind: 'miss'; platformId: string; generation: string; locked: boolean };
 
+function explicitOf(flag: unknown): ExplicitChoice {
+  return flag === '1' ? 'in' : flag === '0' ? 'out' : null;
+}
+
 function parseLookupReply(raw: unknown): LookupReply {
   if (!Array.isArray(raw)) throw new Error(`unexpected lookup reply: ${typeof raw}`);
-  const [tag, a, b, c] = raw as unknown[];
+  const [tag, a, b, c, d, e, f] = raw as unknown[];
   if (tag === 'hit' && typeof a === 'string') {
-    return { kind: 'hit', platformId: a, member: Number(b) === 1, refreshGeneration: c === undefined || c === null ? null : String(c) };
+    return {
+      kind: 'hit',
+      platformId: a,
+      explicit: explicitOf(b),
+      rollout: { basisPoints: Number(c), salt: String(d ?? ''), paused: String(e) !== '0' },
+      refreshGeneration: f === undefined || f === null ? null : String(f),
+    };
   }
   if (tag === 'negative') return { kind: 'negative' };
   if (tag === 'resolver-miss') return { kind: 'resolver-miss', locked: Number(a) === 1 };
@@ -106,6 +130,16 @@ function parseLookupReply(raw: unknown): LookupReply {
     return { kind: 'miss', platformId: a, generation: String(b), locked: Number(c) === 1 };
   }
   throw new Error(`unexpected lookup reply tag: ${String(tag)}`);
+}
+
+/** The rollout state of a row that carries one. */
+export function rolloutOf(row: { basis_points: number; salt: string; paused: boolean }): RolloutState {
+  return { basisPoints: Number(row.basis_points), salt: row.salt, paused: row.paused };
+}
+
+/** A platform's explicit choice from its plan row. */
+export function explicitChoiceOf(row: { canary: boolean; canary_explicit: boolean }): ExplicitChoice {
+  return row.canary_explicit ? (row.canary ? 'in' : 'out') : null;
 }
 
 function resolverKeyOf(ref: PlatformRef): string | null {
@@ -131,7 +165,8 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * Canary membership with Postgres as the source of truth and Redis as a race-free, stampede-free cache.
- * Every warm lookup is exactly one Redis round trip (one Lua script) and no database query, whatever the cohort size.
+ * Every warm lookup is exactly one Redis round trip (one Lua script) and no database query, whatever the cohort size
+ * or rollout percentage.
  */
 export class MembershipStore {
   readonly #redis: ScriptRunner | null;
@@ -156,12 +191,12 @@ export class MembershipStore {
     this.#onFallback = options.onFallback ?? (() => undefined);
   }
 
-  /** Resolves the ref to a platform and decides whether it is in the canary cohort. Never throws. */
+  /** Resolves the ref to a platform and decides its effective membership. Never throws. */
   async lookup(ref: PlatformRef, options: LookupOptions = {}): Promise<MembershipAnswer> {
     if (this.#redis === null) return this.#fromDatabase(ref, 'off', 0);
     const redis = this.#redis;
     const resolverKey = resolverKeyOf(ref);
-    const keys = [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY];
+    const keys: string[] = [...STATE_KEYS];
     if (resolverKey !== null) keys.push(resolverKey, resolverFillLockKey(resolverKey));
     const token = crypto.randomUUID();
     const args = [
@@ -183,7 +218,7 @@ export class MembershipStore {
       const lastTry = attempt >= this.#waits.length;
       switch (reply.kind) {
         case 'hit': {
-          const answer = this.#answer(reply.platformId, reply.member, 'cache', 'hit', 'none', attempt);
+          const answer = await this.#decide(reply.platformId, reply.explicit, reply.rollout, 'cache', 'hit', 'none', attempt);
           if (reply.refreshGeneration !== null) {
             answer.trace.refresh = true;
             const task = this.#loadAndInstall(reply.refreshGeneration, token).then(() => undefined);
@@ -193,7 +228,7 @@ export class MembershipStore {
           return answer;
         }
         case 'negative':
-          return this.#answer(null, false, 'cache', 'negative', 'none', attempt);
+          return this.#answer(null, false, 'default', 'cache', 'negative', 'none', attempt);
         case 'resolver-miss':
           if (reply.locked || lastTry) return this.#fillResolver(ref, resolverKey, token, attempt, options);
           break;
@@ -206,21 +241,18 @@ export class MembershipStore {
     }
   }
 
-  /** Sets a platform's canary flag in Postgres, then invalidates the cache. Throws when Postgres fails. */
-  async setCanary(platformId: string, canary: boolean): Promise<SetCanaryResult> {
-    const rows = await this.#sql.query<{ platform_id: string }>(SQL.setCanary, [platformId, canary]);
-    if (rows.length === 0) return { found: false, invalidated: false };
-    return { found: true, invalidated: await this.invalidate(platformId, canary) };
-  }
-
-  /** Drops the cached cohort and records the flip; false when Redis could not be reached. */
-  async invalidate(platformId: string, canary: boolean): Promise<boolean> {
+  /**
+   * Drops the cached state and records the change on the flips stream, atomically (docs/architecture.md §3); call it
+   * after the change is committed to Postgres. False when Redis could not be reached.
+   */
+  async invalidate(change: Invalidation): Promise<boolean> {
     if (this.#redis === null) return true;
+    const [cohort, generation, , excluded, rollout] = STATE_KEYS;
     try {
       await this.#redis.run(
         INVALIDATE_SCRIPT,
-        [COHORT_KEY, GENERATION_KEY, FLIPS_STREAM_KEY],
-        [platformId, canary ? '1' : '0', String(this.#opts.flipsStreamMaxLength), crypto.randomUUID()],
+        [cohort, generation, FLIPS_STREAM_KEY, excluded, rollout],
+        [change.platformId ?? '', change.canary === null ? '' : change.canary ? '1' : '0', String(this.#opts.flipsStreamMaxLength), crypto.randomUUID()],
       );
       return true;
     } catch (error) {
@@ -229,50 +261,68 @@ export class MembershipStore {
     }
   }
 
-  /** The canary cohort, sorted, from the source of truth. Throws when Postgres fails. */
-  async listCanary(): Promise<string[]> {
-    const rows = await this.#sql.query<{ platform_id: string }>(SQL.cohort, []);
-    return rows.map((r) => r.platform_id).sort();
+  /** The whole membership state from the source of truth. Throws when Postgres fails. */
+  async loadState(): Promise<CohortState> {
+    const rows = await this.#sql.query<{ basis_points: number; salt: string; paused: boolean; pinned: unknown; excluded: unknown }>(SQL.state, []);
+    const row = rows[0];
+    if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
+    const ids = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+    return { pinned: new Set(ids(row.pinned)), excluded: new Set(ids(row.excluded)), rollout: rolloutOf(row) };
   }
 
   async #fillCohort(platformId: string, generation: string, token: string, waits: number): Promise<MembershipAnswer> {
-    const cohort = await this.#loadAndInstall(generation, token);
-    if (cohort === null) return this.#answer(platformId, false, 'none', 'miss', 'error', waits);
-    return this.#answer(platformId, cohort.includes(platformId), 'database', 'miss', 'cohort', waits);
+    const state = await this.#loadAndInstall(generation, token);
+    if (state === null) return this.#answer(platformId, false, 'default', 'none', 'miss', 'error', waits);
+    const explicit: ExplicitChoice = state.pinned.has(platformId) ? 'in' : state.excluded.has(platformId) ? 'out' : null;
+    return this.#decide(platformId, explicit, state.rollout, 'database', 'miss', 'cohort', waits);
   }
 
   /**
-   * Loads the cohort from Postgres and installs it if the generation is still the one observed (the install releases
+   * Loads the state from Postgres and installs it if the generation is still the one observed (the install releases
    * the fill lock). Null when Postgres failed. Never throws: it also runs in the background for refresh-ahead.
    */
-  async #loadAndInstall(generation: string, token: string): Promise<string[] | null> {
-    let cohort: string[];
+  async #loadAndInstall(generation: string, token: string): Promise<CohortState | null> {
+    let state: CohortState;
     try {
-      cohort = await this.listCanary();
+      state = await this.loadState();
     } catch (error) {
       this.#onFallback({ stage: 'cohort-load', error });
       await this.#releaseLock(COHORT_FILL_LOCK_KEY, token);
       return null;
     }
     if (this.#redis !== null) {
+      const pinned = [...state.pinned].filter((id) => id !== LOADED_MARKER);
+      const excluded = [...state.excluded].filter((id) => id !== LOADED_MARKER);
       try {
-        await this.#redis.run(
-          INSTALL_COHORT_SCRIPT,
-          [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY],
-          [generation, String(this.#opts.cohortTtlSeconds), token, ...cohort.filter((id) => id !== LOADED_MARKER)],
-        );
+        await this.#redis.run(INSTALL_COHORT_SCRIPT, [...STATE_KEYS], [
+          generation,
+          String(this.#opts.cohortTtlSeconds),
+          token,
+          String(state.rollout.basisPoints),
+          state.rollout.salt,
+          state.rollout.paused ? '1' : '0',
+          String(pinned.length),
+          ...pinned,
+          ...excluded,
+        ]);
       } catch (error) {
         this.#onFallback({ stage: 'cohort-install', error });
         await this.#releaseLock(COHORT_FILL_LOCK_KEY, token);
       }
     }
-    return cohort;
+    return state;
   }
 
-  async #fillResolver(ref: PlatformRef, resolverKey: string | null, token: string, waits: number, options: LookupOptions): Promise<MembershipAnswer> {
+  async #fillResolver(
+    ref: PlatformRef,
+    resolverKey: string | null,
+    token: string,
+    waits: number,
+    options: LookupOptions,
+  ): Promise<MembershipAnswer> {
     if (options.admitResolverFill !== undefined && !(await options.admitResolverFill())) {
       if (resolverKey !== null) await this.#releaseLock(resolverFillLockKey(resolverKey), token);
-      return this.#answer(null, false, 'refused', 'miss', 'none', waits);
+      return this.#answer(null, false, 'default', 'refused', 'miss', 'none', waits);
     }
     const answer = await this.#fromDatabase(ref, 'miss', waits);
     if (resolverKey === null || this.#redis === null) return answer;
@@ -282,11 +332,7 @@ export class MembershipStore {
     }
     const ttl = answer.platformId === null ? this.#opts.negativeTtlSeconds : this.#opts.resolverTtlSeconds;
     try {
-      await this.#redis.run(
-        CACHE_RESOLVER_SCRIPT,
-        [resolverKey, resolverFillLockKey(resolverKey)],
-        [answer.platformId ?? '', String(ttl), token],
-      );
+      await this.#redis.run(CACHE_RESOLVER_SCRIPT, [resolverKey, resolverFillLockKey(resolverKey)], [answer.platformId ?? '', String(ttl), token]);
     } catch (error) {
       this.#onFallback({ stage: 'resolver-install', error });
       await this.#releaseLock(resolverFillLockKey(resolverKey), token);
@@ -306,29 +352,43 @@ export class MembershipStore {
 
   async #fromDatabase(ref: PlatformRef, cache: MembershipAnswer['trace']['cache'], waits: number): Promise<MembershipAnswer> {
     const knownPlatform = ref.kind === 'platform' ? ref.platformId : null;
+    const database = ref.kind === 'platform' ? 'point' : 'resolver';
     try {
-      if (ref.kind === 'platform') {
-        const rows = await this.#sql.query<{ canary: boolean }>(SQL.isCanary, [ref.platformId]);
-        return this.#answer(ref.platformId, rows[0]?.canary === true, 'database', cache, 'point', waits);
-      }
-      const [text, param] = ref.kind === 'flow' ? [SQL.platformByFlow, ref.flowId] : [SQL.platformByApiKey, ref.hashedKey];
-      const rows = await this.#sql.query<{ platform_id: string; canary: boolean }>(text, [param]);
-      const row = rows[0];
-      return this.#answer(row?.platform_id ?? null, row?.canary === true, 'database', cache, 'resolver', waits);
+      const [text, param] =
+        ref.kind === 'platform' ? [SQL.platformState, ref.platformId] : ref.kind === 'flow' ? [SQL.flowState, ref.flowId] : [SQL.apiKeyState, ref.hashedKey];
+      const row = (await this.#sql.query<StateRow>(text, [param]))[0];
+      if (row === undefined || row.platform_id === null) return this.#answer(knownPlatform, false, 'default', 'database', cache, database, waits);
+      return this.#decide(row.platform_id, explicitChoiceOf(row), rolloutOf(row), 'database', cache, database, waits);
     } catch (error) {
       this.#onFallback({ stage: 'database-lookup', error });
-      return this.#answer(knownPlatform, false, 'none', cache, 'error', waits);
+      return this.#answer(knownPlatform, false, 'default', 'none', cache, 'error', waits);
     }
+  }
+
+  async #decide(
+    platformId: string,
+    explicit: ExplicitChoice,
+    rollout: RolloutState,
+    authority: Authority,
+    cache: MembershipAnswer['trace']['cache'],
+    database: MembershipAnswer['trace']['database'],
+    waits: number,
+  ): Promise<MembershipAnswer> {
+    // The empty id is the loaded marker of the cached sets, never a platform.
+    if (platformId === '') return this.#answer(platformId, false, 'default', authority, cache, database, waits);
+    const { canary, source } = await effectiveMembership(platformId, explicit, rollout);
+    return this.#answer(platformId, canary, source, authority, cache, database, waits);
   }
 
   #answer(
     platformId: string | null,
     canary: boolean,
+    source: MembershipSource,
     authority: Authority,
     cache: MembershipAnswer['trace']['cache'],
     database: MembershipAnswer['trace']['database'],
     waits: number,
   ): MembershipAnswer {
-    return { platformId, canary, authority, trace: { cache, database, waits, refresh: false } };
+    return { platformId, canary, source, authority, trace: { cache, database, waits, refresh: false } };
   }
 }

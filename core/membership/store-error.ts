@@ -3,12 +3,16 @@
  * callers can tell an outage they should report as 503 from a bug that must surface as 500.
  */
 export class StoreError extends Error {
+  /** `unknown`: the call timed out, so a write may or may not have been committed. */
+  readonly outcome: 'not-applied' | 'unknown';
+
   constructor(
     readonly store: 'redis' | 'postgres',
-    options: { cause: unknown },
+    options: { cause: unknown; outcome?: 'not-applied' | 'unknown' },
   ) {
-    super(`${store} unavailable`, options);
+    super(`${store} unavailable`, { cause: options.cause });
     this.name = 'StoreError';
+    this.outcome = options.outcome ?? 'not-applied';
   }
 }
 

@@ -49,6 +49,8 @@ export interface LocalCloudOptions {
     storeTimeoutMs?: number;
     onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
     inspectorPort?: number;
+    /** More bindings (e.g. ADMIN_STORE_TIMEOUT_MS), by their Worker names. */
+    bindings?: EdgeBindings;
   };
   /** The local Upstash endpoint; `external` when the caller runs one (the bench runs it in its own process). */
   upstash?: { port?: number; host?: string; token?: string } | { external: { url: string; token: string } };
@@ -177,6 +179,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         DATABASE_URL: stores.postgresUrl,
         NEON_HTTP_ENDPOINT: neon.current.fetchEndpoint,
         STORE_TIMEOUT_MS: String(e.storeTimeoutMs ?? 1_000),
+        ...e.bindings,
       };
       edge = stack.add(
         'edge',

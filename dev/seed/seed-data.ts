@@ -7,18 +7,22 @@ export function randomId(prefix: string): string {
   return `${prefix}_${randomBytes(8).toString('hex')}`;
 }
 
-/** Creates a platform with its plan row (or leaves an existing one, resetting nothing); returns its id. */
+/**
+ * Creates a platform with its plan row (or leaves an existing one, resetting nothing); returns its id. `canary: true`
+ * pins it into the cohort (an explicit choice); otherwise it follows the rollout (none by default).
+ */
 export async function seedPlatform(pool: pg.Pool, options: { id?: string; name?: string; canary?: boolean } = {}): Promise<string> {
   const id = options.id ?? randomId('plat');
+  const pinned = options.canary ?? false;
   await pool.query('INSERT INTO platform (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, options.name ?? id]);
-  await pool.query('INSERT INTO platform_plan (platform_id, canary) VALUES ($1, $2) ON CONFLICT (platform_id) DO NOTHING', [id, options.canary ?? false]);
+  await pool.query('INSERT INTO platform_plan (platform_id, canary, canary_explicit) VALUES ($1, $2, $2) ON CONFLICT (platform_id) DO NOTHING', [id, pinned]);
   return id;
 }
 
-/** Many platforms at once (bench cohorts): one statement per table, whatever the count. */
+/** Many platforms at once (bench cohorts), pinned in when `canary`: one statement per table, whatever the count. */
 export async function seedPlatformsBulk(pool: pg.Pool, ids: readonly string[], canary: boolean): Promise<void> {
   await pool.query('INSERT INTO platform (id, name) SELECT id, id FROM unnest($1::text[]) id ON CONFLICT (id) DO NOTHING', [[...ids]]);
-  await pool.query('INSERT INTO platform_plan (platform_id, canary) SELECT id, $2 FROM unnest($1::text[]) id ON CONFLICT (platform_id) DO NOTHING', [
+  await pool.query('INSERT INTO platform_plan (platform_id, canary, canary_explicit) SELECT id, $2, $2 FROM unnest($1::text[]) id ON CONFLICT (platform_id) DO NOTHING', [
     [...ids],
     canary,
   ]);
@@ -35,7 +39,7 @@ export async function seedPlatformRange(pool: pg.Pool, options: { prefix: string
   if (options.count <= 0) return;
   const id = options.pad === undefined ? `$1::text || g` : `$1::text || lpad(g::text, ${Math.trunc(options.pad)}, '0')`;
   await pool.query(`INSERT INTO platform (id, name) SELECT ${id}, ${id} FROM generate_series(1, $2::int) g`, [options.prefix, options.count]);
-  await pool.query(`INSERT INTO platform_plan (platform_id, canary) SELECT ${id}, $3 FROM generate_series(1, $2::int) g`, [
+  await pool.query(`INSERT INTO platform_plan (platform_id, canary, canary_explicit) SELECT ${id}, $3, $3 FROM generate_series(1, $2::int) g`, [
     options.prefix,
     options.count,
     options.canary,

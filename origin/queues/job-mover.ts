@@ -78,13 +78,52 @@ export class JobMover {
 
   /**
    * Moves every waiting, prioritized and delayed job of `platformId` from the other fleet's queue to `to`, reading the
-   * backlog one page at a time so memory stays bounded however many (and however large) jobs wait. Moving shifts the
-   * later jobs forward, so the next page starts that many earlier. A job the scan misses while workers take jobs
-   * concurrently is still safe: a worker re-routes a job of the other fleet at start (see run-processor).
+   * backlog one page at a time so memory stays bounded however many (and however large) jobs wait.
    */
   async movePlatform(platformId: string, to: FleetQueueName): Promise<MoveReport> {
     const from = otherFleet(to);
+    const { report, scanned, pages } = await this.#sweep(from, async (job) => (job.data.platformId === platformId ? to : null));
+    this.#logger.info('platform jobs moved', { platformId, from, to, scanned, pages, ...report });
+    return report;
+  }
+
+  /**
+   * Moves every waiting job of either fleet whose platform now belongs on the other one (after a rollout change, a
+   * pause or a resume, which change many platforms at once). `wanted` answers a platform's fleet, or null when it
+   * cannot tell (stores down): such jobs stay, and a worker re-routes them at start.
+   */
+  async rebalance(wanted: (platformId: string) => Promise<FleetQueueName | null>): Promise<MoveReport> {
+    const memo = new Map<string, Promise<FleetQueueName | null>>();
+    const wantedOnce = (platformId: string): Promise<FleetQueueName | null> => {
+      let answer = memo.get(platformId);
+      if (answer === undefined) {
+        answer = wanted(platformId);
+        memo.set(platformId, answer);
+      }
+      return answer;
+    };
+    const total: MoveReport = { moved: 0, skipped: 0 };
+    for (const from of [WORKER_JOBS, CANARY_WORKER_JOBS] as const) {
+      const to = otherFleet(from);
+      const { report, scanned, pages } = await this.#sweep(from, async (job) => ((await wantedOnce(job.data.platformId)) === to ? to : null));
+      total.moved += report.moved;
+      total.skipped += report.skipped;
+      this.#logger.info('fleet rebalanced', { from, to, scanned, pages, platforms: memo.size, ...report });
+    }
+    return total;
+  }
+
+  /**
+   * Pages through `from`'s movable jobs and moves those `target` sends to the other fleet. Moving shifts the later
+   * jobs forward, so the next page starts that many earlier. A job the scan misses while workers take jobs
+   * concurrently is still safe: a worker re-routes a job of the other fleet at start (see run-processor).
+   */
+  async #sweep(
+    from: FleetQueueName,
+    target: (job: Job<FlowRunJob>) => Promise<FleetQueueName | null>,
+  ): Promise<{ report: MoveReport; scanned: number; pages: number }> {
     const source = this.#queues.get(from);
+    const to = otherFleet(from);
     const report: MoveReport = { moved: 0, skipped: 0 };
     let scanned = 0;
     let pages = 0;
@@ -93,15 +132,15 @@ export class JobMover {
         const page = (await source.getJobs([state], start, start + this.#pageSize - 1, true)) as Job<FlowRunJob>[];
         pages++;
         scanned += page.length;
-        const mine = page.filter((job) => job.data.platformId === platformId);
-        const moved = mine.length === 0 ? { moved: 0, skipped: 0 } : await this.moveJobs(mine, to);
+        const leaving: Job<FlowRunJob>[] = [];
+        for (const job of page) if ((await target(job)) === to) leaving.push(job);
+        const moved = leaving.length === 0 ? { moved: 0, skipped: 0 } : await this.moveJobs(leaving, to);
         report.moved += moved.moved;
         report.skipped += moved.skipped;
         if (page.length < this.#pageSize) break;
         start += page.length - moved.moved;
       }
     }
-    this.#logger.info('platform jobs moved', { platformId, from, to, scanned, pages, ...report });
-    return report;
+    return { report, scanned, pages };
   }
 }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { COHORT_KEY, MembershipStore, flowPlatformKey } from '../../core/membership/index.js';
+import { COHORT_KEY, CanaryControl, MembershipStore, flowPlatformKey } from '../../core/membership/index.js';
 import type { MembershipStoreOptions, ScriptRunner, SqlClient } from '../../core/membership/index.js';
 import { createIoredisScriptRunner } from '../../origin/membership/ioredis-script-runner.js';
 import { seedFlow as seedFlowRow, seedPlatform as seedPlatformRow, seedPlatformRange } from '../../dev/seed/seed-data.js';
@@ -42,6 +42,10 @@ function counting<T extends ScriptRunner | SqlClient>(inner: T): { client: T; ca
   return { client: client as T, calls };
 }
 
+const META = { actor: 'test', reason: null };
+/** The operator plane over a store (writes through Postgres, then invalidates that store's cache). */
+const controlOf = (membership: MembershipStore): CanaryControl => new CanaryControl({ sql: createPgSqlClient(pool), membership });
+
 function newStore(overrides: Partial<MembershipStoreOptions> = {}) {
   const r = counting(createIoredisScriptRunner(redis));
   const s = counting(createPgSqlClient(pool));
@@ -65,7 +69,7 @@ function heldCohortRead(): { sql: SqlClient; readDone: Promise<void>; release: (
   const sql: SqlClient = {
     async query(text, params) {
       const rows = await realSql.query(text, params);
-      if (text.includes('WHERE canary = true')) {
+      if (text.includes('AS pinned')) {
         markRead();
         await held;
       }
@@ -153,7 +157,7 @@ describe('MembershipStore.lookup', () => {
     const heldSql: SqlClient = {
       async query(text, params) {
         sqlCalls.push(text);
-        if (text.includes('WHERE canary = true')) await polled;
+        if (text.includes('AS pinned')) await polled;
         return realSql.query(text, params);
       },
     };
@@ -240,7 +244,7 @@ describe('MembershipStore refresh-ahead', () => {
     const platformId = await seedPlatform(false);
     const { store, sqlCalls } = newStore(alwaysRefresh);
     await store.lookup({ kind: 'platform', platformId }); // cold fill
-    await pool.query('UPDATE platform_plan SET canary = true WHERE platform_id = $1', [platformId]); // no invalidation
+    await pool.query('UPDATE platform_plan SET canary = true, canary_explicit = true WHERE platform_id = $1', [platformId]); // no invalidation
     sqlCalls.length = 0;
     const tasks: Promise<void>[] = [];
     const answer = await store.lookup({ kind: 'platform', platformId }, { defer: (t) => tasks.push(t) });
@@ -282,7 +286,7 @@ describe('MembershipStore refresh-ahead', () => {
     const tasks: Promise<void>[] = [];
     await refresher.lookup({ kind: 'platform', platformId }, { defer: (t) => tasks.push(t) });
     await held.readDone; // the refresh has read "not canary"
-    await admin.setCanary(platformId, true);
+    await controlOf(admin).setChoice(platformId, true, META);
     held.release();
     await Promise.all(tasks);
     expect(await redis.exists(COHORT_KEY)).toBe(0);
@@ -290,20 +294,20 @@ describe('MembershipStore refresh-ahead', () => {
   });
 });
 
-describe('MembershipStore.setCanary', () => {
+describe('CanaryControl.setChoice', () => {
   it('holds from the very next lookup in both directions', async () => {
     const platformId = await seedPlatform(false);
     const { store } = newStore();
     expect((await store.lookup({ kind: 'platform', platformId })).canary).toBe(false);
-    expect(await store.setCanary(platformId, true)).toEqual({ found: true, invalidated: true });
+    expect(await controlOf(store).setChoice(platformId, true, META)).toEqual({ value: { platformId, canary: true }, invalidated: true });
     expect((await store.lookup({ kind: 'platform', platformId })).canary).toBe(true);
-    await store.setCanary(platformId, false);
+    await controlOf(store).setChoice(platformId, false, META);
     expect((await store.lookup({ kind: 'platform', platformId })).canary).toBe(false);
   });
 
   it('reports an unknown platform without touching the cache', async () => {
     const { store, redisCalls } = newStore();
-    expect(await store.setCanary('no-such-platform', true)).toEqual({ found: false, invalidated: false });
+    expect(await controlOf(store).setChoice('no-such-platform', true, META)).toBeNull();
     expect(redisCalls).toEqual([]);
   });
 
@@ -311,8 +315,8 @@ describe('MembershipStore.setCanary', () => {
     const id = `plat_${crypto.randomUUID().slice(0, 12)}`;
     await pool.query('INSERT INTO platform (id, name) VALUES ($1, $1)', [id]);
     const { store } = newStore();
-    expect(await store.setCanary(id, true)).toEqual({ found: true, invalidated: true });
-    expect(await store.listCanary()).toContain(id);
+    expect(await controlOf(store).setChoice(id, true, META)).toMatchObject({ invalidated: true });
+    expect((await controlOf(store).overview()).pinned).toContain(id);
   });
 
   it.each([
@@ -327,7 +331,7 @@ describe('MembershipStore.setCanary', () => {
 
     const staleLookup = reader.lookup({ kind: 'platform', platformId });
     await held.readDone;
-    await admin.setCanary(platformId, true);
+    await controlOf(admin).setChoice(platformId, true, META);
     // Eviction, failover or a restart of a non-persistent Redis between the flip and the stale install.
     if (loseGeneration) await redis.del('canary-platform-ids:generation');
     held.release();
@@ -338,19 +342,39 @@ describe('MembershipStore.setCanary', () => {
     expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
   });
 
+  it('never lets a fill that read before a pause install an un-paused state after it', async () => {
+    const platformId = await seedPlatform(true);
+    const held = heldCohortRead();
+    const runner = createIoredisScriptRunner(redis);
+    const reader = new MembershipStore({ redis: runner, sql: held.sql });
+    const admin = new MembershipStore({ redis: runner, sql: createPgSqlClient(pool) });
+    try {
+      const staleLookup = reader.lookup({ kind: 'platform', platformId });
+      await held.readDone; // the fill has read "not paused"
+      expect(await controlOf(admin).setPaused(true, META)).toMatchObject({ value: { paused: true, changed: true }, invalidated: true });
+      held.release();
+      expect(await staleLookup).toMatchObject({ canary: true, source: 'explicit' }); // its own answer predates the pause
+      expect(await redis.exists(COHORT_KEY)).toBe(0); // ...but it was not installed
+      expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: false, source: 'paused' });
+      expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: false, source: 'paused', authority: 'cache' });
+    } finally {
+      await controlOf(admin).setPaused(false, META);
+    }
+  });
+
   it('records each flip on the flips stream for the origin', async () => {
     const platformId = await seedPlatform(false);
     const { store } = newStore();
-    await store.setCanary(platformId, true);
+    await controlOf(store).setChoice(platformId, true, META);
     const entries = await redis.xrange('canary-platform-flips', '-', '+');
     const fields = entries.at(-1)?.[1] ?? [];
     expect(fields).toEqual(['platformId', platformId, 'canary', '1', 'generation', expect.any(String)]);
   });
 
-  it('lists the cohort sorted', async () => {
+  it('lists the pinned cohort sorted', async () => {
     const ids = await Promise.all([seedPlatform(true), seedPlatform(true), seedPlatform(false)]);
     const { store } = newStore();
-    const listed = await store.listCanary();
+    const listed = (await controlOf(store).overview()).pinned;
     expect(listed).toEqual([...listed].sort());
     expect(listed).toEqual(expect.arrayContaining([ids[0], ids[1]]));
     expect(listed).not.toContain(ids[2]);

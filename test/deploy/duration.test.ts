@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationSchema, formatDuration } from '../../tools/deploy/duration.js';
+import { durationSchema, formatDuration } from '../../tools/cli/duration.js';
 
 describe('durations (--window)', () => {
   it.each([['90s', 90_000], ['10m', 600_000], ['1h', 3_600_000], ['24h', 86_400_000]])('read %s as %d ms', (text, ms) => {

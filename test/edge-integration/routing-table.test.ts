@@ -152,8 +152,8 @@ describe('routing table', () => {
     });
   });
 
-  it('proxies paths below the admin route like any other request', async () => {
-    const res = await fetch(`${h.url}/v1/admin/platforms/canary/history`);
+  it('proxies paths below the admin routes like any other request', async () => {
+    const res = await fetch(`${h.url}/v1/admin/platforms/canary/some-platform/history`);
     await res.arrayBuffer();
     expect(res.status).toBe(200);
     expect(res.headers.get('x-origin')).toBe('primary');
@@ -162,7 +162,7 @@ describe('routing table', () => {
   it('reloads a cohort about to expire in the background (waitUntil) without making the request wait', async () => {
     const platformId = await h.seedPlatform();
     expect(await originOf('/v1/flows', bearer(await signPrincipalJwt(h.jwtSecret, platformId)))).toBe('primary');
-    await h.pool.query('UPDATE platform_plan SET canary = true WHERE platform_id = $1', [platformId]); // not via admin
+    await h.pool.query('UPDATE platform_plan SET canary = true, canary_explicit = true WHERE platform_id = $1', [platformId]); // not via admin
     const redis = new Redis(h.redisDb.url);
     try {
       await redis.expire('canary-platform-ids', 5); // inside the refresh-ahead window

@@ -233,6 +233,66 @@ describe('flipping a platform moves its queued work', () => {
     expect(job?.delay).toBeGreaterThan(9 * 60_000);
   });
 
+  it('moves every waiting canary job to workerJobs on pause, and back on resume: none lost, none duplicated', async () => {
+    const [first, second, bystander] = (await seedPlatforms(pool, [{ canary: false }, { canary: false }, { canary: false }])) as [
+      SeededPlatform,
+      SeededPlatform,
+      SeededPlatform,
+    ];
+    for (const p of [first, second]) {
+      const entered = flipHandled(p.platformId, true);
+      expect((await edge.flip(p.platformId, true)).status).toBe(200);
+      await entered;
+    }
+    // Delayed jobs (retries waiting out their backoff), so no worker takes them while the test watches them move.
+    const delayed = async (platform: SeededPlatform, queue: Queue<RunJob>, name: string): Promise<string> => {
+      const runId = crypto.randomUUID();
+      await pool.query(`INSERT INTO flow_run (id, flow_id, platform_id, status, queue) VALUES ($1, $2, $3, 'QUEUED', $4)`, [
+        runId,
+        platform.flowId,
+        platform.platformId,
+        name,
+      ]);
+      await queue.add('flow-run', { runId, platformId: platform.platformId, flowId: platform.flowId, definition: null, payload: {} }, { jobId: runId, delay: 10 * 60_000 });
+      return runId;
+    };
+    const canaryRuns = [
+      ...(await Promise.all(Array.from({ length: 12 }, () => delayed(first, canaryWorkerJobs, 'canaryWorkerJobs')))),
+      ...(await Promise.all(Array.from({ length: 9 }, () => delayed(second, canaryWorkerJobs, 'canaryWorkerJobs')))),
+    ];
+    const primaryRuns = await Promise.all(Array.from({ length: 5 }, () => delayed(bystander, workerJobs, 'workerJobs')));
+    const ids = async (queue: Queue<RunJob>, platforms: SeededPlatform[]): Promise<string[]> =>
+      (await Promise.all(platforms.map((p) => jobsOf(queue, p.platformId)))).flat().map((j) => String(j.id)).sort();
+    /** Resolves when one app has handled the next change of every platform (entries already handled do not count). */
+    const rebalanced = (): Promise<unknown> =>
+      Promise.any(
+        [primary, canary].map((a) => {
+          const isRebalance = (l: LogLine): boolean => l.msg === 'flip handled' && l.platformId === '';
+          return a.process.waitForLogCount(isRebalance, a.process.logs.filter(isRebalance).length + 1, 60_000);
+        }),
+      );
+
+    let handled = rebalanced();
+    expect(await (await edge.call('POST', '/v1/admin/canary/pause', { reason: 'drill' })).json()).toEqual({ paused: true });
+    await handled;
+    expect(await ids(canaryWorkerJobs, [first, second, bystander])).toEqual([]);
+    expect(await ids(workerJobs, [first, second, bystander])).toEqual([...canaryRuns, ...primaryRuns].sort());
+
+    handled = rebalanced();
+    expect(await (await edge.call('POST', '/v1/admin/canary/resume')).json()).toEqual({ paused: false });
+    await handled;
+    expect(await ids(canaryWorkerJobs, [first, second, bystander])).toEqual([...canaryRuns].sort());
+    expect(await ids(workerJobs, [first, second, bystander])).toEqual([...primaryRuns].sort());
+    const { rows } = await pool.query<{ queue: string; n: string }>(
+      `SELECT queue, count(*) AS n FROM flow_run WHERE platform_id = ANY($1) GROUP BY queue ORDER BY queue`,
+      [[first.platformId, second.platformId, bystander.platformId]],
+    );
+    expect(rows).toEqual([
+      { queue: 'canaryWorkerJobs', n: '21' },
+      { queue: 'workerJobs', n: '5' },
+    ]);
+  });
+
   it('has a worker that picks a job of the other fleet re-route it instead of running it', async () => {
     // Seeded outside the canary and flipped through the edge: a row written behind the cache's back would be stale.
     const [platform] = (await seedPlatforms(pool, [{ canary: false }])) as [SeededPlatform];

@@ -31,7 +31,7 @@ async function closedPort(): Promise<number> {
 describe('origin membership when Redis is unreachable', () => {
   it('answers from Postgres instead of queueing the lookup until Redis returns', async () => {
     await pool.query("INSERT INTO platform (id, name) VALUES ('p1', 'p1')");
-    await pool.query("INSERT INTO platform_plan (platform_id, canary) VALUES ('p1', true)");
+    await pool.query("INSERT INTO platform_plan (platform_id, canary, canary_explicit) VALUES ('p1', true, true)");
     const logger = createLogger({ test: 'membership-fallback' });
     const silent = { ...logger, error: () => undefined, warn: () => undefined };
     const redis = createCacheRedis(`redis://127.0.0.1:${await closedPort()}`, 'test:membership', silent);

@@ -27,3 +27,4 @@ export { ExitCode } from './exit-code.js';
 export { CliError, UsageError, describeError } from './cli-error.js';
 export { runCli, type CliMain } from './run-cli.js';
 export { CliCommand, createProgram, parseArgv, validateOptions, usageLine } from './program.js';
+export { durationSchema, formatDuration } from './duration.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { createProgram, parseArgv, runCli, UsageError } from '../cli/index.js';
-import { durationSchema, formatDuration } from './duration.js';
+import { durationSchema, formatDuration } from '../cli/duration.js';
 import { analyticsAccessFromEnv, readTrafficByVersion } from './edge-analytics.js';
 import { versionIdSchema } from './edge-flags.js';
 import { EdgeCheckExitCode, judge, type Verdict } from './edge-verdict.js';

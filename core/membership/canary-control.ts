@@ -1,0 +1,188 @@
+import { basisPointsToPercent } from '../rollout/bucket.js';
+import { CONTROL_SQL } from './control-sql.js';
+import { effectiveMembership } from './effective.js';
+import type { MembershipSource, RolloutState } from './effective.js';
+import { explicitChoiceOf, rolloutOf } from './membership-store.js';
+import type { Invalidation, MembershipStore } from './membership-store.js';
+import type { SqlClient } from './ports.js';
+import { SQL } from './sql.js';
+import type { StateRow } from './sql.js';
+import { StoreError } from './store-error.js';
+
+/** Who changes something, and why (both land in the audit log). */
+export interface ChangeMeta {
+  actor: string;
+  reason: string | null;
+}
+
+/** The rollout record: the state plus who changed it last, and when. */
+export interface RolloutRecord extends RolloutState {
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/** One audit log entry. */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  platformId: string | null;
+  before: unknown;
+  after: unknown;
+  reason: string | null;
+}
+
+/** A committed change and whether the routing cache followed it (false: it converges within the cohort TTL). */
+export interface Applied<T> {
+  value: T;
+  invalidated: boolean;
+}
+
+interface RolloutRow extends Record<string, unknown> {
+  basis_points: number;
+  salt: string;
+  paused: boolean;
+  updated_at: Date | string;
+  updated_by: string;
+}
+
+function iso(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}
+
+function rolloutRecord(row: RolloutRow): RolloutRecord {
+  return { ...rolloutOf(row), updatedAt: iso(row.updated_at), updatedBy: row.updated_by };
+}
+
+// A store call that timed out may still have committed on the server; one that could not connect did not.
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError' || /timed? ?out|timeout|aborted/i.test(e.message)) return true;
+    e = e.cause ?? Reflect.get(e, 'sourceError');
+  }
+  return false;
+}
+
+export interface CanaryControlOptions {
+  /** Postgres for the operator plane (hosts give it a longer timeout than the request path's). */
+  sql: SqlClient;
+  /** The membership cache to invalidate after each committed change. */
+  membership: MembershipStore;
+}
+
+/**
+ * The operator plane's writes and reads: explicit choices, the rollout, the kill switch, the audit log. Each change is
+ * one Postgres statement that writes its audit entry with it, then invalidates the routing cache and records the
+ * change on the flips stream (so the origins move waiting jobs); from the next request on, routing follows it.
+ */
+export class CanaryControl {
+  readonly #sql: SqlClient;
+  readonly #membership: MembershipStore;
+
+  constructor(options: CanaryControlOptions) {
+    this.#sql = options.sql;
+    this.#membership = options.membership;
+  }
+
+  /** Pins a platform in (`canary: true`) or excludes it. Null when the platform does not exist. */
+  async setChoice(platformId: string, canary: boolean, meta: ChangeMeta): Promise<Applied<{ platformId: string; canary: boolean }> | null> {
+    const rows = await this.#write({ platformId, canary }, CONTROL_SQL.setChoice, [platformId, canary, meta.actor, canary ? 'pin' : 'exclude', meta.reason]);
+    if (rows.length === 0) return null;
+    return { value: { platformId, canary }, invalidated: await this.#membership.invalidate({ platformId, canary }) };
+  }
+
+  /** Clears a platform's explicit choice: it follows the rollout again. Null when the platform does not exist. */
+  async clearChoice(platformId: string, meta: ChangeMeta): Promise<Applied<{ platformId: string; canary: boolean; source: MembershipSource }> | null> {
+    const rows = await this.#write<StateRow>({ platformId, canary: null }, CONTROL_SQL.clearChoice, [platformId, meta.actor, meta.reason]);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const effective = await effectiveMembership(platformId, explicitChoiceOf(row), rolloutOf(row));
+    return { value: { platformId, ...effective }, invalidated: await this.#membership.invalidate({ platformId, canary: null }) };
+  }
+
+  /** Sets the rollout percentage (as basis points, 0..10000). */
+  async setRollout(basisPoints: number, meta: ChangeMeta): Promise<Applied<RolloutRecord>> {
+    const rows = await this.#write<RolloutRow>({ platformId: null, canary: null }, CONTROL_SQL.setRollout, [basisPoints, meta.actor, meta.reason]);
+    const row = rows[0];
+    if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
+    return { value: rolloutRecord(row), invalidated: await this.#membership.invalidate({ platformId: null, canary: null }) };
+  }
+
+  /**
+   * Pauses (kill switch) or resumes canary routing; `evidence` (the guard's) is stored in the audit entry. Resuming
+   * restores the previous cohort exactly: choices and rollout are left untouched by a pause.
+   */
+  async setPaused(paused: boolean, meta: ChangeMeta, evidence: Record<string, unknown> | null = null): Promise<Applied<{ paused: boolean; changed: boolean }>> {
+    const rows = await this.#write<RolloutRow & { was_paused: boolean }>({ platformId: null, canary: null }, CONTROL_SQL.setPaused, [
+      paused,
+      meta.actor,
+      paused ? 'pause' : 'resume',
+      meta.reason,
+      evidence === null ? null : JSON.stringify({ evidence }),
+    ]);
+    const row = rows[0];
+    if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
+    return { value: { paused: row.paused, changed: row.was_paused !== row.paused }, invalidated: await this.#membership.invalidate({ platformId: null, canary: null }) };
+  }
+
+  /** Pinned and excluded platforms (sorted) and the rollout record, from the source of truth. */
+  async overview(): Promise<{ pinned: string[]; excluded: string[]; rollout: RolloutRecord }> {
+    const [state, rows] = await Promise.all([this.#membership.loadState(), this.#sql.query<RolloutRow>(CONTROL_SQL.rollout, [])]);
+    const row = rows[0];
+    if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
+    return { pinned: [...state.pinned].sort(), excluded: [...state.excluded].sort(), rollout: rolloutRecord(row) };
+  }
+
+  /** Where a platform goes and why, from the source of truth; null for an unknown platform. */
+  async status(platformId: string): Promise<{ platformId: string; canary: boolean; source: MembershipSource } | null> {
+    const row = (await this.#sql.query<StateRow & { exists: boolean }>(SQL.platformState, [platformId]))[0];
+    if (row === undefined || !row.exists) return null;
+    return { platformId, ...(await effectiveMembership(platformId, explicitChoiceOf(row), rolloutOf(row))) };
+  }
+
+  /** Audit entries, newest first: at most `limit`, optionally of one platform, optionally older than entry `before`. */
+  async audit(query: { limit: number; platformId: string | null; before: number | null }): Promise<AuditEntry[]> {
+    const rows = await this.#sql.query<{
+      id: string | number;
+      at: Date | string;
+      actor: string;
+      action: string;
+      platform_id: string | null;
+      before: unknown;
+      after: unknown;
+      reason: string | null;
+    }>(CONTROL_SQL.audit, [query.limit, query.platformId, query.before]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: iso(r.at),
+      actor: r.actor,
+      action: r.action,
+      platformId: r.platform_id,
+      before: r.before,
+      after: r.after,
+      reason: r.reason,
+    }));
+  }
+
+  /** Percent of a rollout record, for answers. */
+  static percentOf(rollout: RolloutState): number {
+    return basisPointsToPercent(rollout.basisPoints);
+  }
+
+  /**
+   * Runs one change statement. A timeout leaves it unknown whether Postgres committed: the cache is invalidated anyway
+   * (so it can never disagree with a committed change) and the error says the outcome is unknown.
+   */
+  async #write<Row extends Record<string, unknown>>(change: Invalidation, text: string, params: readonly unknown[]): Promise<Row[]> {
+    try {
+      return await this.#sql.query<Row>(text, params);
+    } catch (error) {
+      if (error instanceof StoreError && isTimeout(error.cause)) {
+        await this.#membership.invalidate(change);
+        throw new StoreError(error.store, { cause: error.cause, outcome: 'unknown' });
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * SQL of the operator plane. Every change is one statement whose data-modifying CTEs write the change and its audit
+ * entry together: a statement is atomic, so a change without its entry (or an entry without its change) cannot exist.
+ * The `before` CTE reads the row as it was (all CTEs of a statement see the same snapshot).
+ */
+
+const ROLLOUT_JSON = `jsonb_build_object('percent', {t}.basis_points / 100.0, 'paused', {t}.paused)`;
+const rolloutJson = (t: string): string => ROLLOUT_JSON.replaceAll('{t}', t);
+
+export const CONTROL_SQL = {
+  /** $1 platform, $2 canary, $3 actor, $4 action, $5 reason. Upserts the plan row (a platform without one gets it). */
+  setChoice: `WITH target AS (SELECT id FROM platform WHERE id = $1),
+    before AS (SELECT canary, canary_explicit FROM platform_plan WHERE platform_id = $1),
+    changed AS (
+      INSERT INTO platform_plan (platform_id, canary, canary_explicit) SELECT id, $2, true FROM target
+      ON CONFLICT (platform_id) DO UPDATE SET canary = EXCLUDED.canary, canary_explicit = true
+      RETURNING platform_id, canary, canary_explicit),
+    audit AS (
+      INSERT INTO canary_audit (actor, action, platform_id, before, after, reason)
+      SELECT $3, $4, c.platform_id,
+        (SELECT jsonb_build_object('canary', b.canary, 'explicit', b.canary_explicit) FROM before b),
+        jsonb_build_object('canary', c.canary, 'explicit', c.canary_explicit), $5
+      FROM changed c RETURNING id)
+    SELECT c.platform_id, c.canary, (SELECT id FROM audit) AS audit_id FROM changed c`,
+
+  /**
+   * $1 platform, $2 actor, $3 reason. Clears the explicit choice (`canary` back to false: `canary = true` keeps meaning
+   * "pinned"); the rollout row comes back so the caller can tell the effective membership.
+   */
+  clearChoice: `WITH target AS (SELECT id FROM platform WHERE id = $1),
+    before AS (SELECT canary, canary_explicit FROM platform_plan WHERE platform_id = $1),
+    changed AS (
+      INSERT INTO platform_plan (platform_id, canary, canary_explicit) SELECT id, false, false FROM target
+      ON CONFLICT (platform_id) DO UPDATE SET canary = false, canary_explicit = false
+      RETURNING platform_id, canary, canary_explicit),
+    audit AS (
+      INSERT INTO canary_audit (actor, action, platform_id, before, after, reason)
+      SELECT $2, 'follow', c.platform_id,
+        (SELECT jsonb_build_object('canary', b.canary, 'explicit', b.canary_explicit) FROM before b),
+        jsonb_build_object('canary', c.canary, 'explicit', c.canary_explicit), $3
+      FROM changed c RETURNING id)
+    SELECT c.platform_id, c.canary, c.canary_explicit, r.basis_points, r.salt, r.paused
+    FROM changed c CROSS JOIN canary_rollout r WHERE r.id = 1`,
+
+  /** $1 basis points, $2 actor, $3 reason. */
+  setRollout: `WITH before AS (SELECT basis_points, paused FROM canary_rollout WHERE id = 1),
+    changed AS (
+      UPDATE canary_rollout SET basis_points = $1, updated_at = now(), updated_by = $2 WHERE id = 1
+      RETURNING basis_points, salt, paused, updated_at, updated_by),
+    audit AS (
+      INSERT INTO canary_audit (actor, action, before, after, reason)
+      SELECT $2, 'rollout', (SELECT ${rolloutJson('b')} FROM before b), ${rolloutJson('c')}, $3 FROM changed c RETURNING id)
+    SELECT basis_points, salt, paused, updated_at, updated_by FROM changed`,
+
+  /** $1 paused, $2 actor, $3 action (pause/resume), $4 reason, $5 evidence (jsonb, merged into `after`). */
+  setPaused: `WITH before AS (SELECT basis_points, paused FROM canary_rollout WHERE id = 1),
+    changed AS (
+      UPDATE canary_rollout SET paused = $1, updated_at = now(), updated_by = $2 WHERE id = 1
+      RETURNING basis_points, salt, paused, updated_at, updated_by),
+    audit AS (
+      INSERT INTO canary_audit (actor, action, before, after, reason)
+      SELECT $2, $3, (SELECT ${rolloutJson('b')} FROM before b), ${rolloutJson('c')} || COALESCE($5::jsonb, '{}'::jsonb), $4
+      FROM changed c RETURNING id)
+    SELECT basis_points, salt, paused, updated_at, updated_by, (SELECT before.paused FROM before) AS was_paused FROM changed`,
+
+  /** The rollout record with who changed it when. */
+  rollout: `SELECT basis_points, salt, paused, updated_at, updated_by FROM canary_rollout WHERE id = 1`,
+
+  /** $1 limit, $2 platform (null: all), $3 before id (null: newest). Newest first. */
+  audit: `SELECT id, at, actor, action, platform_id, before, after, reason FROM canary_audit
+    WHERE ($2::text IS NULL OR platform_id = $2) AND ($3::bigint IS NULL OR id < $3)
+    ORDER BY id DESC LIMIT $1`,
+} as const;

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
+import { runTsCli } from '../migrations/support/cli.js';
+import type { CliResult } from '../migrations/support/cli.js';
+
+// `npx canary-edge` end to end: the CLI as a real process against the real edge (workerd, Redis, Postgres).
+
+let h: EdgeHarness;
+beforeAll(async () => {
+  h = await startEdgeHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runTsCli('tools/operator/cli-canary-edge.ts', args, {
+    env: { CANARY_EDGE_URL: h.url, AP_API_KEY: h.apiKey, CANARY_ACTOR: 'cli-test', NO_COLOR: '', ...env },
+  });
+}
+
+describe('npx canary-edge', () => {
+  it('pins a platform with a reason, shows it in status, list and the audit log', async () => {
+    const platformId = await h.seedPlatform();
+    const enabled = await cli(['enable', platformId, '--reason', 'beta tester']);
+    expect(enabled).toMatchObject({ code: 0, stdout: `${platformId} pinned into the canary\n`, stderr: '' });
+
+    const status = await cli(['status', platformId]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^PLATFORM +ROUTE +WHY\\n${platformId} +canary +explicit\\n$`));
+
+    const list = await cli(['list']);
+    expect(list.stdout).toMatch(new RegExp(`${platformId} +pinned in`));
+
+    const audit = await cli(['audit', '--platform', platformId]);
+    expect(audit.stdout.split('\n')[0]).toMatch(/^ID +AT +ACTOR +ACTION +PLATFORM +CHANGE +REASON$/);
+    expect(audit.stdout).toMatch(new RegExp(`cli-test +pin +${platformId} .*beta tester`));
+  });
+
+  it('prints the API\'s JSON with --json, for scripts', async () => {
+    const platformId = await h.seedPlatform();
+    const result = await cli(['--json', 'status', platformId]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ platformId, canary: false, source: 'default' });
+    const overview = JSON.parse((await cli(['--json', 'status'])).stdout) as { paused: boolean; rollout: { percent: number } };
+    expect(overview).toMatchObject({ paused: false, rollout: { percent: 0 } });
+  });
+
+  it('pauses and resumes, and the edge follows each step', async () => {
+    const platformId = await h.seedPlatform();
+    await cli(['enable', platformId]);
+    const route = async (): Promise<string | null> => {
+      const res = await fetch(`${h.url}/v1/flows`, { headers: { authorization: `Bearer ${await signPrincipalJwt(h.jwtSecret, platformId)}` } });
+      await res.arrayBuffer();
+      return res.headers.get('x-origin');
+    };
+    expect(await route()).toBe('canary');
+    expect(await cli(['pause', '--reason', 'drill'])).toMatchObject({ code: 0, stdout: 'canary routing PAUSED: everyone goes to the primary\n' });
+    expect(await route()).toBe('primary');
+    expect((await cli(['status'])).stdout).toContain('PAUSED');
+    expect(await cli(['resume'])).toMatchObject({ code: 0, stdout: 'canary routing resumed\n' });
+    expect(await route()).toBe('canary');
+  });
+
+  it('sets the rollout and makes a platform follow it', async () => {
+    const platformId = await h.seedPlatform();
+    await cli(['disable', platformId]);
+    expect(await cli(['rollout', '100', '--reason', 'everyone'])).toMatchObject({ code: 0, stdout: 'rollout set to 100%\n' });
+    expect((await cli(['status', platformId])).stdout).toMatch(/primary +explicit/);
+    expect(await cli(['follow', platformId])).toMatchObject({ code: 0, stdout: `${platformId} follows the rollout: now canary\n` });
+    expect(await cli(['rollout', '0'])).toMatchObject({ code: 0 });
+    expect((await cli(['status', platformId])).stdout).toMatch(/primary +default/);
+  });
+
+  it('exits 1 with the edge\'s message when it refuses the request', async () => {
+    const result = await cli(['enable', 'no-such-platform']);
+    expect(result).toMatchObject({ code: 1, stdout: '', stderr: 'error: Platform no-such-platform does not exist. (404 platform_not_found)\n' });
+    const wrongKey = await cli(['list'], { AP_API_KEY: 'not-the-key' });
+    expect(wrongKey).toMatchObject({ code: 1, stderr: 'error: Invalid api-key. (401 unauthorized)\n' });
+  });
+
+  it('exits 1 naming the fix when the key is missing or the edge is not there', async () => {
+    expect(await cli(['list'], { AP_API_KEY: '' })).toMatchObject({ code: 1, stderr: expect.stringContaining('AP_API_KEY is not set') });
+    const unreachable = await cli(['list'], { CANARY_EDGE_URL: 'http://127.0.0.1:9' });
+    expect(unreachable).toMatchObject({ code: 1, stderr: 'error: cannot reach http://127.0.0.1:9 (nothing answered) — is the edge running? (npm start), or set CANARY_EDGE_URL\n' });
+  });
+
+  it.each([
+    [['rollout', '101'], '<percent> must be at most 100'],
+    [['rollout', '12.345'], '<percent> must be a percentage from 0 to 100 with two decimals at most'],
+    [['override', 'elsewhere'], '<target> must be canary or primary'],
+    [['override', 'canary', '--ttl', '10s'], '--ttl: must be at least 1m'],
+    [['audit', '--limit', '0'], '--limit: must be 1 to 500'],
+    [['enable'], "missing required argument 'platformId'"],
+    [['fly'], "unknown command 'fly'"],
+    [[], 'a command is required'],
+  ])('exits 2 on %j, naming the problem and the usage', async (args, message) => {
+    const result = await cli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toMatch(/usage: canary-edge/);
+  });
+
+  it('aligns the audit table and keeps colour off when stdout is not a terminal', async () => {
+    const result = await cli(['audit', '--limit', '5']);
+    expect(result.stdout).not.toContain('\u001b[');
+    const [header, ...rows] = result.stdout.trimEnd().split('\n');
+    const actorColumn = header?.indexOf('ACTOR') ?? -1;
+    for (const row of rows) expect(row.slice(actorColumn, actorColumn + 8)).not.toMatch(/^ /);
+  });
+});

@@ -1,0 +1,238 @@
+import { z } from 'zod';
+import { UsageError, createProgram, durationSchema, runCli, validateOptions } from '../cli/index.js';
+import type { CliCommand } from '../cli/index.js';
+import { adminTargetFromEnv, callAdmin } from './admin-client.js';
+import type { AdminTarget } from './admin-client.js';
+import { outputFor } from './render.js';
+import type { Output } from './render.js';
+
+// `npx canary-edge <command>`: the operator's side of the admin API (CANARY_EDGE_URL, AP_API_KEY). Tables for people,
+// `--json` for scripts (the API's own JSON). Exit codes: 0 done, 1 the edge refused or could not be reached (the
+// message says why and what to do), 2 a usage error.
+
+interface Overview {
+  platformIds: string[];
+  excluded: string[];
+  rollout: { percent: number; salt: string };
+  paused: boolean;
+}
+interface Status {
+  platformId: string;
+  canary: boolean;
+  source: string;
+}
+interface Rollout {
+  percent: number;
+  salt: string;
+  paused: boolean;
+  updatedAt: string;
+  updatedBy: string;
+}
+interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  platformId: string | null;
+  before: unknown;
+  after: unknown;
+  reason: string | null;
+}
+interface Health {
+  windowSeconds: number;
+  origins: Record<string, { requests: number; errors: number; errorRate: number | null }>;
+  guard: { enabled: boolean; minRequests: number; maxErrorRate: number; intervalSeconds: number; lastVerdict: unknown };
+}
+
+const reasonOption = z.string().max(500, 'at most 500 characters').optional();
+
+/** A percentage argument: 0 to 100, two decimals at most. */
+const percentArgument = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,2})?$/, 'must be a percentage from 0 to 100 with two decimals at most, e.g. 5 or 12.5')
+  .transform(Number)
+  .refine((p) => p <= 100, 'must be at most 100');
+
+function routeText(out: Output, canary: boolean): string {
+  return canary ? out.yellow('canary') : out.green('primary');
+}
+
+function changeText(entry: AuditEntry): string {
+  const show = (value: unknown): string => (value === null || value === undefined ? '-' : JSON.stringify(value));
+  return `${show(entry.before)} -> ${show(entry.after)}`;
+}
+
+function program(target: () => AdminTarget, out: Output): CliCommand {
+  const cli = createProgram('canary-edge', 'Operate the canary: who goes where and why, pins, rollout, kill switch, audit.').option(
+    '--json',
+    'print the API\'s JSON instead of tables (for scripts)',
+  );
+  const json = (): boolean => cli.opts<{ json?: boolean }>().json === true;
+  const print = (value: unknown, human: () => void): void => {
+    if (json()) out.line(JSON.stringify(value, null, 2));
+    else human();
+  };
+  const call = <T>(method: string, path: string, body?: unknown): Promise<T> => callAdmin<T>(target(), method, path, body);
+
+  cli
+    .command('status [platformId]')
+    .description('where a platform goes and why; without one, the pause state and the rollout')
+    .action(async (platformId: string | undefined) => {
+      if (platformId !== undefined) {
+        const s = await call<Status>('GET', `/v1/admin/platforms/canary/${encodeURIComponent(platformId)}`);
+        return print(s, () => out.table(['PLATFORM', 'ROUTE', 'WHY'], [[s.platformId, routeText(out, s.canary), s.source]]));
+      }
+      const o = await call<Overview>('GET', '/v1/admin/platforms/canary');
+      print(o, () => {
+        out.line(`canary routing  ${o.paused ? out.red('PAUSED (everyone on primary)') : out.green('on')}`);
+        out.line(`rollout         ${o.rollout.percent}% of the platforms without an explicit choice`);
+        out.line(`pinned in       ${o.platformIds.length}`);
+        out.line(`excluded        ${o.excluded.length}`);
+      });
+    });
+
+  cli
+    .command('list')
+    .description('explicitly pinned and excluded platforms, and the rollout')
+    .action(async () => {
+      const o = await call<Overview>('GET', '/v1/admin/platforms/canary');
+      print(o, () => {
+        out.line(`rollout ${o.rollout.percent}%${o.paused ? `  ${out.red('PAUSED')}` : ''}`);
+        out.table(['PLATFORM', 'CHOICE'], [
+          ...o.platformIds.map((id) => [id, out.yellow('pinned in')]),
+          ...o.excluded.map((id) => [id, out.green('excluded')]),
+        ]);
+      });
+    });
+
+  for (const [name, canary] of [['enable', true], ['disable', false]] as const) {
+    cli
+      .command(`${name} <platformId>`)
+      .description(canary ? 'pin a platform into the canary (an explicit choice)' : 'keep a platform out of the canary (an explicit choice)')
+      .option('--reason <text>', 'why (recorded in the audit log)')
+      .action(async (platformId: string, _options: unknown, command: CliCommand) => {
+        const { reason } = validateOptions(command, z.object({ reason: reasonOption }));
+        const answer = await call<{ platformId: string; canary: boolean }>('POST', '/v1/admin/platforms/canary', { platformId, canary, reason });
+        print(answer, () => out.line(`${platformId} ${canary ? 'pinned into the canary' : 'excluded from the canary'}`));
+      });
+  }
+
+  cli
+    .command('follow <platformId>')
+    .description('clear a platform\'s explicit choice: it follows the rollout again')
+    .option('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (platformId: string, _options: unknown, command: CliCommand) => {
+      const { reason } = validateOptions(command, z.object({ reason: reasonOption }));
+      const answer = await call<{ platformId: string; canary: boolean }>('DELETE', `/v1/admin/platforms/canary/${encodeURIComponent(platformId)}`, { reason });
+      print(answer, () => out.line(`${platformId} follows the rollout: now ${routeText(out, answer.canary)}`));
+    });
+
+  cli
+    .command('rollout <percent>')
+    .description('route this percentage of the platforms without an explicit choice to the canary')
+    .option('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (percentText: string, _options: unknown, command: CliCommand) => {
+      const { reason } = validateOptions(command, z.object({ reason: reasonOption }));
+      const percent = percentArgument.safeParse(percentText);
+      if (!percent.success) throw new UsageError(`<percent> ${percent.error.issues[0]?.message ?? 'is invalid'}\nusage: canary-edge rollout <percent> [--reason <text>]`);
+      const r = await call<Rollout>('PUT', '/v1/admin/canary/rollout', { percent: percent.data, reason });
+      print(r, () => out.line(`rollout set to ${r.percent}%${r.paused ? out.red(' (routing is PAUSED: nobody goes to the canary until resume)') : ''}`));
+    });
+
+  for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
+    cli
+      .command(name)
+      .description(paused ? 'kill switch: every request and new job to the primary, from the next request on' : 'undo a pause: the previous cohort returns exactly')
+      .option('--reason <text>', 'why (recorded in the audit log)')
+      .action(async (_options: unknown, command: CliCommand) => {
+        const { reason } = validateOptions(command, z.object({ reason: reasonOption }));
+        const answer = await call<{ paused: boolean }>('POST', `/v1/admin/canary/${name}`, { reason });
+        print(answer, () => out.line(answer.paused ? out.red('canary routing PAUSED: everyone goes to the primary') : out.green('canary routing resumed')));
+      });
+  }
+
+  cli
+    .command('override <target>')
+    .description('mint a tester token that routes requests to canary or primary, whatever the cohort says')
+    .option('--platform <platformId>', 'only requests of this platform')
+    .option('--ttl <duration>', 'how long it is valid, 1m to 24h (default 1h)')
+    .action(async (targetName: string, _options: unknown, command: CliCommand) => {
+      if (targetName !== 'canary' && targetName !== 'primary') throw new UsageError('<target> must be canary or primary\nusage: canary-edge override <canary|primary> [--platform <id>] [--ttl 1h]');
+      const options = validateOptions(command, z.object({ platform: z.string().min(1).max(128).optional(), ttl: durationSchema.optional() }));
+      const ttlSeconds = Math.round((options.ttl ?? 3_600_000) / 1000);
+      if (ttlSeconds < 60) throw new UsageError('--ttl: must be at least 1m\nusage: canary-edge override <canary|primary> [--platform <id>] [--ttl 1h]');
+      const answer = await call<{ token: string; expiresAt: string }>('POST', '/v1/admin/canary/overrides', {
+        target: targetName,
+        ttlSeconds,
+        ...(options.platform === undefined ? {} : { platformId: options.platform }),
+      });
+      const base = target().baseUrl;
+      print(answer, () => {
+        out.line(`override to ${targetName}${options.platform === undefined ? '' : ` for ${options.platform}`}, valid until ${answer.expiresAt}`);
+        out.line();
+        out.line(answer.token);
+        out.line();
+        out.line(out.dim('# a request that follows it (the response says x-canary-routed):'));
+        out.line(`curl -si ${base}/v1/health -H "x-canary-override: ${answer.token}" | grep -i -e x-canary-routed -e x-ap-version`);
+        out.line(out.dim('# a browser that follows it (sets a cookie until the token expires; /__canary/override/clear removes it):'));
+        out.line(`${base}/__canary/override?token=${encodeURIComponent(answer.token)}`);
+      });
+    });
+
+  cli
+    .command('audit')
+    .description('who changed what, when and why (newest first)')
+    .option('--platform <platformId>', 'only entries of this platform')
+    .option('--limit <n>', 'at most this many entries, 1 to 500 (default 50)')
+    .option('--before <id>', 'entries older than this one (the previous page\'s "next")')
+    .action(async (_options: unknown, command: CliCommand) => {
+      const o = validateOptions(
+        command,
+        z.object({
+          platform: z.string().min(1).max(128).optional(),
+          limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).refine((n) => n >= 1 && n <= 500, 'must be 1 to 500').optional(),
+          before: z.string().regex(/^\d+$/, 'must be an entry id').optional(),
+        }),
+      );
+      const query = new URLSearchParams();
+      if (o.platform !== undefined) query.set('platformId', o.platform);
+      if (o.limit !== undefined) query.set('limit', String(o.limit));
+      if (o.before !== undefined) query.set('before', o.before);
+      const answer = await call<{ entries: AuditEntry[]; next: number | null }>('GET', `/v1/admin/canary/audit${query.size > 0 ? `?${query}` : ''}`);
+      print(answer, () => {
+        out.table(
+          ['ID', 'AT', 'ACTOR', 'ACTION', 'PLATFORM', 'CHANGE', 'REASON'],
+          answer.entries.map((e) => [String(e.id), e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.actor, e.action, e.platformId ?? '-', changeText(e), e.reason ?? '']),
+        );
+        if (answer.next !== null) out.line(out.dim(`more: canary-edge audit --before ${answer.next}`));
+      });
+    });
+
+  cli
+    .command('health')
+    .description('requests and errors per origin over the guard\'s window, and the guard\'s last verdict')
+    .action(async () => {
+      const h = await call<Health>('GET', '/v1/admin/canary/health');
+      print(h, () => {
+        out.line(`window ${h.windowSeconds}s`);
+        out.table(
+          ['ORIGIN', 'REQUESTS', 'ERRORS', 'ERROR RATE'],
+          Object.entries(h.origins).map(([name, o]) => [name, String(o.requests), String(o.errors), o.errorRate === null ? '-' : `${(o.errorRate * 100).toFixed(2)}%`]),
+        );
+        out.line(
+          `guard ${h.guard.enabled ? 'on' : out.yellow('off')}: pauses when the canary has >= ${h.guard.minRequests} requests and an error rate above ${(h.guard.maxErrorRate * 100).toFixed(2)}% and twice the primary's`,
+        );
+        out.line(`last verdict: ${JSON.stringify(h.guard.lastVerdict)}`);
+      });
+    });
+
+  return cli;
+}
+
+runCli(async (argv) => {
+  let target: AdminTarget | null = null;
+  // Read lazily: `--help` and usage errors must not need the key.
+  const cli = program(() => (target ??= adminTargetFromEnv()), outputFor());
+  if (argv.length === 0) throw new UsageError(`a command is required\nusage: canary-edge [--json] <command> (try: canary-edge --help)`);
+  await cli.parseAsync(argv, { from: 'user' });
+});
