@@ -53,6 +53,13 @@ export function renderBanner(config: StartConfig, demos: DemoPlatform[], service
       `   # list the cohort`,
       `   curl -s ${edge}/v1/admin/platforms/canary -H "api-key: ${config.apiKey}"`,
       '',
+      ' Operate it:',
+      `   admin page   ${edge}/__canary/   (sign in with AP_API_KEY)`,
+      `   CLI          export CANARY_EDGE_URL=${edge} AP_API_KEY=${config.apiKey}`,
+      `                npx canary-edge status ${primary.platformId}     # where does it go, and why`,
+      '                npx canary-edge pause --reason "error spike"    # kill switch; npx canary-edge resume',
+      '                npx canary-edge audit                           # who changed what',
+      '',
     );
   }
   lines.push(' Ctrl-C stops everything.', '================================================================================', '');

@@ -6,6 +6,7 @@ import { redactSecrets } from '../core/log/redact.js';
 import { refusePrivatePaths } from './middleware/private-paths.js';
 import { requestLog } from './middleware/request-log.js';
 import type { RequestLogOptions } from './middleware/request-log.js';
+import { adminPageRoutes } from './routes/admin-page-routes.js';
 import { canaryRoutes } from './routes/admin/canary-routes.js';
 import { platformRoutes } from './routes/admin/platform-routes.js';
 import { proxyHandler } from './routes/proxy.js';
@@ -29,6 +30,7 @@ export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
 
   app.route('/v1/admin/platforms/canary', platformRoutes());
   app.route('/v1/admin/canary', canaryRoutes());
+  app.route('/', adminPageRoutes());
   app.all('*', proxyHandler);
 
   app.onError((error, c) => {

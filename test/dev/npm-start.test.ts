@@ -47,6 +47,8 @@ describe('npm start', () => {
     expect(start.output).toContain(`http://127.0.0.1:${ports.CANARY_PORT}`);
     expect(start.output).toMatch(/AP_API_KEY=dev-[0-9a-f]+/);
     expect(start.output).toMatch(/export JWT=ey/);
+    expect(start.output).toContain(`admin page   http://127.0.0.1:${ports.EDGE_PORT}/__canary/`);
+    expect(start.output).toContain('npx canary-edge status demo-primary');
   });
 
   it('serves the demo: a flip moves the platform, its webhook runs on the canary fleet', async () => {

@@ -1,0 +1,247 @@
+import type { Child } from 'hono/jsx';
+import type { AuditEntry, MembershipSource, RolloutRecord } from '../../core/membership/index.js';
+import { basisPointsToPercent } from '../../core/rollout/bucket.js';
+import { PAGE_PATH } from './session.js';
+
+/** The page skeleton: no script at all, one stylesheet served by the edge itself (works offline). */
+export function Layout(props: { title: string; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{props.title}</title>
+        <link rel="stylesheet" href={`${PAGE_PATH}/assets/admin.css`} />
+      </head>
+      <body>{props.children}</body>
+    </html>
+  );
+}
+
+/** The sign-in form. */
+export function SignIn(props: { loginToken: string; error: string | null }) {
+  return (
+    <Layout title="canary-edge · sign in">
+      <main class="narrow">
+        <h1>canary-edge</h1>
+        <p class="muted">Operator page of the canary router. Sign in with the admin key (AP_API_KEY).</p>
+        {props.error !== null && <p class="flash error" role="alert">{props.error}</p>}
+        <form method="post" action={`${PAGE_PATH}/session`} class="card">
+          <input type="hidden" name="login" value={props.loginToken} />
+          <label for="key">Admin key</label>
+          <input id="key" name="key" type="password" autocomplete="current-password" required />
+          <button type="submit">Sign in</button>
+        </form>
+      </main>
+    </Layout>
+  );
+}
+
+/** What the dashboard shows. */
+export interface DashboardModel {
+  csrf: string;
+  rollout: RolloutRecord;
+  pinned: string[];
+  excluded: string[];
+  audit: AuditEntry[];
+  /** The answer to "where does platform X go, and why". */
+  lookup: { platformId: string; result: { canary: boolean; source: MembershipSource } | null } | null;
+  flash: { kind: 'ok' | 'error'; text: string } | null;
+}
+
+const SOURCE_TEXT: Record<MembershipSource, string> = {
+  paused: 'canary routing is paused: everyone goes to the primary',
+  explicit: 'an operator chose this explicitly',
+  rollout: 'it falls inside the percentage rollout',
+  default: 'no explicit choice, and outside the rollout',
+};
+
+function Hidden(props: { csrf: string }) {
+  return <input type="hidden" name="csrf" value={props.csrf} />;
+}
+
+function Reason() {
+  return <input name="reason" maxlength={500} placeholder="reason (kept in the audit log)" aria-label="reason" />;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What an entry changed, field by field (`paused false → true`), so a row reads at a glance. */
+function change(entry: AuditEntry): string {
+  const before = isRecord(entry.before) ? entry.before : {};
+  const after = isRecord(entry.after) ? entry.after : {};
+  const show = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+  const parts = Object.keys(after)
+    .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+    .map((key) => (key in before ? `${key} ${show(before[key])} → ${show(after[key])}` : `${key} ${show(after[key])}`));
+  return parts.length === 0 ? 'no change' : parts.join(', ');
+}
+
+/** Lists are shown up to this many entries; the rest is counted (a cohort of 100,000 must not make a 100,000-row page). */
+const LIST_LIMIT = 200;
+
+/** The operator's page: state first (pause button right there), then questions, then changes, then history. */
+export function Dashboard(props: DashboardModel) {
+  const { rollout } = props;
+  const percent = basisPointsToPercent(rollout.basisPoints);
+  return (
+    <Layout title={rollout.paused ? 'PAUSED · canary-edge' : 'canary-edge'}>
+      <header class={rollout.paused ? 'state paused' : 'state live'}>
+        <div>
+          <p class="state-label">{rollout.paused ? 'CANARY ROUTING PAUSED' : 'CANARY ROUTING ON'}</p>
+          <p class="state-detail">
+            {rollout.paused
+              ? 'Every request and every new job goes to the primary. Resume restores the cohort below exactly.'
+              : `${props.pinned.length} pinned in · ${props.excluded.length} excluded · rollout ${percent}% of the rest`}
+          </p>
+        </div>
+        <form method="post" action={`${PAGE_PATH}/actions/${rollout.paused ? 'resume' : 'pause'}`} class="state-action">
+          <Hidden csrf={props.csrf} />
+          <Reason />
+          <button type="submit" class={rollout.paused ? 'resume' : 'danger'}>
+            {rollout.paused ? 'Resume canary routing' : 'Pause canary routing'}
+          </button>
+        </form>
+      </header>
+
+      <main>
+        {props.flash !== null && (
+          <p class={`flash ${props.flash.kind}`} role={props.flash.kind === 'error' ? 'alert' : 'status'}>
+            {props.flash.text}
+          </p>
+        )}
+
+        <section class="card">
+          <h2>Where does a platform go, and why?</h2>
+          <form method="get" action={`${PAGE_PATH}/`} class="row">
+            <input name="platform" placeholder="platform id" aria-label="platform id" value={props.lookup?.platformId ?? ''} required />
+            <button type="submit">Look up</button>
+          </form>
+          {props.lookup !== null &&
+            (props.lookup.result === null ? (
+              <p class="answer" id="lookup-answer">
+                No platform <code>{props.lookup.platformId}</code>.
+              </p>
+            ) : (
+              <p class="answer" id="lookup-answer">
+                <code>{props.lookup.platformId}</code> goes to{' '}
+                <strong class={props.lookup.result.canary ? 'to-canary' : 'to-primary'}>{props.lookup.result.canary ? 'the canary' : 'the primary'}</strong>{' '}
+                because {SOURCE_TEXT[props.lookup.result.source]}.
+              </p>
+            ))}
+        </section>
+
+        <div class="columns">
+          <section class="card">
+            <h2>Pin, exclude, or let a platform follow the rollout</h2>
+            <form method="post" action={`${PAGE_PATH}/actions/choice`} class="stack">
+              <Hidden csrf={props.csrf} />
+              <input name="platformId" placeholder="platform id" aria-label="platform id to change" required maxlength={128} />
+              <fieldset class="choices">
+                <legend>Choice</legend>
+                <label>
+                  <input type="radio" name="choice" value="in" checked /> pin into the canary
+                </label>
+                <label>
+                  <input type="radio" name="choice" value="out" /> keep on the primary
+                </label>
+                <label>
+                  <input type="radio" name="choice" value="follow" /> follow the rollout
+                </label>
+              </fieldset>
+              <Reason />
+              <button type="submit">Apply</button>
+            </form>
+          </section>
+
+          <section class="card">
+            <h2>Percentage rollout</h2>
+            <p>
+              <span class="big" id="rollout-percent">{percent}%</span> of the platforms without an explicit choice go to the canary.
+            </p>
+            <p class="muted">
+              Last changed by {rollout.updatedBy} at {rollout.updatedAt}. Raising it only adds platforms; lowering it only removes them.
+            </p>
+            <form method="post" action={`${PAGE_PATH}/actions/rollout`} class="row">
+              <Hidden csrf={props.csrf} />
+              <input name="percent" type="number" min={0} max={100} step="0.01" value={String(percent)} aria-label="rollout percent" required />
+              <Reason />
+              <button type="submit">Set rollout</button>
+            </form>
+          </section>
+        </div>
+
+        <div class="columns">
+          <section class="card">
+            <h2>Pinned into the canary ({props.pinned.length})</h2>
+            <PlatformList ids={props.pinned} empty="Nobody is pinned in." csrf={props.csrf} />
+          </section>
+          <section class="card">
+            <h2>Kept on the primary ({props.excluded.length})</h2>
+            <PlatformList ids={props.excluded} empty="Nobody is excluded." csrf={props.csrf} />
+          </section>
+        </div>
+
+        <section class="card">
+          <h2>Audit log (newest first)</h2>
+          <table id="audit">
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Who</th>
+                <th>What</th>
+                <th>Platform</th>
+                <th>Change</th>
+                <th>Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.audit.map((e) => (
+                <tr>
+                  <td class="nowrap">{e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>
+                  <td>{e.actor}</td>
+                  <td>
+                    <span class={`action ${e.action}`}>{e.action}</span>
+                  </td>
+                  <td>{e.platformId ?? '–'}</td>
+                  <td class="mono">{change(e)}</td>
+                  <td>{e.reason ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+
+        <form method="post" action={`${PAGE_PATH}/session/end`} class="sign-out">
+          <Hidden csrf={props.csrf} />
+          <button type="submit" class="link">Sign out</button>
+        </form>
+      </main>
+    </Layout>
+  );
+}
+
+function PlatformList(props: { ids: string[]; empty: string; csrf: string }) {
+  if (props.ids.length === 0) return <p class="muted">{props.empty}</p>;
+  const more = props.ids.length - LIST_LIMIT;
+  return (
+    <>
+    <ul class="platforms">
+      {props.ids.slice(0, LIST_LIMIT).map((id) => (
+        <li>
+          <a href={`${PAGE_PATH}/?platform=${encodeURIComponent(id)}`}>{id}</a>
+          <form method="post" action={`${PAGE_PATH}/actions/choice`} class="inline">
+            <Hidden csrf={props.csrf} />
+            <input type="hidden" name="platformId" value={id} />
+            <input type="hidden" name="choice" value="follow" />
+            <button type="submit" class="link">follow rollout</button>
+          </form>
+        </li>
+      ))}
+    </ul>
+    {more > 0 && <p class="muted">…and {more} more (npx canary-edge list shows them all).</p>}
+    </>
+  );
+}

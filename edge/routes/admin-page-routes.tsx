@@ -1,0 +1,204 @@
+import { Hono } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { toBase64Url } from '../../core/crypto/encoding.js';
+import { constantTimeEqual } from '../../core/crypto/web-crypto.js';
+import { StoreError } from '../../core/membership/index.js';
+import { percentToBasisPoints } from '../../core/rollout/bucket.js';
+import { ADMIN_CSS } from '../admin-page/admin-css.js';
+import { LOGIN_COOKIE, PAGE_PATH, SESSION_COOKIE, SESSION_SECONDS, csrfToken, csrfValid, newSession, verifySession } from '../admin-page/session.js';
+import { Dashboard, SignIn } from '../admin-page/views.js';
+import type { DashboardModel } from '../admin-page/views.js';
+import type { AppEnv } from '../types.js';
+
+// No script may run and no style may be inlined: the page is plain forms plus one stylesheet served from here.
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const ACTOR = 'admin page';
+
+const DONE: Record<string, string> = {
+  paused: 'Canary routing paused: every request and new job now goes to the primary.',
+  resumed: 'Canary routing resumed.',
+  in: 'Pinned into the canary.',
+  out: 'Kept on the primary.',
+  follow: 'Now follows the rollout.',
+  rollout: 'Rollout updated.',
+};
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+function securityHeaders(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.get('log').origin = 'edge';
+    c.get('log').decision = 'admin-page';
+    await next();
+    c.res.headers.set('content-security-policy', CONTENT_SECURITY_POLICY);
+    c.res.headers.set('x-frame-options', 'DENY');
+    c.res.headers.set('referrer-policy', 'no-referrer');
+    c.res.headers.set('x-content-type-options', 'nosniff');
+    c.res.headers.set('cache-control', 'no-store');
+  };
+}
+
+/** A form posted from another site is refused even before its CSRF token is looked at. */
+function sameOriginPosts(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (c.req.method === 'POST' && origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin) {
+      return c.text('Cross-site form posts are refused.', 403);
+    }
+    await next();
+  };
+}
+
+async function signInPage(c: Context<AppEnv>, error: string | null, status: 200 | 401 | 403 = 200): Promise<Response> {
+  const loginToken = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+  setCookie(c, LOGIN_COOKIE, loginToken, { path: PAGE_PATH, httpOnly: true, secure: true, sameSite: 'Strict', maxAge: 600 });
+  return c.html(<SignIn loginToken={loginToken} error={error} />, status);
+}
+
+async function sessionNonce(c: Context<AppEnv>): Promise<string | null> {
+  return verifySession(getCookie(c, SESSION_COOKIE), c.get('services').config.apiKey, nowSeconds());
+}
+
+async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardModel['flash'], status: 200 | 400 | 503 = 200): Promise<Response> {
+  const { control, config } = c.get('services');
+  const platform = c.req.query('platform')?.trim().slice(0, 128) || null;
+  try {
+    const [{ pinned, excluded, rollout }, audit, lookup] = await Promise.all([
+      control.overview(),
+      control.audit({ limit: 30, platformId: null, before: null }),
+      platform === null ? Promise.resolve(null) : control.status(platform).then((result) => ({ platformId: platform, result })),
+    ]);
+    const model: DashboardModel = { csrf: await csrfToken(config.apiKey, nonce), rollout, pinned, excluded, audit, lookup, flash };
+    return c.html(<Dashboard {...model} />, status);
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    c.get('services').reportStoreError('admin-page', error);
+    return c.html(<p>The database is unavailable; the page cannot show the state. Reload in a moment.</p>, 503);
+  }
+}
+
+type Form = Record<string, string | File | (string | File)[]>;
+
+function field(form: Form, name: string): string {
+  const value = form[name];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/** Runs an action after checking the session and its CSRF token; redirects to the page with the outcome. */
+async function action(c: Context<AppEnv>, run: (form: Form) => Promise<{ done: string; platform?: string } | { error: string }>): Promise<Response> {
+  const nonce = await sessionNonce(c);
+  if (nonce === null) return signInPage(c, 'Your session has ended. Sign in again.', 401);
+  const form = await c.req.parseBody();
+  if (!(await csrfValid(c.get('services').config.apiKey, nonce, form.csrf))) {
+    return c.text('This form is stale or was not sent by this page (CSRF check failed). Reload the page and try again.', 403);
+  }
+  let outcome: { done: string; platform?: string } | { error: string };
+  try {
+    outcome = await run(form);
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    c.get('services').reportStoreError('admin-page-action', error);
+    outcome = {
+      error:
+        error.outcome === 'unknown'
+          ? 'The database did not answer in time: the change may or may not have been applied. Check the audit log, then retry.'
+          : 'The database is unavailable: nothing was changed. Retry in a moment.',
+    };
+  }
+  if ('error' in outcome) return dashboard(c, nonce, { kind: 'error', text: outcome.error }, 400);
+  const query = new URLSearchParams({ done: outcome.done, ...(outcome.platform === undefined ? {} : { platform: outcome.platform }) });
+  return c.redirect(`${PAGE_PATH}/?${query}`, 303);
+}
+
+function reasonOf(form: Form): string | null {
+  const reason = field(form, 'reason');
+  return reason === '' ? null : reason.slice(0, 500);
+}
+
+/**
+ * `/__canary/`: the operator page, server-rendered with hono/jsx and served by the edge itself (never proxied). Signed
+ * in with the admin key into an 8-hour HttpOnly, Secure, SameSite=Strict session; every form carries a CSRF token.
+ */
+export function adminPageRoutes(): Hono<AppEnv> {
+  // Mounted at the root with full paths: a sub-app's '/' would match `/__canary` but never `/__canary/`.
+  const app = new Hono<AppEnv>();
+  const P = PAGE_PATH;
+  app.use(`${P}/*`, securityHeaders());
+  app.use(`${P}/*`, sameOriginPosts());
+  app.use(`${P}/*`, bodyLimit({ maxSize: 4 * 1024, onError: (c) => c.text('Form too large.', 413) }));
+
+  app.get(`${P}/assets/admin.css`, (c) => c.body(ADMIN_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
+
+  app.get(`${P}/`, async (c) => {
+    const nonce = await sessionNonce(c);
+    if (nonce === null) return signInPage(c, null);
+    const done = DONE[c.req.query('done') ?? ''];
+    return dashboard(c, nonce, done === undefined ? null : { kind: 'ok', text: done });
+  });
+  app.get(P, (c) => c.redirect(`${P}/`, 301));
+
+  app.post(`${P}/session`, async (c) => {
+    const form = await c.req.parseBody();
+    const expected = getCookie(c, LOGIN_COOKIE);
+    // The login form's token must come back with the cookie it was issued with (a cross-site form has neither).
+    if (expected === undefined || field(form, 'login') === '' || !(await constantTimeEqual(field(form, 'login'), expected))) {
+      return signInPage(c, 'The sign-in form expired. Try again.', 403);
+    }
+    const { apiKey } = c.get('services').config;
+    if (!(await constantTimeEqual(field(form, 'key'), apiKey))) return signInPage(c, 'Wrong admin key. Nothing was signed in.', 401);
+    deleteCookie(c, LOGIN_COOKIE, { path: PAGE_PATH, secure: true });
+    setCookie(c, SESSION_COOKIE, await newSession(apiKey, nowSeconds()), {
+      path: PAGE_PATH,
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Strict',
+      maxAge: SESSION_SECONDS,
+    });
+    return c.redirect(`${PAGE_PATH}/`, 303);
+  });
+
+  app.post(`${P}/session/end`, async (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: PAGE_PATH, secure: true });
+    return c.redirect(`${PAGE_PATH}/`, 303);
+  });
+
+  for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
+    app.post(`${P}/actions/${name}`, (c) =>
+      action(c, async (form) => {
+        await c.get('services').control.setPaused(paused, { actor: ACTOR, reason: reasonOf(form) });
+        return { done: paused ? 'paused' : 'resumed' };
+      }),
+    );
+  }
+
+  app.post(`${P}/actions/choice`, (c) =>
+    action(c, async (form) => {
+      const platformId = field(form, 'platformId');
+      const choice = field(form, 'choice');
+      if (platformId === '' || platformId.length > 128) return { error: 'Give a platform id (1 to 128 characters).' };
+      if (choice !== 'in' && choice !== 'out' && choice !== 'follow') return { error: 'Choose pin, exclude or follow.' };
+      const meta = { actor: ACTOR, reason: reasonOf(form) };
+      const { control } = c.get('services');
+      const applied = choice === 'follow' ? await control.clearChoice(platformId, meta) : await control.setChoice(platformId, choice === 'in', meta);
+      if (applied === null) return { error: `No platform ${platformId}: nothing was changed.` };
+      return { done: choice, platform: platformId };
+    }),
+  );
+
+  app.post(`${P}/actions/rollout`, (c) =>
+    action(c, async (form) => {
+      const percent = Number(field(form, 'percent'));
+      if (field(form, 'percent') === '' || !Number.isFinite(percent) || percent < 0 || percent > 100 || Math.abs(percent * 100 - Math.round(percent * 100)) > 1e-9) {
+        return { error: 'The rollout is a percentage from 0 to 100 with two decimals at most.' };
+      }
+      await c.get('services').control.setRollout(percentToBasisPoints(percent), { actor: ACTOR, reason: reasonOf(form) });
+      return { done: 'rollout' };
+    }),
+  );
+
+  app.all(`${P}/*`, (c) => c.text('Not found.', 404));
+  return app;
+}

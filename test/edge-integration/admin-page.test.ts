@@ -1,0 +1,150 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { launchChromium } from '../../testkit/browser.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
+
+// The operator page in a real Chromium against the real edge (workerd, Redis, Postgres): sign in, pin with a reason,
+// read it back in the lists and the audit table, pause and resume, and check that routing follows each step.
+
+let h: EdgeHarness;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let shots: string;
+
+beforeAll(async () => {
+  [h, browser, shots] = await Promise.all([startEdgeHarness(), launchChromium(), mkdtemp(path.join(os.tmpdir(), 'canary-admin-page-'))]);
+  context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  page = await context.newPage();
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await h?.close();
+});
+
+async function routeOf(platformId: string): Promise<string | null> {
+  const res = await fetch(`${h.url}/v1/flows`, { headers: { authorization: `Bearer ${await signPrincipalJwt(h.jwtSecret, platformId)}` } });
+  await res.arrayBuffer();
+  return res.headers.get('x-origin');
+}
+
+/** Requests for the page that reached an origin (the browser's own /favicon.ico is an ordinary request). */
+const pageRequestsAtOrigins = (): number => [...h.primary.requests, ...h.canary.requests].filter((r) => r.url.startsWith('/__canary')).length;
+
+async function signIn(key: string): Promise<void> {
+  await page.goto(`${h.url}/__canary/`);
+  await page.fill('input[name=key]', key);
+  await page.click('button[type=submit]');
+}
+
+describe('the admin page /__canary/', () => {
+  it('is not reachable without a session, and a wrong key gives a clear message and no cookie', async () => {
+    const res = await page.goto(`${h.url}/__canary/`);
+    expect(res?.status()).toBe(200);
+    expect(await page.textContent('body')).toContain('Sign in with the admin key');
+    expect(await page.textContent('body')).not.toContain('CANARY ROUTING');
+    await signIn('not-the-admin-key');
+    expect(await page.textContent('[role=alert]')).toBe('Wrong admin key. Nothing was signed in.');
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('ap_canary_admin');
+    // Actions without a session are refused too.
+    const action = await fetch(`${h.url}/__canary/actions/pause`, { method: 'POST', body: new URLSearchParams({ csrf: 'x' }) });
+    expect(action.status).toBe(401);
+    expect(pageRequestsAtOrigins()).toBe(0); // never proxied
+  });
+
+  it('signs in into an HttpOnly, Secure, SameSite=Strict session and serves no script under a strict CSP', async () => {
+    await signIn(h.apiKey);
+    await page.waitForSelector('text=CANARY ROUTING ON');
+    const session = (await context.cookies()).find((c) => c.name === 'ap_canary_admin');
+    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/__canary' });
+    expect(session?.expires ?? 0).toBeGreaterThan(Date.now() / 1000 + 7.9 * 3600);
+    const res = await page.reload();
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(await page.content()).not.toContain('<script');
+    expect(await page.locator('link[rel=stylesheet]').getAttribute('href')).toBe('/__canary/assets/admin.css');
+  });
+
+  it('pins a platform with a reason, shows it in the list and the audit table, and routing follows', async () => {
+    const platformId = await h.seedPlatform();
+    expect(await routeOf(platformId)).toBe('primary');
+    await page.fill('input[aria-label="platform id to change"]', platformId);
+    await page.check('input[name=choice][value=in]');
+    await page.locator('form[action="/__canary/actions/choice"] input[name=reason]').first().fill('beta customer, ticket 7');
+    await page.locator('form[action="/__canary/actions/choice"] button[type=submit]').first().click();
+    await page.waitForSelector('text=Pinned into the canary.');
+    expect(await page.locator('ul.platforms >> text=' + platformId).count()).toBe(1);
+    const firstAuditRow = await page.locator('#audit tbody tr').first().textContent();
+    expect(firstAuditRow).toContain('admin page');
+    expect(firstAuditRow).toContain('pin');
+    expect(firstAuditRow).toContain(platformId);
+    expect(firstAuditRow).toContain('beta customer, ticket 7');
+    expect(await page.textContent('#lookup-answer')).toContain('goes to the canary because an operator chose this explicitly');
+    expect(await routeOf(platformId)).toBe('canary');
+
+    // The search box answers "where does X go, and why".
+    await page.fill('input[aria-label="platform id"]', platformId);
+    await page.click('form[method=get] button');
+    expect(await page.textContent('#lookup-answer')).toContain(`${platformId} goes to the canary because an operator chose this explicitly`);
+  });
+
+  it('pauses and resumes with one button, and a request through the edge follows each step', async () => {
+    const platformId = await h.seedPlatform();
+    await h.call('POST', '/v1/admin/platforms/canary', { platformId, canary: true });
+    await page.goto(`${h.url}/__canary/?platform=${platformId}`);
+    expect(await routeOf(platformId)).toBe('canary');
+
+    await page.locator('header form input[name=reason]').fill('error spike drill');
+    await page.click('text=Pause canary routing');
+    await page.waitForSelector('text=CANARY ROUTING PAUSED');
+    expect(await routeOf(platformId)).toBe('primary');
+    await page.goto(`${h.url}/__canary/?platform=${platformId}`);
+    expect(await page.textContent('#lookup-answer')).toContain('goes to the primary because canary routing is paused');
+    await page.screenshot({ path: path.join(shots, 'paused.png'), fullPage: true });
+
+    await page.click('text=Resume canary routing');
+    await page.waitForSelector('text=CANARY ROUTING ON');
+    expect(await routeOf(platformId)).toBe('canary');
+    const actions = await page.locator('#audit tbody tr td:nth-child(3)').allTextContents();
+    expect(actions.slice(0, 2)).toEqual(['resume', 'pause']);
+    await page.screenshot({ path: path.join(shots, 'admin-page.png'), fullPage: true });
+    console.log(`admin page screenshots: ${path.join(shots, 'admin-page.png')} and ${path.join(shots, 'paused.png')}`);
+  });
+
+  it('sets the rollout percentage from the page', async () => {
+    await page.goto(`${h.url}/__canary/`);
+    await page.fill('input[name=percent]', '12.5');
+    await page.click('text=Set rollout');
+    await page.waitForSelector('text=Rollout updated.');
+    expect(await page.textContent('#rollout-percent')).toBe('12.5%');
+    await page.fill('input[name=percent]', '0');
+    await page.click('text=Set rollout');
+    await page.waitForSelector('text=Rollout updated.');
+  });
+
+  it('refuses a form without its CSRF token, and a form posted from another site', async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === 'ap_canary_admin');
+    const headers = { cookie: `ap_canary_admin=${cookie?.value ?? ''}`, 'content-type': 'application/x-www-form-urlencoded' };
+    const noToken = await fetch(`${h.url}/__canary/actions/pause`, { method: 'POST', headers, body: 'reason=x' });
+    expect(noToken.status).toBe(403);
+    expect(await noToken.text()).toContain('CSRF check failed');
+    const crossSite = await fetch(`${h.url}/__canary/actions/pause`, { method: 'POST', headers: { ...headers, origin: 'https://evil.example' }, body: 'reason=x' });
+    expect(crossSite.status).toBe(403);
+    expect(await routeOf(await h.seedPlatform())).toBe('primary');
+    expect((await h.pool.query<{ paused: boolean }>('SELECT paused FROM canary_rollout')).rows[0]?.paused).toBe(false);
+  });
+
+  it('signs out', async () => {
+    await page.goto(`${h.url}/__canary/`);
+    await page.click('text=Sign out');
+    await page.waitForSelector('text=Sign in with the admin key');
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('ap_canary_admin');
+  });
+});
