@@ -1,6 +1,7 @@
 import { describeStoreError, urlPassword } from '../core/log/redact.js';
 import { CanaryControl, MembershipStore } from '../core/membership/index.js';
 import { parseConfig } from './config.js';
+import { HealthCounter } from './health/health-counter.js';
 import { createRedisRunner, createSqlClient } from './stores/clients.js';
 import type { EdgeServices } from './types.js';
 
@@ -24,14 +25,15 @@ export function servicesFor(env: Env): EdgeServices {
     const secrets = [config.databaseUrl, urlPassword(config.databaseUrl) ?? '', config.upstashToken, config.apiKey, config.jwtSecret];
     const reportStoreError = (stage: string, error: unknown): void =>
       console.error(JSON.stringify({ msg: 'store error', stage, error: describeStoreError(error, secrets) }));
+    const redis = createRedisRunner(clientOptions);
     const membership = new MembershipStore({
-      redis: createRedisRunner(clientOptions),
+      redis,
       sql: createSqlClient(clientOptions),
       onFallback: ({ stage, error }) => reportStoreError(stage, error),
     });
     // The operator plane waits longer for Postgres than the request path does: an emergency pause must get through.
     const control = new CanaryControl({ sql: createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs }), membership });
-    services = { config, membership, control, reportStoreError };
+    services = { config, membership, control, redis, health: new HealthCounter(), reportStoreError };
     byEnv.set(env, services);
   }
   return services;

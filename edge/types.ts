@@ -1,5 +1,6 @@
-import type { CanaryControl, MembershipStore } from '../core/membership/index.js';
+import type { CanaryControl, MembershipStore, ScriptRunner } from '../core/membership/index.js';
 import type { EdgeConfig } from './config.js';
+import type { HealthCounter } from './health/health-counter.js';
 import type { RequestLogFields } from './middleware/request-log.js';
 
 /** Services built from the bindings, once per isolate. */
@@ -8,6 +9,10 @@ export interface EdgeServices {
   membership: MembershipStore;
   /** The operator plane (its Postgres calls get the longer ADMIN_STORE_TIMEOUT_MS). */
   control: CanaryControl;
+  /** Redis (Upstash) for the health counts; null when no cache is configured. */
+  redis: ScriptRunner | null;
+  /** This isolate's counts of responses and errors per origin. */
+  health: HealthCounter;
   /** Logs a store failure (credentials removed); the caller decides what the client is told. */
   reportStoreError(stage: string, error: unknown): void;
 }

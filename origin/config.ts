@@ -10,6 +10,11 @@ const booleanString = z
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+const enabledString = z
+  .enum(['true', 'false', '1', '0'])
+  .default('true')
+  .transform((v) => v === 'true' || v === '1');
+
 function v<Key extends string, Schema extends z.ZodType>(key: Key, schema: Schema, doc: string, defaultDoc?: string): EnvVar<Key, Schema> {
   return { key, schema, doc, ...(defaultDoc === undefined ? {} : { defaultDoc }) };
 }
@@ -50,6 +55,11 @@ export const ORIGIN_ENV = {
   AP_SHUTDOWN_TIMEOUT_MS: v('shutdownTimeoutMs', positiveInt(25_000), 'SIGTERM grace; in-flight jobs not done by then are handed back'),
   AP_FLIPS_CLAIM_IDLE_MS: v('flipsClaimIdleMs', positiveInt(30_000), 'a flip left unacknowledged this long by a dead app is taken over'),
   AP_FLIP_MOVE_PAGE_SIZE: v('flipMovePageSize', positiveInt(100), 'jobs a flip reads per page while moving a backlog (bounds memory)'),
+  CANARY_GUARD_ENABLED: v('guardEnabled', enabledString, 'the health guard: pauses canary routing when the canary fails (docs/architecture.md §7)'),
+  CANARY_GUARD_INTERVAL_SECONDS: v('guardIntervalSeconds', positiveInt(30), 'how often the guard judges (one tick across all apps)'),
+  CANARY_GUARD_WINDOW_SECONDS: v('guardWindowSeconds', z.coerce.number().int().positive().max(3600).default(300), 'the traffic the guard judges: the last this many seconds (at most 3600)'),
+  CANARY_GUARD_MIN_REQUESTS: v('guardMinRequests', positiveInt(200), 'no verdict with fewer canary requests than this in the window'),
+  CANARY_GUARD_MAX_ERROR_RATE: v('guardMaxErrorRate', z.coerce.number().min(0).max(1).default(0.05), 'pause when the canary\'s error rate is above this and above twice the primary\'s'),
 };
 
 /** The origin's configuration, parsed once from the environment. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { closeAll } from '../core/lifecycle/close-all.js';
-import { MembershipStore } from '../core/membership/index.js';
+import { CanaryControl, MembershipStore } from '../core/membership/index.js';
 import { createApp } from './app/create-app.js';
 import { RunWaiter } from './app/run-waiter.js';
 import type { Config } from './config.js';
@@ -15,6 +15,7 @@ import { JobMover } from './queues/job-mover.js';
 import { fleetQueueName } from './queues/queue-names.js';
 import { RunDispatcher } from './queues/run-dispatcher.js';
 import { RunsMetadataProducer, openRunsMetadataQueue, startRunsMetadataConsumer } from './queues/runs-metadata.js';
+import { GUARD_VERDICT_KEY } from './guard/canary-guard.js';
 import { startSystemJobs } from './queues/system-jobs.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { createWorkerChannel } from './realtime/worker-channel.js';
@@ -85,11 +86,28 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const workerChannel = createWorkerChannel({ httpServer: server, workerSecret: config.workerSecret, version: config.version, repo, logger });
 
   const runsMetadataConsumer = startRunsMetadataConsumer({ connection: redis, repo, onRunFinished: (run) => hub.publishRunFinished(run), logger });
+  const sql = createPgSqlClient(pool);
   const systemJobs = await startSystemJobs({
     connection: redis,
     repo,
     intervalMs: config.systemJobIntervalMs,
     retentionDays: config.runRetentionDays,
+    guard: {
+      redis: createIoredisScriptRunner(membershipRedis),
+      saveRecord: async (json) => {
+        await membershipRedis.set(GUARD_VERDICT_KEY, json, 'EX', 24 * 3600);
+      },
+      membership,
+      control: new CanaryControl({ sql, membership }),
+      settings: {
+        enabled: config.guardEnabled,
+        intervalSeconds: config.guardIntervalSeconds,
+        windowSeconds: config.guardWindowSeconds,
+        minRequests: config.guardMinRequests,
+        maxErrorRate: config.guardMaxErrorRate,
+      },
+      logger: logger.child({ component: 'guard' }),
+    },
     logger,
   });
   const flips = new FlipsConsumer({

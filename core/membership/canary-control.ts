@@ -111,19 +111,33 @@ export class CanaryControl {
 
   /**
    * Pauses (kill switch) or resumes canary routing; `evidence` (the guard's) is stored in the audit entry. Resuming
-   * restores the previous cohort exactly: choices and rollout are left untouched by a pause.
+   * restores the previous cohort exactly: choices and rollout are left untouched by a pause. With `onlyIfChanged`
+   * nothing is written (no audit entry, no invalidation) when routing already was in that state.
    */
-  async setPaused(paused: boolean, meta: ChangeMeta, evidence: Record<string, unknown> | null = null): Promise<Applied<{ paused: boolean; changed: boolean }>> {
+  async setPaused(
+    paused: boolean,
+    meta: ChangeMeta,
+    options: { evidence?: Record<string, unknown>; onlyIfChanged?: boolean } = {},
+  ): Promise<Applied<{ paused: boolean; changed: boolean }>> {
     const rows = await this.#write<RolloutRow & { was_paused: boolean }>({ platformId: null, canary: null }, CONTROL_SQL.setPaused, [
       paused,
       meta.actor,
       paused ? 'pause' : 'resume',
       meta.reason,
-      evidence === null ? null : JSON.stringify({ evidence }),
+      options.evidence === undefined ? null : JSON.stringify({ evidence: options.evidence }),
+      options.onlyIfChanged === true,
     ]);
     const row = rows[0];
-    if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
+    if (row === undefined) {
+      if (options.onlyIfChanged === true) return { value: { paused, changed: false }, invalidated: true };
+      throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
+    }
     return { value: { paused: row.paused, changed: row.was_paused !== row.paused }, invalidated: await this.#membership.invalidate({ platformId: null, canary: null }) };
+  }
+
+  /** Records an event that changes no routing state (a tester override was minted) in the audit log. */
+  async recordEvent(action: string, platformId: string | null, after: Record<string, unknown>, meta: ChangeMeta): Promise<void> {
+    await this.#sql.query(CONTROL_SQL.auditEvent, [meta.actor, action, platformId, JSON.stringify(after), meta.reason]);
   }
 
   /** Pinned and excluded platforms (sorted) and the rollout record, from the source of truth. */

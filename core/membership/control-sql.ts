@@ -52,16 +52,23 @@ export const CONTROL_SQL = {
       SELECT $2, 'rollout', (SELECT ${rolloutJson('b')} FROM before b), ${rolloutJson('c')}, $3 FROM changed c RETURNING id)
     SELECT basis_points, salt, paused, updated_at, updated_by FROM changed`,
 
-  /** $1 paused, $2 actor, $3 action (pause/resume), $4 reason, $5 evidence (jsonb, merged into `after`). */
+  /**
+   * $1 paused, $2 actor, $3 action (pause/resume), $4 reason, $5 evidence (jsonb, merged into `after`), $6 only when it
+   * changes (no row and no audit entry when it was already so: two guards tripping at once pause once).
+   */
   setPaused: `WITH before AS (SELECT basis_points, paused FROM canary_rollout WHERE id = 1),
     changed AS (
-      UPDATE canary_rollout SET paused = $1, updated_at = now(), updated_by = $2 WHERE id = 1
+      UPDATE canary_rollout SET paused = $1, updated_at = now(), updated_by = $2
+      WHERE id = 1 AND ($6::boolean IS NOT TRUE OR paused IS DISTINCT FROM $1)
       RETURNING basis_points, salt, paused, updated_at, updated_by),
     audit AS (
       INSERT INTO canary_audit (actor, action, before, after, reason)
       SELECT $2, $3, (SELECT ${rolloutJson('b')} FROM before b), ${rolloutJson('c')} || COALESCE($5::jsonb, '{}'::jsonb), $4
       FROM changed c RETURNING id)
     SELECT basis_points, salt, paused, updated_at, updated_by, (SELECT before.paused FROM before) AS was_paused FROM changed`,
+
+  /** $1 actor, $2 action, $3 platform (or null), $4 after (jsonb), $5 reason: an audited event that changes no row. */
+  auditEvent: `INSERT INTO canary_audit (actor, action, platform_id, after, reason) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id`,
 
   /** The rollout record with who changed it when. */
   rollout: `SELECT basis_points, salt, paused, updated_at, updated_by FROM canary_rollout WHERE id = 1`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -8,10 +9,18 @@ import type { CommandOutcome } from './execute.js';
 import { runCommand, runPipeline, runTransaction } from './execute.js';
 import { readJsonBody, sendJson } from './http-io.js';
 import { parseCommand, parseCommandList } from './parse-body.js';
+import type { RedisCommand } from './parse-body.js';
 import { CommandStats } from './stats.js';
 import type { UpstashLocalStats } from './stats.js';
 
 export type { UpstashLocalStats } from './stats.js';
+
+/** A command as the stats count it: its name, and for a script the SHA-1 it runs. */
+function counted(command: RedisCommand): { name: string; script?: string } {
+  if (command.name === 'EVALSHA') return { name: command.name, script: command.args[0]?.toLowerCase() };
+  if (command.name === 'EVAL') return { name: command.name, script: createHash('sha1').update(command.args[0] ?? '').digest('hex') };
+  return { name: command.name };
+}
 
 export interface UpstashLocalOptions {
   /** Redis to serve, e.g. redis://127.0.0.1:6379/3 (the path picks the logical database). */
@@ -93,7 +102,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   if (route === 'command') {
     const parsed = parseCommand(body.value);
     if (!parsed.ok) return sendJson(res, 400, { error: parsed.error }, headers);
-    ctx.stats.record([parsed.value.name]);
+    ctx.stats.record([counted(parsed.value)]);
     const outcome = await runCommand(ctx.shared, parsed.value);
     if ('error' in outcome) return sendJson(res, 400, { error: outcome.error }, headers);
     return sendJson(res, 200, { result: encodeResult(outcome.result, base64) }, headers);
@@ -101,7 +110,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
 
   const parsed = parseCommandList(body.value);
   if (!parsed.ok) return sendJson(res, 400, { error: parsed.error }, headers);
-  ctx.stats.record(parsed.value.map((command) => command.name));
+  ctx.stats.record(parsed.value.map(counted));
   if (route === 'pipeline') {
     const outcomes = await runPipeline(ctx.shared, parsed.value);
     return sendJson(res, 200, pipelineBody(outcomes, base64), headers);

@@ -16,6 +16,8 @@ export interface RequestLogFields {
   /** This request started the background reload of a cohort about to expire. */
   cacheRefresh?: boolean;
   fellBack?: boolean;
+  /** A tester override: honoured, or why it was ignored (the token itself is never logged). */
+  override?: string;
   lookupMs?: number;
   originMs?: number;
   error?: string;

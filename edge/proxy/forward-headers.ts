@@ -32,6 +32,8 @@ const CLIENT_SPOOFABLE = [
   'x-rewrite-url',
   'x-original-host',
   'x-host',
+  // The tester's override token is the edge's business only; origins never see it.
+  'x-canary-override',
 ];
 
 function stripHopByHop(headers: Headers): void {
@@ -51,9 +53,24 @@ export interface ForwardContext {
   proto: string;
 }
 
+/** The Cookie header without the tester's override cookie (a routing credential of the edge's, not the app's). */
+function withoutOverrideCookie(cookie: string): string {
+  return cookie
+    .split(';')
+    .filter((part) => part.trim().split('=', 1)[0] !== 'ap_canary_override')
+    .join(';')
+    .trim();
+}
+
 /** Request headers for the origin: hop-by-hop and client-spoofable ones removed, `X-Forwarded-*` set by the edge. */
 export function requestHeadersForOrigin(incoming: Headers, ctx: ForwardContext): Headers {
   const headers = new Headers(incoming);
+  const cookie = headers.get('cookie');
+  if (cookie !== null && cookie.includes('ap_canary_override=')) {
+    const rest = withoutOverrideCookie(cookie);
+    if (rest === '') headers.delete('cookie');
+    else headers.set('cookie', rest);
+  }
   const websocket = isWebSocketUpgrade(incoming);
   stripHopByHop(headers);
   headers.delete('host');

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { verifyOverride } from '../../core/auth/override-token.js';
 import { toBase64Url } from '../../core/crypto/encoding.js';
 import { constantTimeEqual } from '../../core/crypto/web-crypto.js';
 import { StoreError } from '../../core/membership/index.js';
@@ -10,6 +11,7 @@ import { ADMIN_CSS } from '../admin-page/admin-css.js';
 import { LOGIN_COOKIE, PAGE_PATH, SESSION_COOKIE, SESSION_SECONDS, csrfToken, csrfValid, newSession, verifySession } from '../admin-page/session.js';
 import { Dashboard, SignIn } from '../admin-page/views.js';
 import type { DashboardModel } from '../admin-page/views.js';
+import { OVERRIDE_COOKIE } from '../resolve/override.js';
 import type { AppEnv } from '../types.js';
 
 // No script may run and no style may be inlined: the page is plain forms plus one stylesheet served from here.
@@ -198,6 +200,25 @@ export function adminPageRoutes(): Hono<AppEnv> {
       return { done: 'rollout' };
     }),
   );
+
+  // The tester's browser link: a valid override token becomes a cookie (until the token expires) and the tester lands
+  // on the app, whose SPA and Socket.IO requests then follow the override. Public: the token is the credential.
+  app.get(`${P}/override`, async (c) => {
+    const token = c.req.query('token') ?? '';
+    const nowS = nowSeconds();
+    const result = await verifyOverride(token, c.get('services').config.jwtSecret, nowS);
+    if (!result.ok) {
+      c.get('log').override = `ignored:${result.reason}`;
+      return c.text(`This override link is ${result.reason === 'expired' ? 'expired' : 'not valid'}. Ask for a new one (npx canary-edge override).`, 400);
+    }
+    c.get('log').override = `cookie-set:${result.override.target}`;
+    setCookie(c, OVERRIDE_COOKIE, token, { path: '/', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: result.override.expiresAt - nowS });
+    return c.redirect('/', 302);
+  });
+  app.get(`${P}/override/clear`, (c) => {
+    deleteCookie(c, OVERRIDE_COOKIE, { path: '/', secure: true });
+    return c.redirect('/', 302);
+  });
 
   app.all(`${P}/*`, (c) => c.text('Not found.', 404));
   return app;

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { recordHealth } from '../../core/health/health-window.js';
 import type { LookupOptions, MembershipAnswer } from '../../core/membership/index.js';
 import { ApiError } from '../../core/http/api-error.js';
 import { describeStoreError } from '../../core/log/redact.js';
@@ -6,6 +7,8 @@ import { forwardRequest } from '../proxy/forward-request.js';
 import type { OriginName } from '../proxy/forward-request.js';
 import { routingPath } from '../proxy/routing-path.js';
 import { canaryCookieHeader, clearCanaryCookieHeader, signCanaryCookie } from '../resolve/canary-cookie.js';
+import { ROUTED_HEADER, presentedOverride } from '../resolve/override.js';
+import type { PresentedOverride } from '../resolve/override.js';
 import { resolvePlatform } from '../resolve/resolve-platform.js';
 import type { Candidate, Resolution } from '../resolve/resolve-platform.js';
 import type { EdgeServices } from '../types.js';
@@ -71,6 +74,39 @@ function deferOf(c: Context<AppEnv>): LookupOptions['defer'] {
   }
 }
 
+/**
+ * Applies a tester's override to the decision: honoured for its platform (or any, when it names none), also while
+ * paused; ignored otherwise. Returns the origin the override chose, or null when it does not apply.
+ */
+function overrideOrigin(presented: PresentedOverride, decision: Decision, log: AppEnv['Variables']['log']): OriginName | null {
+  if (presented.kind === 'ignored') {
+    log.override = `ignored:${presented.reason}`;
+    return null;
+  }
+  if (presented.kind === 'none') return null;
+  const { override } = presented;
+  if (override.platformId !== null && decision.answer?.platformId !== override.platformId) {
+    log.override = 'ignored:other-platform';
+    return null;
+  }
+  log.override = `honoured:${override.target}`;
+  return override.target;
+}
+
+/** Counts the outcome per origin for the health guard; sends the isolate's batch off the critical path when due. */
+function countHealth(c: Context<AppEnv>, served: OriginName | null, failed: OriginName | null, status: number): void {
+  const { health, redis, reportStoreError, config } = c.get('services');
+  // Without a canary there is nothing to guard, and the stores are not asked at all.
+  if (config.canaryUrl === '') return;
+  const now = Date.now();
+  if (failed !== null) health.record(failed, true, now);
+  if (served !== null) health.record(served, status >= 500, now);
+  const batch = health.takeDue(now);
+  const defer = deferOf(c);
+  if (batch === null || redis === null || defer === undefined) return;
+  defer(recordHealth(redis, batch).catch((error: unknown) => reportStoreError('health-record', error)));
+}
+
 /** Resolves the platform, asks the cohort, and streams the request to the primary or the canary origin. */
 export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   const services = c.get('services');
@@ -89,12 +125,20 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
     nowSeconds,
   );
 
+  const presented = await presentedOverride(c.req.header('x-canary-override') ?? null, c.req.header('cookie') ?? null, config.jwtSecret, nowSeconds);
   const lookupStarted = Date.now();
   const clientIp = c.req.header('cf-connecting-ip') ?? null;
-  const decision = await decide(resolution, services, {
-    defer: deferOf(c),
-    admitResolverFill: unknownIdAdmission(c.env.UNKNOWN_ID_LIMITER, clientIp ?? 'unknown-client', log),
-  });
+  // An override for any platform needs no lookup at all; one for a platform needs to know the request's platform.
+  const decision: Decision =
+    presented.kind === 'valid' && presented.override.platformId === null
+      ? { candidate: resolution.candidates[0] ?? null, answer: null, origin: presented.override.target }
+      : await decide(resolution, services, {
+          defer: deferOf(c),
+          admitResolverFill: unknownIdAdmission(c.env.UNKNOWN_ID_LIMITER, clientIp ?? 'unknown-client', log),
+        });
+  const overridden = overrideOrigin(presented, decision, log);
+  // With canary routing off (no canary origin) nothing, not even an override, reaches a canary.
+  if (overridden !== null) decision.origin = config.canaryUrl === '' ? 'primary' : overridden;
   const { candidate, answer } = decision;
   log.source = candidate?.source ?? 'none';
   if (answer !== null) {
@@ -118,7 +162,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
       );
     }
   }
-  log.decision = candidate === null ? 'unresolved' : config.canaryUrl === '' ? 'canary-off' : decision.origin;
+  log.decision = overridden !== null ? `override-${decision.origin}` : candidate === null ? 'unresolved' : config.canaryUrl === '' ? 'canary-off' : decision.origin;
 
   const originStarted = Date.now();
   const outcome = await forwardRequest({
@@ -136,6 +180,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   log.originMs = Date.now() - originStarted;
 
   if (outcome.kind === 'unreachable') {
+    countHealth(c, null, outcome.origin, 502);
     log.origin = outcome.origin;
     log.error = `${outcome.origin} origin unreachable: ${describeStoreError(outcome.error)}`;
     if (outcome.origin === 'canary') {
@@ -146,7 +191,14 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   log.origin = outcome.servedBy;
   log.fellBack = outcome.fellBack;
   const response = outcome.response;
+  // A fallback means the canary never answered: an error of the canary's, whoever served the request in the end.
+  countHealth(c, outcome.servedBy, outcome.fellBack ? 'canary' : null, response.status);
   if (response.status === 101) return response;
+  if (overridden !== null) {
+    // A tester sees where the override sent the request; the canary cookie is not touched by an override.
+    response.headers.set(ROUTED_HEADER, outcome.servedBy);
+    return response;
+  }
 
   const change = cookieChange(resolution, decision, outcome.servedBy);
   if (change === 'set' && answer?.platformId) {

@@ -1,5 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { CANARY_GUARD, runGuardTick } from '../guard/canary-guard.js';
+import type { CanaryGuardDeps } from '../guard/canary-guard.js';
 import type { Logger } from '../logger.js';
 import type { FlowRunRepository } from '../runs/flow-run-repository.js';
 import { SYSTEM_JOB_QUEUE } from './queue-names.js';
@@ -12,6 +14,8 @@ export interface SystemJobsOptions {
   repo: FlowRunRepository;
   intervalMs: number;
   retentionDays: number;
+  /** The health guard's collaborators; its interval is `guard.settings.intervalSeconds`. */
+  guard: CanaryGuardDeps;
   logger: Logger;
 }
 
@@ -32,9 +36,18 @@ export async function startSystemJobs(options: SystemJobsOptions): Promise<Syste
     name: PURGE_OLD_RUNS,
     opts: { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } },
   });
+  // Every app registers the guard too: one schedule under a fixed id, each tick run by exactly one app.
+  await queue.upsertJobScheduler(CANARY_GUARD, { every: options.guard.settings.intervalSeconds * 1000 }, {
+    name: CANARY_GUARD,
+    opts: { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } },
+  });
   const worker = new Worker(
     SYSTEM_JOB_QUEUE,
     async (job) => {
+      if (job.name === CANARY_GUARD) {
+        await runGuardTick(options.guard);
+        return;
+      }
       if (job.name !== PURGE_OLD_RUNS) {
         logger.warn('unknown system job ignored', { jobId: job.id, name: job.name });
         return;

@@ -1,7 +1,11 @@
 import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { mintOverride } from '../../../core/auth/override-token.js';
+import type { GuardSettings } from '../../../core/health/guard-rule.js';
+import { errorRate, readHealthWindow } from '../../../core/health/health-window.js';
 import { z } from 'zod/mini';
 import { ApiError } from '../../../core/http/api-error.js';
-import { CanaryControl } from '../../../core/membership/index.js';
+import { CanaryControl, StoreError } from '../../../core/membership/index.js';
 import type { RolloutRecord } from '../../../core/membership/index.js';
 import { percentToBasisPoints } from '../../../core/rollout/bucket.js';
 import type { AppEnv } from '../../types.js';
@@ -19,11 +23,47 @@ const percentField = () =>
 const rolloutBody = z.strictObject({ percent: percentField(), reason: reasonField() });
 const reasonBody = z.strictObject({ reason: reasonField() });
 
+const overrideBody = z.strictObject({
+  target: z.enum(['canary', 'primary']),
+  ttlSeconds: z.number().check(z.int(), z.gte(60), z.lte(86_400)),
+  platformId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'a platform id of 1 to 128 characters [A-Za-z0-9_-]'))),
+  reason: reasonField(),
+});
+
+/** The guard's window when no guard has reported its settings yet (origin default CANARY_GUARD_WINDOW_SECONDS). */
+const DEFAULT_WINDOW_SECONDS = 300;
+
 const auditQuery = z.object({
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(500)), 50),
   platformId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   before: z.optional(z.coerce.number().check(z.int(), z.positive())),
 });
+
+/** The guard's settings, as its last verdict reported them (null before any guard ran). */
+export function guardSettingsOf(lastVerdict: unknown): GuardSettings | null {
+  const settings = typeof lastVerdict === 'object' && lastVerdict !== null ? Reflect.get(lastVerdict, 'settings') : null;
+  if (typeof settings !== 'object' || settings === null) return null;
+  const s = settings as Record<string, unknown>;
+  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return {
+    enabled: s.enabled === true,
+    intervalSeconds: n(s.intervalSeconds),
+    windowSeconds: n(s.windowSeconds) || DEFAULT_WINDOW_SECONDS,
+    minRequests: n(s.minRequests),
+    maxErrorRate: n(s.maxErrorRate),
+  };
+}
+
+/** A Redis read of an admin route: an unreachable Redis is a 503 with the cause logged. */
+async function withRedis<T>(c: Context<AppEnv>, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    c.get('services').reportStoreError('admin-health', error);
+    throw new ApiError(503, 'store_unavailable', 'Redis (Upstash) is unavailable, so the health counts cannot be read. Retry later.');
+  }
+}
 
 /** The rollout as admin answers show it. */
 export function rolloutView(rollout: RolloutRecord): Record<string, unknown> {
@@ -80,8 +120,45 @@ export function canaryRoutes(): Hono<AppEnv> {
   });
   app.all('/audit', () => methodNotAllowed('GET', `${PATH}/audit`));
 
+  app.post('/overrides', adminBodyLimit(), async (c) => {
+    const { target, ttlSeconds, platformId, reason } = await readBody(
+      c,
+      overrideBody,
+      '{"target": "canary"|"primary", "ttlSeconds": 60..86400, "platformId"?: string, "reason"?: string}',
+    );
+    const { config, control } = c.get('services');
+    const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
+    const token = await mintOverride(config.jwtSecret, { target, platformId: platformId ?? null, expiresAt });
+    const expires = new Date(expiresAt * 1000).toISOString();
+    c.get('log').decision = 'override-minted';
+    // Who handed out a way around the cohort, and until when (never the token itself).
+    await withStore(c, 'admin-override', () =>
+      control.recordEvent('override', platformId ?? null, { target, expiresAt: expires }, { actor: c.get('actor'), reason: reason ?? null }),
+    );
+    return c.json({ token, expiresAt: expires });
+  });
+  app.all('/overrides', () => methodNotAllowed('POST', `${PATH}/overrides`));
+
+  app.get('/health', async (c) => {
+    const { redis } = c.get('services');
+    if (redis === null) throw new ApiError(503, 'health_unavailable', 'No Redis is configured (UPSTASH_REDIS_REST_URL), so the edge keeps no health counts.');
+    const peek = await withRedis(c, () => readHealthWindow(redis, Date.now(), DEFAULT_WINDOW_SECONDS));
+    const settings = guardSettingsOf(peek.lastVerdict);
+    const windowSeconds = settings?.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+    const { minutes, total, lastVerdict } =
+      windowSeconds === DEFAULT_WINDOW_SECONDS ? peek : await withRedis(c, () => readHealthWindow(redis, Date.now(), windowSeconds));
+    const view = (counts: { requests: number; errors: number }) => ({ ...counts, errorRate: errorRate(counts) });
+    return c.json({
+      windowSeconds,
+      origins: { primary: view(total.primary), canary: view(total.canary) },
+      minutes: minutes.map((m) => ({ at: new Date(m.minute * 60_000).toISOString(), primary: m.primary, canary: m.canary })),
+      guard: { settings, lastVerdict },
+    });
+  });
+  app.all('/health', () => methodNotAllowed('GET', `${PATH}/health`));
+
   app.all('*', () => {
-    throw new ApiError(404, 'not_found', `No such admin route. See ${PATH}/rollout, /pause, /resume, /audit.`);
+    throw new ApiError(404, 'not_found', `No such admin route. See ${PATH}/rollout, /pause, /resume, /overrides, /audit, /health.`);
   });
   return app;
 }

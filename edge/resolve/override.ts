@@ -1,0 +1,26 @@
+import { parse } from 'hono/utils/cookie';
+import { verifyOverride } from '../../core/auth/override-token.js';
+import type { Override } from '../../core/auth/override-token.js';
+
+/** Header carrying a tester's override token. */
+export const OVERRIDE_HEADER = 'x-canary-override';
+/** Cookie the browser link `/__canary/override?token=` sets, so a tester's SPA and Socket.IO follow the override. */
+export const OVERRIDE_COOKIE = 'ap_canary_override';
+/** Response header telling a tester where an honoured override sent the request. */
+export const ROUTED_HEADER = 'x-canary-routed';
+
+/** What a request's override amounts to: none presented, a valid one, or one ignored (and why). */
+export type PresentedOverride = { kind: 'none' } | { kind: 'valid'; override: Override } | { kind: 'ignored'; reason: string };
+
+/** The request's override (header first, then cookie), verified; never throws, never rejects the request. */
+export async function presentedOverride(
+  header: string | null,
+  cookieHeader: string | null,
+  secret: string,
+  nowSeconds: number,
+): Promise<PresentedOverride> {
+  const token = header ?? (cookieHeader === null ? undefined : parse(cookieHeader, OVERRIDE_COOKIE)[OVERRIDE_COOKIE]) ?? null;
+  if (token === null || token === '') return { kind: 'none' };
+  const result = await verifyOverride(token.trim(), secret, nowSeconds);
+  return result.ok ? { kind: 'valid', override: result.override } : { kind: 'ignored', reason: result.reason };
+}

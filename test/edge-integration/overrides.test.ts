@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintOverride } from '../../core/auth/override-token.js';
+import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { startEdgeHarness } from '../../testkit/edge-harness.js';
+import type { EdgeHarness } from '../../testkit/edge-harness.js';
+import { roundTrips } from '../../testkit/round-trips.js';
+
+// Tester overrides through the real edge: a signed, expiring token routes a request (or a browser, through a cookie)
+// to the canary or the primary whatever the cohort says; anything wrong with it is ignored and logged, never a 4xx.
+
+let h: EdgeHarness;
+beforeAll(async () => {
+  h = await startEdgeHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+interface Routed {
+  origin: string | null;
+  routed: string | null;
+  status: number;
+}
+
+async function send(platformId: string | null, headers: Record<string, string> = {}, path = '/v1/flows'): Promise<Routed> {
+  const auth: Record<string, string> = platformId === null ? {} : { authorization: `Bearer ${await signPrincipalJwt(h.jwtSecret, platformId)}` };
+  const res = await fetch(`${h.url}${path}`, { headers: { ...auth, ...headers } });
+  await res.arrayBuffer();
+  return { origin: res.headers.get('x-origin'), routed: res.headers.get('x-canary-routed'), status: res.status };
+}
+
+async function mint(body: Record<string, unknown>): Promise<string> {
+  const res = await h.call('POST', '/v1/admin/canary/overrides', body);
+  expect(res.status).toBe(200);
+  const { token, expiresAt } = (await res.json()) as { token: string; expiresAt: string };
+  expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+  return token;
+}
+
+const lastLog = (): Record<string, unknown> => JSON.parse(h.logs.filter((l) => l.includes('"msg":"request"')).at(-1) ?? '{}') as Record<string, unknown>;
+
+describe('x-canary-override', () => {
+  it('routes any request to its target and says so in x-canary-routed, without asking Redis', async () => {
+    const platformId = await h.seedPlatform();
+    const token = await mint({ target: 'canary', ttlSeconds: 3600 });
+    h.upstash.stats.reset();
+    expect(await send(platformId, { 'x-canary-override': token })).toEqual({ origin: 'canary', routed: 'canary', status: 200 });
+    expect(await send(null, { 'x-canary-override': token })).toEqual({ origin: 'canary', routed: 'canary', status: 200 });
+    expect((await roundTrips(h.upstash.stats)).lookups).toBe(0);
+    expect(lastLog()).toMatchObject({ override: 'honoured:canary', decision: 'override-canary' });
+    expect(await send(platformId)).toEqual({ origin: 'primary', routed: null, status: 200 });
+  });
+
+  it('sends a pinned platform to the primary with a primary override', async () => {
+    const platformId = await h.seedPlatform();
+    await h.call('POST', '/v1/admin/platforms/canary', { platformId, canary: true });
+    const token = await mint({ target: 'primary', ttlSeconds: 60 });
+    expect(await send(platformId, { 'x-canary-override': token })).toEqual({ origin: 'primary', routed: 'primary', status: 200 });
+    expect(await send(platformId)).toMatchObject({ origin: 'canary' });
+  });
+
+  it('applies only to its platform when minted with one', async () => {
+    const [mine, other] = [await h.seedPlatform(), await h.seedPlatform()];
+    const token = await mint({ target: 'canary', ttlSeconds: 600, platformId: mine });
+    expect(await send(mine, { 'x-canary-override': token })).toEqual({ origin: 'canary', routed: 'canary', status: 200 });
+    expect(await send(other, { 'x-canary-override': token })).toEqual({ origin: 'primary', routed: null, status: 200 });
+    expect(lastLog()).toMatchObject({ override: 'ignored:other-platform' });
+  });
+
+  it('still reaches the canary while canary routing is paused (to debug a paused canary)', async () => {
+    const platformId = await h.seedPlatform();
+    const token = await mint({ target: 'canary', ttlSeconds: 600 });
+    expect((await h.call('POST', '/v1/admin/canary/pause', { reason: 'override drill' })).status).toBe(200);
+    try {
+      expect(await send(platformId, { 'x-canary-override': token })).toEqual({ origin: 'canary', routed: 'canary', status: 200 });
+      expect(await send(platformId)).toMatchObject({ origin: 'primary' });
+    } finally {
+      expect((await h.call('POST', '/v1/admin/canary/resume')).status).toBe(200);
+    }
+  });
+
+  it.each([
+    ['expired', async () => mintOverride(h.jwtSecret, { target: 'canary', platformId: null, expiresAt: Math.floor(Date.now() / 1000) - 1 }), 'ignored:expired'],
+    ['tampered', async () => (await mint({ target: 'canary', ttlSeconds: 600 })).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), 'ignored:tampered'],
+    ['foreign (another secret)', async () => mintOverride('another-deployments-secret', { target: 'canary', platformId: null, expiresAt: Math.floor(Date.now() / 1000) + 600 }), 'ignored:tampered'],
+    ['garbage', async () => 'not-a-token', 'ignored:malformed'],
+  ])('ignores an %s token and routes the request as usual (never a 4xx), logging why', async (_what, token, logged) => {
+    const platformId = await h.seedPlatform();
+    expect(await send(platformId, { 'x-canary-override': await token() })).toEqual({ origin: 'primary', routed: null, status: 200 });
+    expect(lastLog()).toMatchObject({ override: logged });
+  });
+
+  it('is never shown to an origin, nor usable as a principal JWT or a canary cookie', async () => {
+    const token = await mint({ target: 'canary', ttlSeconds: 600 });
+    const res = await fetch(`${h.url}/echo`, { headers: { 'x-canary-override': token, cookie: `ap_canary_override=${token}; other=1` } });
+    const echo = (await res.json()) as { headers: Record<string, string> };
+    expect(echo.headers['x-canary-override']).toBeUndefined();
+    expect(echo.headers.cookie).toBe('other=1');
+    expect(await send(null, { authorization: `Bearer ${token}` }, '/v1/flows')).toMatchObject({ origin: 'primary', routed: null });
+    expect(await send(null, { cookie: `ap_canary=${token}` }, '/index.html')).toMatchObject({ origin: 'primary', routed: null });
+  });
+});
+
+describe('the browser link /__canary/override', () => {
+  it('sets an HttpOnly, Secure, SameSite=Lax cookie expiring with the token, then the browser follows the override', async () => {
+    const token = await mint({ target: 'canary', ttlSeconds: 900 });
+    const res = await fetch(`${h.url}/__canary/override?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/');
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    const attributes = setCookie.split('; ');
+    expect(attributes[0]).toBe(`ap_canary_override=${token}`);
+    expect(attributes).toEqual(expect.arrayContaining(['Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']));
+    const maxAge = Number(/Max-Age=(\d+)/.exec(setCookie)?.[1]);
+    expect(maxAge).toBeGreaterThan(890);
+    expect(maxAge).toBeLessThanOrEqual(900);
+    expect(await send(null, { cookie: `ap_canary_override=${token}` }, '/socket.io/?EIO=4&transport=polling')).toEqual({ origin: 'canary', routed: 'canary', status: 200 });
+  });
+
+  it('removes the cookie with /__canary/override/clear', async () => {
+    const res = await fetch(`${h.url}/__canary/override/clear`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('set-cookie')).toMatch(/^ap_canary_override=; .*Max-Age=0/);
+  });
+
+  it('answers 400 for an invalid or expired link, setting no cookie', async () => {
+    const expired = await mintOverride(h.jwtSecret, { target: 'canary', platformId: null, expiresAt: Math.floor(Date.now() / 1000) - 5 });
+    for (const token of [expired, 'nonsense']) {
+      const res = await fetch(`${h.url}/__canary/override?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+  });
+});
+
+describe('POST /v1/admin/canary/overrides', () => {
+  it('is audited (who minted what, until when; never the token)', async () => {
+    const platformId = await h.seedPlatform();
+    const token = await mint({ target: 'canary', ttlSeconds: 120, platformId, reason: 'QA of release 7' });
+    const audit = (await (await h.call('GET', `/v1/admin/canary/audit?platformId=${platformId}`)).json()) as { entries: Record<string, unknown>[] };
+    expect(audit.entries[0]).toMatchObject({ action: 'override', actor: 'api-key', platformId, after: { target: 'canary' }, reason: 'QA of release 7' });
+    expect(JSON.stringify(audit)).not.toContain(token);
+  });
+
+  it.each([
+    [{ target: 'canary', ttlSeconds: 59 }],
+    [{ target: 'canary', ttlSeconds: 86_401 }],
+    [{ target: 'somewhere', ttlSeconds: 600 }],
+    [{ target: 'canary', ttlSeconds: 600, platformId: 'has spaces' }],
+    [{ target: 'canary' }],
+  ])('answers 400 invalid_body for %j', async (body) => {
+    const res = await h.call('POST', '/v1/admin/canary/overrides', body);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_body' } });
+  });
+
+  it('answers 401 without the api-key and 405 for GET', async () => {
+    expect((await fetch(`${h.url}/v1/admin/canary/overrides`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await h.call('GET', '/v1/admin/canary/overrides')).status).toBe(405);
+  });
+});
