@@ -9,11 +9,14 @@ export interface SeededPlatform {
   canary: boolean;
 }
 
-/** Inserts platforms (with plan, project and flow) with random ids; `definition` null means "echo the payload". */
-export async function seedPlatforms(pool: pg.Pool, specs: readonly { canary: boolean; definition?: unknown }[]): Promise<SeededPlatform[]> {
+/**
+ * Inserts platforms (with plan, project and flow), with random ids unless `id` is given; `definition` null means
+ * "echo the payload".
+ */
+export async function seedPlatforms(pool: pg.Pool, specs: readonly { id?: string; canary: boolean; definition?: unknown }[]): Promise<SeededPlatform[]> {
   const seeded: SeededPlatform[] = [];
   for (const spec of specs) {
-    const platformId = await seedPlatform(pool, { canary: spec.canary });
+    const platformId = await seedPlatform(pool, { id: spec.id, canary: spec.canary });
     const { flowId, projectId } = await seedFlow(pool, platformId, { definition: spec.definition });
     seeded.push({ platformId, projectId, flowId, canary: spec.canary });
   }

@@ -15,7 +15,7 @@ export interface ForwardOptions {
 
 export type ForwardOutcome =
   | { kind: 'response'; response: Response; servedBy: OriginName; fellBack: boolean }
-  | { kind: 'unreachable'; origin: OriginName; error: unknown };
+  | { kind: 'unreachable'; origin: OriginName; error: unknown; fellBack: boolean };
 
 // Only requests without side effects (and without a body to replay) may be retried on the primary.
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -61,14 +61,14 @@ export async function forwardRequest(opts: ForwardOptions): Promise<ForwardOutco
   } catch (error) {
     // A body already streamed towards the canary cannot be sent again, so only bodiless requests are replayed.
     if (opts.origin !== 'canary' || !REPLAYABLE.has(opts.request.method) || opts.request.body !== null) {
-      return { kind: 'unreachable', origin: opts.origin, error };
+      return { kind: 'unreachable', origin: opts.origin, error, fellBack: false };
     }
     try {
       response = await send(opts.primaryUrl, opts, 'primary');
       servedBy = 'primary';
       fellBack = true;
     } catch (primaryError) {
-      return { kind: 'unreachable', origin: 'primary', error: primaryError };
+      return { kind: 'unreachable', origin: 'primary', error: primaryError, fellBack: true };
     }
   }
   // A 101 carries the WebSocket; it must be returned as is.

@@ -93,18 +93,23 @@ function overrideOrigin(presented: PresentedOverride, decision: Decision, log: A
   return override.target;
 }
 
-/** Counts the outcome per origin for the health guard; sends the isolate's batch off the critical path when due. */
-function countHealth(c: Context<AppEnv>, served: OriginName | null, failed: OriginName | null, status: number): void {
+/** Counts the outcome per origin for the health guard; the isolate's batch goes out later, under `waitUntil`. */
+function countHealth(c: Context<AppEnv>, served: OriginName | null, failed: readonly OriginName[], status: number): void {
   const { health, redis, reportStoreError, config } = c.get('services');
   // Without a canary there is nothing to guard, and the stores are not asked at all.
-  if (config.canaryUrl === '') return;
-  const now = Date.now();
-  if (failed !== null) health.record(failed, true, now);
-  if (served !== null) health.record(served, status >= 500, now);
-  const batch = health.takeDue(now);
+  if (config.canaryUrl === '' || redis === null) return;
   const defer = deferOf(c);
-  if (batch === null || redis === null || defer === undefined) return;
-  defer(recordHealth(redis, batch).catch((error: unknown) => reportStoreError('health-record', error)));
+  if (defer === undefined) return;
+  const now = Date.now();
+  for (const origin of failed) health.record(origin, true, now);
+  if (served !== null) health.record(served, status >= 500, now);
+  const delayMs = health.schedule(now);
+  if (delayMs === null) return;
+  const flush = async (): Promise<void> => {
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await recordHealth(redis, health.take(Date.now()));
+  };
+  defer(flush().catch((error: unknown) => reportStoreError('health-record', error)));
 }
 
 /** Resolves the platform, asks the cohort, and streams the request to the primary or the canary origin. */
@@ -180,7 +185,8 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   log.originMs = Date.now() - originStarted;
 
   if (outcome.kind === 'unreachable') {
-    countHealth(c, null, outcome.origin, 502);
+    // After a fallback both origins failed this request: the canary first, then the primary.
+    countHealth(c, null, outcome.fellBack ? ['canary', 'primary'] : [outcome.origin], 502);
     log.origin = outcome.origin;
     log.error = `${outcome.origin} origin unreachable: ${describeStoreError(outcome.error)}`;
     if (outcome.origin === 'canary') {
@@ -192,7 +198,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   log.fellBack = outcome.fellBack;
   const response = outcome.response;
   // A fallback means the canary never answered: an error of the canary's, whoever served the request in the end.
-  countHealth(c, outcome.servedBy, outcome.fellBack ? 'canary' : null, response.status);
+  countHealth(c, outcome.servedBy, outcome.fellBack ? ['canary'] : [], response.status);
   if (response.status === 101) return response;
   if (overridden !== null) {
     // A tester sees where the override sent the request; the canary cookie is not touched by an override.

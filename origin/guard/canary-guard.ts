@@ -38,8 +38,9 @@ function percent(rate: number | null): string {
  * routing through the same operator-plane path as the admin pause, audited by `guard` with the evidence. It never
  * resumes by itself; a pause already in place is left alone (and not audited twice).
  */
-export async function runGuardTick(deps: CanaryGuardDeps, nowMs = Date.now()): Promise<GuardRecord> {
+export async function runGuardTick(deps: CanaryGuardDeps, tick: { nowMs?: number; jobId?: string } = {}): Promise<GuardRecord> {
   const { settings, logger } = deps;
+  const nowMs = tick.nowMs ?? Date.now();
   const base = { at: new Date(nowMs).toISOString(), windowSeconds: settings.windowSeconds, settings };
   let record: GuardRecord;
   if (!settings.enabled) {
@@ -65,7 +66,7 @@ export async function runGuardTick(deps: CanaryGuardDeps, nowMs = Date.now()): P
     }
   }
   await deps.saveRecord(JSON.stringify(record));
-  logger.info('canary guard tick', { verdict: record.verdict, action: record.action, canaryRate: record.rates?.canary ?? null, canaryRequests: record.counts?.canary.requests ?? 0 });
+  logger.info('canary guard tick', { jobId: tick.jobId ?? null, at: record.at, verdict: record.verdict, action: record.action, canaryRate: record.rates?.canary ?? null, canaryRequests: record.counts?.canary.requests ?? 0 });
   return record;
 }
 

@@ -45,7 +45,7 @@ export async function startSystemJobs(options: SystemJobsOptions): Promise<Syste
     SYSTEM_JOB_QUEUE,
     async (job) => {
       if (job.name === CANARY_GUARD) {
-        await runGuardTick(options.guard);
+        await runGuardTick(options.guard, { jobId: job.id });
         return;
       }
       if (job.name !== PURGE_OLD_RUNS) {

@@ -74,6 +74,57 @@ describe('npx canary-edge', () => {
     expect((await cli(['status', platformId])).stdout).toMatch(/primary +default/);
   });
 
+  it('mints an override and prints the token, a ready curl and the browser link, each of which works', async () => {
+    const platformId = await h.seedPlatform();
+    const result = await cli(['override', 'canary', '--platform', platformId, '--ttl', '2h']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^override to canary for ${platformId}, valid until \\d{4}-\\d\\d-\\d\\dT`));
+    const token = lines[2] ?? '';
+    expect(token).toMatch(/^ov1\./);
+    expect(result.stdout).toContain(`curl -si ${h.url}/v1/health -H "x-canary-override: ${token}"`);
+    expect(result.stdout).toContain(`${h.url}/__canary/override?token=${encodeURIComponent(token)}`);
+    const until = Date.parse(lines[0]?.replace(/^.*valid until /, '') ?? '');
+    expect(until - Date.now()).toBeGreaterThan(7_100_000);
+    expect(until - Date.now()).toBeLessThanOrEqual(7_200_000);
+
+    const res = await fetch(`${h.url}/v1/flows`, {
+      headers: { authorization: `Bearer ${await signPrincipalJwt(h.jwtSecret, platformId)}`, 'x-canary-override': token },
+    });
+    await res.arrayBuffer();
+    expect([res.headers.get('x-origin'), res.headers.get('x-canary-routed')]).toEqual(['canary', 'canary']);
+    const link = await fetch(`${h.url}/__canary/override?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+    expect(link.status).toBe(302);
+    expect(link.headers.get('set-cookie')).toMatch(/^ap_canary_override=ov1\./);
+    expect((await cli(['audit', '--platform', platformId])).stdout).toMatch(new RegExp(`cli-test +override +${platformId}`));
+  });
+
+  it('shows the health window per origin and the guard\'s state', async () => {
+    type Counts = { requests: number; errors: number };
+    const countsNow = async (): Promise<Counts> => {
+      const answer = await cli(['--json', 'health']);
+      expect(answer.code).toBe(0);
+      return (JSON.parse(answer.stdout) as { origins: { canary: Counts } }).origins.canary;
+    };
+    const platformId = await h.seedPlatform();
+    expect((await cli(['enable', platformId])).code).toBe(0);
+    const auth = { authorization: `Bearer ${await signPrincipalJwt(h.jwtSecret, platformId)}` };
+    const before = await countsNow();
+    for (const path of ['/v1/flows', '/__status/503']) {
+      const res = await fetch(`${h.url}${path}`, { headers: auth });
+      await res.arrayBuffer();
+    }
+    // The edge flushes its counts within about a second of a request.
+    let after = before;
+    for (const deadline = Date.now() + 15_000; after.errors < before.errors + 1 && Date.now() < deadline; ) after = await countsNow();
+    expect(after).toEqual({ requests: before.requests + 2, errors: before.errors + 1, errorRate: (before.errors + 1) / (before.requests + 2) });
+    const table = await cli(['health']);
+    expect(table.code).toBe(0);
+    const rate = (((before.errors + 1) / (before.requests + 2)) * 100).toFixed(2);
+    expect(table.stdout).toMatch(new RegExp(`^last 300s at the edge:\\nORIGIN +REQUESTS +ERRORS +ERROR RATE\\nprimary +\\d+ +\\d+ +(-|[\\d.]+%)\\ncanary +${before.requests + 2} +${before.errors + 1} +${rate}%\\n`));
+    expect(table.stdout).toContain('guard: no guard has reported yet');
+  });
+
   it('exits 1 with the edge\'s message when it refuses the request', async () => {
     const result = await cli(['enable', 'no-such-platform']);
     expect(result).toMatchObject({ code: 1, stdout: '', stderr: 'error: Platform no-such-platform does not exist. (404 platform_not_found)\n' });
@@ -92,6 +143,7 @@ describe('npx canary-edge', () => {
     [['rollout', '12.345'], '<percent> must be a percentage from 0 to 100 with two decimals at most'],
     [['override', 'elsewhere'], '<target> must be canary or primary'],
     [['override', 'canary', '--ttl', '10s'], '--ttl: must be at least 1m'],
+    [['override', 'canary', '--ttl', '25h'], '--ttl: must be more than 0s and at most 24h'],
     [['audit', '--limit', '0'], '--limit: must be 1 to 500'],
     [['enable'], "missing required argument 'platformId'"],
     [['fly'], "unknown command 'fly'"],

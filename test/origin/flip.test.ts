@@ -5,7 +5,8 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLIPS_STREAM_KEY } from '../../core/membership/index.js';
 import { FLIPS_GROUP } from '../../origin/queues/flips-consumer.js';
-import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { rolloutBucket } from '../../core/rollout/bucket.js';
+import { randomId, signPrincipalJwt } from '../../dev/seed/seed-data.js';
 import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
 import { peakRssMiB, resetPeakRss, rssMiB } from '../../dev/process/process-memory.js';
 import type { SeededPlatform } from '../../testkit/origin-fixtures.js';
@@ -113,6 +114,29 @@ describe('flipping a platform moves its queued work', () => {
     clients.push(client);
     return client;
   };
+
+  // Delayed jobs (retries waiting out their backoff), so no worker takes them while the test watches them move.
+  const delayed = async (platform: SeededPlatform, queue: Queue<RunJob>, name: string): Promise<string> => {
+    const runId = crypto.randomUUID();
+    await pool.query(`INSERT INTO flow_run (id, flow_id, platform_id, status, queue) VALUES ($1, $2, $3, 'QUEUED', $4)`, [
+      runId,
+      platform.flowId,
+      platform.platformId,
+      name,
+    ]);
+    await queue.add('flow-run', { runId, platformId: platform.platformId, flowId: platform.flowId, definition: null, payload: {} }, { jobId: runId, delay: 10 * 60_000 });
+    return runId;
+  };
+  const ids = async (queue: Queue<RunJob>, platforms: SeededPlatform[]): Promise<string[]> =>
+    (await Promise.all(platforms.map((p) => jobsOf(queue, p.platformId)))).flat().map((j) => String(j.id)).sort();
+  /** Resolves when one app has handled the next change of every platform (entries already handled do not count). */
+  const rebalanced = (): Promise<unknown> =>
+    Promise.any(
+      [primary, canary].map((a) => {
+        const isRebalance = (l: LogLine): boolean => l.msg === 'flip handled' && l.platformId === '';
+        return a.process.waitForLogCount(isRebalance, a.process.logs.filter(isRebalance).length + 1, 60_000);
+      }),
+    );
 
   // First: no worker runs yet, so the backlog stays queued.
   it('moves a backlog far larger than its page while holding one page in memory', async () => {
@@ -244,33 +268,11 @@ describe('flipping a platform moves its queued work', () => {
       expect((await edge.flip(p.platformId, true)).status).toBe(200);
       await entered;
     }
-    // Delayed jobs (retries waiting out their backoff), so no worker takes them while the test watches them move.
-    const delayed = async (platform: SeededPlatform, queue: Queue<RunJob>, name: string): Promise<string> => {
-      const runId = crypto.randomUUID();
-      await pool.query(`INSERT INTO flow_run (id, flow_id, platform_id, status, queue) VALUES ($1, $2, $3, 'QUEUED', $4)`, [
-        runId,
-        platform.flowId,
-        platform.platformId,
-        name,
-      ]);
-      await queue.add('flow-run', { runId, platformId: platform.platformId, flowId: platform.flowId, definition: null, payload: {} }, { jobId: runId, delay: 10 * 60_000 });
-      return runId;
-    };
     const canaryRuns = [
       ...(await Promise.all(Array.from({ length: 12 }, () => delayed(first, canaryWorkerJobs, 'canaryWorkerJobs')))),
       ...(await Promise.all(Array.from({ length: 9 }, () => delayed(second, canaryWorkerJobs, 'canaryWorkerJobs')))),
     ];
     const primaryRuns = await Promise.all(Array.from({ length: 5 }, () => delayed(bystander, workerJobs, 'workerJobs')));
-    const ids = async (queue: Queue<RunJob>, platforms: SeededPlatform[]): Promise<string[]> =>
-      (await Promise.all(platforms.map((p) => jobsOf(queue, p.platformId)))).flat().map((j) => String(j.id)).sort();
-    /** Resolves when one app has handled the next change of every platform (entries already handled do not count). */
-    const rebalanced = (): Promise<unknown> =>
-      Promise.any(
-        [primary, canary].map((a) => {
-          const isRebalance = (l: LogLine): boolean => l.msg === 'flip handled' && l.platformId === '';
-          return a.process.waitForLogCount(isRebalance, a.process.logs.filter(isRebalance).length + 1, 60_000);
-        }),
-      );
 
     let handled = rebalanced();
     expect(await (await edge.call('POST', '/v1/admin/canary/pause', { reason: 'drill' })).json()).toEqual({ paused: true });
@@ -291,6 +293,42 @@ describe('flipping a platform moves its queued work', () => {
       { queue: 'canaryWorkerJobs', n: '21' },
       { queue: 'workerJobs', n: '5' },
     ]);
+  });
+
+  it('moves the waiting jobs of exactly the platforms that changed side when the rollout changes: none lost, none duplicated', async () => {
+    const { salt } = (await (await edge.call('GET', '/v1/admin/canary/rollout')).json()) as { salt: string };
+    // Three platforms a 50% rollout takes and three it leaves, whatever the salt.
+    const inside: string[] = [];
+    const outside: string[] = [];
+    while (inside.length < 3 || outside.length < 3) {
+      const id = randomId('plat');
+      const side = (await rolloutBucket(salt, id)) < 5_000 ? inside : outside;
+      if (side.length < 3) side.push(id);
+    }
+    const specs = [...inside, ...outside].map((id) => ({ id, canary: false }));
+    const seeded = await seedPlatforms(pool, specs);
+    const taken = seeded.slice(0, 3);
+    const left = seeded.slice(3);
+    const runsOf = new Map<SeededPlatform, string[]>();
+    for (const p of seeded) runsOf.set(p, await Promise.all(Array.from({ length: 4 }, () => delayed(p, workerJobs, 'workerJobs'))));
+    const runs = (ps: SeededPlatform[]): string[] => ps.flatMap((p) => runsOf.get(p) ?? []).sort();
+
+    let handled = rebalanced();
+    expect((await edge.call('PUT', '/v1/admin/canary/rollout', { percent: 50, reason: 'half' })).status).toBe(200);
+    await handled;
+    expect(await ids(canaryWorkerJobs, seeded)).toEqual(runs(taken));
+    expect(await ids(workerJobs, seeded)).toEqual(runs(left));
+
+    handled = rebalanced();
+    expect((await edge.call('PUT', '/v1/admin/canary/rollout', { percent: 0 })).status).toBe(200);
+    await handled;
+    expect(await ids(canaryWorkerJobs, seeded)).toEqual([]);
+    expect(await ids(workerJobs, seeded)).toEqual(runs(seeded));
+    const { rows } = await pool.query<{ queue: string; n: string }>(
+      `SELECT queue, count(*) AS n FROM flow_run WHERE platform_id = ANY($1) GROUP BY queue ORDER BY queue`,
+      [seeded.map((p) => p.platformId)],
+    );
+    expect(rows).toEqual([{ queue: 'workerJobs', n: '24' }]);
   });
 
   it('has a worker that picks a job of the other fleet re-route it instead of running it', async () => {

@@ -41,8 +41,13 @@ interface AuditEntry {
 interface Health {
   windowSeconds: number;
   origins: Record<string, { requests: number; errors: number; errorRate: number | null }>;
-  guard: { enabled: boolean; minRequests: number; maxErrorRate: number; intervalSeconds: number; lastVerdict: unknown };
+  guard: {
+    settings: { enabled: boolean; intervalSeconds: number; windowSeconds: number; minRequests: number; maxErrorRate: number } | null;
+    lastVerdict: { at?: string; verdict?: string; action?: string } | null;
+  };
 }
+
+const rateText = (rate: number | null): string => (rate === null ? '-' : `${(rate * 100).toFixed(2)}%`);
 
 const reasonOption = z.string().max(500, 'at most 500 characters').optional();
 
@@ -214,15 +219,25 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
     .action(async () => {
       const h = await call<Health>('GET', '/v1/admin/canary/health');
       print(h, () => {
-        out.line(`window ${h.windowSeconds}s`);
+        out.line(`last ${h.windowSeconds}s at the edge:`);
         out.table(
           ['ORIGIN', 'REQUESTS', 'ERRORS', 'ERROR RATE'],
-          Object.entries(h.origins).map(([name, o]) => [name, String(o.requests), String(o.errors), o.errorRate === null ? '-' : `${(o.errorRate * 100).toFixed(2)}%`]),
+          Object.entries(h.origins).map(([name, o]) => [name, String(o.requests), String(o.errors), rateText(o.errorRate)]),
         );
+        const { settings, lastVerdict } = h.guard;
+        if (settings === null) {
+          out.line(out.yellow('guard: no guard has reported yet (it runs in the origin apps; CANARY_GUARD_ENABLED)'));
+          return;
+        }
         out.line(
-          `guard ${h.guard.enabled ? 'on' : out.yellow('off')}: pauses when the canary has >= ${h.guard.minRequests} requests and an error rate above ${(h.guard.maxErrorRate * 100).toFixed(2)}% and twice the primary's`,
+          settings.enabled
+            ? `guard on, every ${settings.intervalSeconds}s: pauses when the canary has >= ${settings.minRequests} requests in ${settings.windowSeconds}s ` +
+                `and an error rate above ${rateText(settings.maxErrorRate)} and above twice the primary's`
+            : out.yellow('guard off (CANARY_GUARD_ENABLED=false)'),
         );
-        out.line(`last verdict: ${JSON.stringify(h.guard.lastVerdict)}`);
+        const verdict = lastVerdict?.verdict ?? 'unknown';
+        const shown = verdict === 'unhealthy' || verdict === 'paused' ? out.red(verdict) : verdict === 'healthy' ? out.green(verdict) : verdict;
+        out.line(`last verdict: ${shown}${lastVerdict?.at === undefined ? '' : ` at ${lastVerdict.at}`}${lastVerdict?.action === 'paused' ? out.red(' (it paused canary routing)') : ''}`);
       });
     });
 
