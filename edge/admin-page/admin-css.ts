@@ -54,4 +54,17 @@ th { font-size: 13px; color: var(--muted); }
 .action.resume { color: var(--ok); }
 .action.pin { color: var(--canary); }
 .sign-out { text-align: right; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+@media (max-width: 800px) { .charts { grid-template-columns: 1fr; } }
+.chart { margin: 0; }
+.chart figcaption { font-size: 13px; color: var(--muted); margin-bottom: 4px; }
+.chart figcaption strong { color: var(--ink); }
+.legend { font-size: 13px; display: flex; align-items: center; gap: 6px; flex-wrap: wrap; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; }
+.swatch.requests { background: #9db4cf; }
+.swatch.errors { background: #b42318; margin-left: 10px; }
+.guard { font-size: 15px; }
+.guard.off, .verdict-thin-data { color: var(--warn); }
+.verdict-healthy { color: var(--ok); }
+.verdict-unhealthy, .verdict-paused { color: var(--bad); }
 `;

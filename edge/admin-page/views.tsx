@@ -1,6 +1,9 @@
 import type { Child } from 'hono/jsx';
+import type { GuardWindow } from '../../core/health/guard-window.js';
+import { errorRate } from '../../core/health/health-window.js';
 import type { AuditEntry, MembershipSource, RolloutRecord } from '../../core/membership/index.js';
 import { basisPointsToPercent } from '../../core/rollout/bucket.js';
+import { HealthChart } from './health-chart.js';
 import { PAGE_PATH } from './session.js';
 
 /** The page skeleton: no script at all, one stylesheet served by the edge itself (works offline). */
@@ -47,6 +50,8 @@ export interface DashboardModel {
   /** The answer to "where does platform X go, and why". */
   lookup: { platformId: string; result: { canary: boolean; source: MembershipSource } | null } | null;
   flash: { kind: 'ok' | 'error'; text: string } | null;
+  /** The edge's counts over the guard's window, or why they cannot be shown. */
+  health: { window: GuardWindow } | { unavailable: string };
 }
 
 const SOURCE_TEXT: Record<MembershipSource, string> = {
@@ -77,6 +82,67 @@ function change(entry: AuditEntry): string {
     .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
     .map((key) => (key in before ? `${key} ${show(before[key])} → ${show(after[key])}` : `${key} ${show(after[key])}`));
   return parts.length === 0 ? 'no change' : parts.join(', ');
+}
+
+function rateText(rate: number | null): string {
+  return rate === null ? 'no requests' : `${(rate * 100).toFixed(2)}%`;
+}
+
+/** The guard's settings and last verdict, in a sentence each. */
+function GuardState(props: { window: GuardWindow }) {
+  const { settings, lastVerdict } = props.window;
+  if (settings === null) {
+    return <p class="muted">No guard has reported yet: it runs in the origin apps (CANARY_GUARD_ENABLED, default on).</p>;
+  }
+  if (!settings.enabled) return <p class="guard off">The health guard is off (CANARY_GUARD_ENABLED=false).</p>;
+  const last = isRecord(lastVerdict) ? lastVerdict : {};
+  const verdict = typeof last.verdict === 'string' ? last.verdict : 'unknown';
+  return (
+    <>
+      <p class="muted">
+        The guard judges every {settings.intervalSeconds} s: it pauses canary routing when, over the last {settings.windowSeconds} s, the canary
+        has at least {settings.minRequests} requests and an error rate above {rateText(settings.maxErrorRate)} and above twice the primary's.
+        It never resumes by itself.
+      </p>
+      <p class={`guard verdict-${verdict}`} id="guard-verdict">
+        Last verdict: <strong>{verdict}</strong>
+        {typeof last.at === 'string' ? ` at ${last.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : ''}
+        {last.action === 'paused' ? ' — it paused canary routing' : ''}
+      </p>
+    </>
+  );
+}
+
+/** Requests and errors per origin over the guard's window, with a chart per origin. */
+function Health(props: { health: DashboardModel['health'] }) {
+  if ('unavailable' in props.health) {
+    return (
+      <section class="card" id="health">
+        <h2>Health</h2>
+        <p class="muted">{props.health.unavailable}</p>
+      </section>
+    );
+  }
+  const { window } = props.health;
+  return (
+    <section class="card" id="health">
+      <h2>
+        Health at the edge, last {window.windowSeconds >= 120 ? `${Math.round(window.windowSeconds / 60)} minutes` : `${window.windowSeconds} s`}
+      </h2>
+      <p>
+        Canary error rate <strong id="canary-rate">{rateText(errorRate(window.total.canary))}</strong> · primary{' '}
+        <strong id="primary-rate">{rateText(errorRate(window.total.primary))}</strong>
+      </p>
+      <GuardState window={window} />
+      <div class="charts">
+        <HealthChart origin="primary" minutes={window.minutes} />
+        <HealthChart origin="canary" minutes={window.minutes} />
+      </div>
+      <p class="legend muted">
+        <span class="swatch requests" /> requests per minute <span class="swatch errors" /> errors (5xx, or the origin never answered)
+      </p>
+    </section>
+  );
 }
 
 /** Lists are shown up to this many entries; the rest is counted (a cohort of 100,000 must not make a 100,000-row page). */
@@ -112,6 +178,8 @@ export function Dashboard(props: DashboardModel) {
             {props.flash.text}
           </p>
         )}
+
+        <Health health={props.health} />
 
         <section class="card">
           <h2>Where does a platform go, and why?</h2>

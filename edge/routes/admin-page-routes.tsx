@@ -9,6 +9,7 @@ import { StoreError } from '../../core/membership/index.js';
 import { percentToBasisPoints } from '../../core/rollout/bucket.js';
 import { ADMIN_CSS } from '../admin-page/admin-css.js';
 import { LOGIN_COOKIE, PAGE_PATH, SESSION_COOKIE, SESSION_SECONDS, csrfToken, csrfValid, newSession, verifySession } from '../admin-page/session.js';
+import { readGuardWindow } from '../../core/health/guard-window.js';
 import { Dashboard, SignIn } from '../admin-page/views.js';
 import type { DashboardModel } from '../admin-page/views.js';
 import { OVERRIDE_COOKIE } from '../resolve/override.js';
@@ -64,16 +65,30 @@ async function sessionNonce(c: Context<AppEnv>): Promise<string | null> {
   return verifySession(getCookie(c, SESSION_COOKIE), c.get('services').config.apiKey, nowSeconds());
 }
 
+/** The health window for the page; a Redis fault costs the page its chart, never the page itself. */
+async function healthOf(c: Context<AppEnv>): Promise<DashboardModel['health']> {
+  const { redis, reportStoreError } = c.get('services');
+  if (redis === null) return { unavailable: 'No Redis is configured (UPSTASH_REDIS_REST_URL), so the edge keeps no health counts.' };
+  try {
+    return { window: await readGuardWindow(redis, Date.now()) };
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    reportStoreError('admin-page-health', error);
+    return { unavailable: 'Redis (Upstash) is unavailable, so the health counts cannot be shown. Reload in a moment.' };
+  }
+}
+
 async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardModel['flash'], status: 200 | 400 | 503 = 200): Promise<Response> {
   const { control, config } = c.get('services');
   const platform = c.req.query('platform')?.trim().slice(0, 128) || null;
   try {
-    const [{ pinned, excluded, rollout }, audit, lookup] = await Promise.all([
+    const [{ pinned, excluded, rollout }, audit, lookup, health] = await Promise.all([
       control.overview(),
       control.audit({ limit: 30, platformId: null, before: null }),
       platform === null ? Promise.resolve(null) : control.status(platform).then((result) => ({ platformId: platform, result })),
+      healthOf(c),
     ]);
-    const model: DashboardModel = { csrf: await csrfToken(config.apiKey, nonce), rollout, pinned, excluded, audit, lookup, flash };
+    const model: DashboardModel = { csrf: await csrfToken(config.apiKey, nonce), rollout, pinned, excluded, audit, lookup, flash, health };
     return c.html(<Dashboard {...model} />, status);
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;

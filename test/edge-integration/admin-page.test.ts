@@ -1,9 +1,12 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GUARD_VERDICT_KEY } from '../../core/health/health-window.js';
 import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import type { GuardRecord } from '../../origin/guard/canary-guard.js';
 import { launchChromium } from '../../testkit/browser.js';
 import { startEdgeHarness } from '../../testkit/edge-harness.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
@@ -127,6 +130,48 @@ describe('the admin page /__canary/', () => {
     await page.fill('input[name=percent]', '0');
     await page.click('text=Set rollout');
     await page.waitForSelector('text=Rollout updated.');
+  });
+
+  it('shows the health window with a chart per origin and the guard\'s last verdict', async () => {
+    const platformId = await h.seedPlatform();
+    await h.call('POST', '/v1/admin/platforms/canary', { platformId, canary: true });
+    const auth = { authorization: `Bearer ${await signPrincipalJwt(h.jwtSecret, platformId)}` };
+    for (const p of ['/v1/flows', '/v1/flows', '/v1/flows', '/__status/500']) {
+      const res = await fetch(`${h.url}${p}`, { headers: auth });
+      await res.arrayBuffer();
+    }
+    // What the guard in an origin app writes after a tick (the apps do not run in this harness).
+    const record: GuardRecord = {
+      at: new Date().toISOString(),
+      verdict: 'healthy',
+      action: 'none',
+      windowSeconds: 600,
+      counts: null,
+      rates: null,
+      settings: { enabled: true, intervalSeconds: 30, windowSeconds: 600, minRequests: 200, maxErrorRate: 0.05 },
+    };
+    const redis = new Redis(h.redisDb.url, { maxRetriesPerRequest: 1 });
+    try {
+      await redis.set(GUARD_VERDICT_KEY, JSON.stringify(record));
+    } finally {
+      await redis.quit();
+    }
+    // The edge flushes its counts within about a second of a request.
+    for (const deadline = Date.now() + 15_000; ; ) {
+      const view = (await (await h.call('GET', '/v1/admin/canary/health')).json()) as { origins: { canary: { errors: number } } };
+      if (view.origins.canary.errors >= 1) break;
+      if (Date.now() > deadline) throw new Error('the edge never flushed its health counts');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await page.goto(`${h.url}/__canary/`);
+    expect(await page.textContent('#health h2')).toBe('Health at the edge, last 10 minutes');
+    expect(await page.textContent('#guard-verdict')).toContain('Last verdict: healthy at');
+    expect(await page.textContent('#health')).toContain('over the last 600 s, the canary has at least 200 requests and an error rate above 5.00%');
+    expect(await page.locator('#chart-canary rect.errors').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#chart-canary title').count()).toBe(11); // ten minutes back and the current one
+    expect(await page.textContent('#canary-rate')).toMatch(/^\d+\.\d\d%$/);
+    await page.locator('#health').screenshot({ path: path.join(shots, 'health.png') });
+    console.log(`admin page health screenshot: ${path.join(shots, 'health.png')}`);
   });
 
   it('refuses a form without its CSRF token, and a form posted from another site', async () => {

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { mintOverride } from '../../../core/auth/override-token.js';
-import type { GuardSettings } from '../../../core/health/guard-rule.js';
-import { errorRate, readHealthWindow } from '../../../core/health/health-window.js';
+import { readGuardWindow } from '../../../core/health/guard-window.js';
+import { errorRate } from '../../../core/health/health-window.js';
 import { z } from 'zod/mini';
 import { ApiError } from '../../../core/http/api-error.js';
 import { CanaryControl, StoreError } from '../../../core/membership/index.js';
@@ -30,29 +30,11 @@ const overrideBody = z.strictObject({
   reason: reasonField(),
 });
 
-/** The guard's window when no guard has reported its settings yet (origin default CANARY_GUARD_WINDOW_SECONDS). */
-const DEFAULT_WINDOW_SECONDS = 300;
-
 const auditQuery = z.object({
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(500)), 50),
   platformId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   before: z.optional(z.coerce.number().check(z.int(), z.positive())),
 });
-
-/** The guard's settings, as its last verdict reported them (null before any guard ran). */
-export function guardSettingsOf(lastVerdict: unknown): GuardSettings | null {
-  const settings = typeof lastVerdict === 'object' && lastVerdict !== null ? Reflect.get(lastVerdict, 'settings') : null;
-  if (typeof settings !== 'object' || settings === null) return null;
-  const s = settings as Record<string, unknown>;
-  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  return {
-    enabled: s.enabled === true,
-    intervalSeconds: n(s.intervalSeconds),
-    windowSeconds: n(s.windowSeconds) || DEFAULT_WINDOW_SECONDS,
-    minRequests: n(s.minRequests),
-    maxErrorRate: n(s.maxErrorRate),
-  };
-}
 
 /** A Redis read of an admin route: an unreachable Redis is a 503 with the cause logged. */
 async function withRedis<T>(c: Context<AppEnv>, call: () => Promise<T>): Promise<T> {
@@ -142,11 +124,7 @@ export function canaryRoutes(): Hono<AppEnv> {
   app.get('/health', async (c) => {
     const { redis } = c.get('services');
     if (redis === null) throw new ApiError(503, 'health_unavailable', 'No Redis is configured (UPSTASH_REDIS_REST_URL), so the edge keeps no health counts.');
-    const peek = await withRedis(c, () => readHealthWindow(redis, Date.now(), DEFAULT_WINDOW_SECONDS));
-    const settings = guardSettingsOf(peek.lastVerdict);
-    const windowSeconds = settings?.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
-    const { minutes, total, lastVerdict } =
-      windowSeconds === DEFAULT_WINDOW_SECONDS ? peek : await withRedis(c, () => readHealthWindow(redis, Date.now(), windowSeconds));
+    const { windowSeconds, minutes, total, settings, lastVerdict } = await withRedis(c, () => readGuardWindow(redis, Date.now()));
     const view = (counts: { requests: number; errors: number }) => ({ ...counts, errorRate: errorRate(counts) });
     return c.json({
       windowSeconds,
