@@ -58,6 +58,9 @@ export function renderBanner(config: StartConfig, demos: DemoPlatform[], service
       `   CLI          export CANARY_EDGE_URL=${edge} AP_API_KEY=${config.apiKey}`,
       `                npx canary-edge status ${primary.platformId}     # where does it go, and why`,
       '                npx canary-edge pause --reason "error spike"    # kill switch; npx canary-edge resume',
+      '                npx canary-edge rollout 5                       # 5% of the platforms without a choice',
+      '                npx canary-edge override canary --ttl 1h        # try the canary without moving anyone',
+      '                npx canary-edge health                          # error rates the guard judges',
       '                npx canary-edge audit                           # who changed what',
       '',
     );

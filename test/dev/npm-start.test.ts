@@ -26,6 +26,8 @@ beforeAll(async () => {
     AP_SOCKET_IO_REDIS_KEY: `npm-start-${randomBytes(4).toString('hex')}`,
     AP_API_KEY: '',
     AP_JWT_SECRET: '',
+    CANARY_GUARD_INTERVAL_SECONDS: '1',
+    CANARY_GUARD_WINDOW_SECONDS: '120',
   });
   await start.waitForOutput(/\[start\] ready/, 150_000);
 }, 180_000);
@@ -72,6 +74,17 @@ describe('npm start', () => {
       body: JSON.stringify({ name: 'ada' }),
     });
     expect(await run.json()).toMatchObject({ status: 'SUCCEEDED', queue: 'canaryWorkerJobs', workerVersion: '0.2.0-canary' });
+  });
+
+  it('passes CANARY_GUARD_* through to the apps: the guard reports the settings it was started with', async () => {
+    const apiKey = /AP_API_KEY=(\S+)/.exec(start.output)?.[1] ?? '';
+    const edge = `http://127.0.0.1:${ports.EDGE_PORT}`;
+    let view: { guard: { settings: unknown } } = { guard: { settings: null } };
+    for (const deadline = Date.now() + 30_000; view.guard.settings === null && Date.now() < deadline; ) {
+      view = (await (await fetch(`${edge}/v1/admin/canary/health`, { headers: { 'api-key': apiKey } })).json()) as typeof view;
+      if (view.guard.settings === null) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(view.guard.settings).toMatchObject({ enabled: true, intervalSeconds: 1, windowSeconds: 120 });
   });
 
   it('stops every process cleanly on Ctrl-C', async () => {
