@@ -3,14 +3,13 @@ import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config.js';
 import { ApiError, errorResponse } from '../core/http/api-error.js';
 import { redactSecrets } from '../core/log/redact.js';
-import { refusePrivatePaths } from './middleware/private-paths.js';
+import { edgeContext } from './middleware/edge-context.js';
 import { requestLog } from './middleware/request-log.js';
 import type { RequestLogOptions } from './middleware/request-log.js';
 import { adminPageRoutes } from './routes/admin-page-routes.js';
 import { canaryRoutes } from './routes/admin/canary-routes.js';
 import { platformRoutes } from './routes/admin/platform-routes.js';
 import { proxyHandler } from './routes/proxy.js';
-import { servicesFor } from './services.js';
 import type { AppEnv } from './types.js';
 
 export interface CreateAppOptions {
@@ -21,12 +20,9 @@ export interface CreateAppOptions {
 export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  // Two layers for every request: the log line around everything, then the request's context (or a refusal).
   app.use('*', requestLog(options.log));
-  app.use('*', refusePrivatePaths());
-  app.use('*', async (c, next) => {
-    c.set('services', servicesFor(c.env));
-    await next();
-  });
+  app.use('*', edgeContext());
 
   app.route('/v1/admin/platforms/canary', platformRoutes());
   app.route('/v1/admin/canary', canaryRoutes());

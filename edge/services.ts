@@ -1,7 +1,9 @@
+import { cachedPrincipalVerifier } from '../core/auth/principal-jwt.js';
 import { describeStoreError, urlPassword } from '../core/log/redact.js';
 import { CanaryControl, MembershipStore } from '../core/membership/index.js';
 import { parseConfig } from './config.js';
 import { HealthCounter } from './health/health-counter.js';
+import { cachedCanaryCookieSigner } from './resolve/canary-cookie.js';
 import { createRedisRunner, createSqlClient } from './stores/clients.js';
 import type { EdgeServices } from './types.js';
 
@@ -33,7 +35,16 @@ export function servicesFor(env: Env): EdgeServices {
     });
     // The operator plane waits longer for Postgres than the request path does: an emergency pause must get through.
     const control = new CanaryControl({ sql: createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs }), membership });
-    services = { config, membership, control, redis, health: new HealthCounter(), reportStoreError };
+    services = {
+      config,
+      membership,
+      control,
+      redis,
+      health: new HealthCounter(),
+      verifyJwt: cachedPrincipalVerifier(config.jwtSecret),
+      canaryCookie: cachedCanaryCookieSigner(config.jwtSecret),
+      reportStoreError,
+    };
     byEnv.set(env, services);
   }
   return services;

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { startLocalCloud } from '../../dev/local-cloud/start-local-cloud.js';
 import type { EdgeRunner } from '../../dev/edge/edge-runner.js';
+import type { EdgeBindings } from '../../edge/config.js';
 import type { NeonLocal } from '../../dev/neon-local/server.js';
 import { createTestDatabase } from '../../testkit/test-database.js';
 import type { TestDatabase } from '../../testkit/test-database.js';
@@ -42,11 +43,14 @@ export interface BenchTopology {
   upstash: ChildService<UpstashInfo>;
   neon: NeonLocal;
   edge: EdgeRunner;
+  /** The edge's bindings, to start instrumented copies of it (CPU profile, heap reads). */
+  edgeBindings: EdgeBindings;
   edgePid: number;
   edgeLog: EdgeLogCounts;
   /** The edge's request log folded into counters (cache hits, DB use, fill waits per measurement). */
   edgeTrace: EdgeTrace;
   probe: WorkerRunner;
+  probeBindings: Record<string, string>;
   probePid: number;
   floor: WorkerRunner;
   floorPid: number;
@@ -104,21 +108,19 @@ export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopo
     (c) => c.close(),
   );
   const edge = cloud.edge;
-  if (edge === null) throw new Error('the local cloud started without its edge');
+  const edgeBindings = cloud.edgeBindings;
+  if (edge === null || edgeBindings === null) throw new Error('the local cloud started without its edge');
   const neon = cloud.neon.current;
   const edgePid = edge.pid;
 
-  const probe = stack.add(
-    'probe',
-    await startWorkerModule('probe-worker.ts', {
-      PRIMARY_URL: origins.info.primaryUrl,
-      CANARY_URL: origins.info.canaryUrl,
-      UPSTASH_URL: upstash.info.url,
-      UPSTASH_TOKEN: upstashToken,
-      COHORT_KEY: PROBE_COHORT_KEY,
-    }),
-    (p) => p.close(),
-  );
+  const probeBindings = {
+    PRIMARY_URL: origins.info.primaryUrl,
+    CANARY_URL: origins.info.canaryUrl,
+    UPSTASH_URL: upstash.info.url,
+    UPSTASH_TOKEN: upstashToken,
+    COHORT_KEY: PROBE_COHORT_KEY,
+  };
+  const probe = stack.add('probe', await startWorkerModule('probe-worker.ts', probeBindings), (p) => p.close());
   const probePid = newWorkerdPid([edgePid]);
   const floor = stack.add('floor worker', await startWorkerModule('floor-worker.ts', {}), (f) => f.close());
   const floorPid = newWorkerdPid([edgePid, probePid]);
@@ -126,5 +128,5 @@ export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopo
   const seedConfig: SeedAppChildConfig = { redisUrl: redisDb.url, databaseUrl: db.url, canaryUrl: origins.info.canaryUrl, jwtSecret };
   const seedApp = stack.add('seed app', await startChildService<SeedAppInfo>('seed-app/seed-app-main.ts', seedConfig), (c) => c.close());
 
-  return { apiKey, jwtSecret, db, pool, redis, origins, upstash, neon, edge, edgePid, edgeLog, edgeTrace, probe, probePid, floor, floorPid, seedApp };
+  return { apiKey, jwtSecret, db, pool, redis, origins, upstash, neon, edge, edgeBindings, edgePid, edgeLog, edgeTrace, probe, probeBindings, probePid, floor, floorPid, seedApp };
 }

@@ -8,6 +8,8 @@ import { REPO_ROOT } from '../../dev/repo-root.js';
 
 export interface WorkerRunner {
   url: string;
+  /** The bundled module (for reading a profile against it). */
+  scriptPath: string;
   close(): Promise<void>;
 }
 
@@ -26,7 +28,11 @@ function drainRuntimeStdio(name: string, streams: Readable[]): void {
  * Bundles one tiny Worker module from bench/probe/ with esbuild and runs it in its own workerd through Miniflare, the
  * same way dev/edge/edge-runner.ts runs the edge (inspector off, default entry), so the comparison is like for like.
  */
-export async function startWorkerModule(file: 'probe-worker.ts' | 'floor-worker.ts', bindings: Record<string, string>): Promise<WorkerRunner> {
+export async function startWorkerModule(
+  file: 'probe-worker.ts' | 'floor-worker.ts',
+  bindings: Record<string, string>,
+  options: { inspectorPort?: number } = {},
+): Promise<WorkerRunner> {
   const name = path.basename(file, '.ts');
   const outfile = path.join(REPO_ROOT, 'node_modules', '.cache', 'canary-edge', 'bench-workers', `${name}.js`);
   await build({
@@ -49,9 +55,11 @@ export async function startWorkerModule(file: 'probe-worker.ts' | 'floor-worker.
     host: '127.0.0.1',
     port: 0,
     bindings,
+    // Only for the CPU-profile step: the inspector costs throughput, so measured runs keep it off.
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     logRequests: false,
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => drainRuntimeStdio(name, [stdout, stderr]),
   });
   const url = await mf.ready;
-  return { url: url.origin, close: () => mf.dispose() };
+  return { url: url.origin, scriptPath: outfile, close: () => mf.dispose() };
 }

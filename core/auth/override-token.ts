@@ -52,6 +52,8 @@ export async function verifyOverride(
   const mac = fromBase64Url(macPart);
   const payloadBytes = fromBase64Url(payloadPart);
   if (mac === null || mac.length !== 32 || payloadBytes === null) return { ok: false, reason: 'malformed' };
+  // One spelling per token: base64url with stray padding bits would be another string with the same MAC.
+  if (toBase64Url(mac) !== macPart) return { ok: false, reason: 'malformed' };
   const valid = await crypto.subtle.verify('HMAC', await hmacKey(await overrideKey(secret)), mac, utf8(`${PREFIX}.${payloadPart}`));
   // A token minted with another secret (another deployment's) is indistinguishable from a tampered one.
   if (!valid) return { ok: false, reason: 'tampered' };

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../cache/bounded-cache.js';
 import { fromBase64Url, utf8 } from '../crypto/encoding.js';
 import { hmacKey } from '../crypto/web-crypto.js';
 
@@ -56,6 +57,30 @@ export async function verifyPrincipalJwt(token: string, secret: string, nowSecon
   if (!isRecord(platform) || typeof platform.id !== 'string' || platform.id === '') return null;
   if (id !== undefined && (typeof id !== 'string' || id === '')) return null;
   return { id: id ?? null, type, platformId: platform.id, expiresAt: exp };
+}
+
+/** Verifies principal JWTs under one secret: `verifyPrincipalJwt`, remembering tokens it found valid. */
+export type PrincipalVerifier = (token: string, nowSeconds: number) => Promise<Principal | null>;
+
+/**
+ * `verifyPrincipalJwt` for one secret with a bounded memo of the tokens it found valid. A client sends the same token
+ * on every request, so the HMAC and the two JSON decodes run once per token and isolate. Only valid tokens are kept
+ * (made-up tokens cannot fill it), keyed by the whole token (a changed byte is another key), and a remembered token
+ * is still refused from its `exp` on. `nbf` needs no re-check: a token is only remembered once `nbf` has passed.
+ */
+export function cachedPrincipalVerifier(secret: string, maxEntries = 5_000): PrincipalVerifier {
+  const valid = new BoundedCache<Principal>(maxEntries);
+  return async (token, nowSeconds) => {
+    const known = valid.get(token);
+    if (known !== undefined) {
+      if (known.expiresAt > nowSeconds) return known;
+      valid.delete(token);
+      return null;
+    }
+    const principal = await verifyPrincipalJwt(token, secret, nowSeconds);
+    if (principal !== null) valid.set(token, principal);
+    return principal;
+  };
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or null. */

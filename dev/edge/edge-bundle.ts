@@ -55,14 +55,16 @@ function runWrangler(args: string[]): Promise<void> {
  * bundler, wrangler.toml's settings, minified), built once per change of its sources and cached under
  * node_modules/.cache. Returns the path of the bundle's entry module.
  */
-export async function edgeBundle(): Promise<string> {
-  const dir = path.join(CACHE_DIR, `edge-${await inputsHash()}`);
+export async function edgeBundle(options: { minify?: boolean } = {}): Promise<string> {
+  // Unminified only for CPU profiles (bench): function names and module comments make a profile readable.
+  const minify = options.minify ?? true;
+  const dir = path.join(CACHE_DIR, `edge-${await inputsHash()}${minify ? '' : '-unminified'}`);
   const entry = path.join(dir, 'index.js');
   if (await exists(entry)) return entry;
   await mkdir(CACHE_DIR, { recursive: true });
   const staging = await mkdtemp(path.join(CACHE_DIR, 'building-'));
   try {
-    await runWrangler(['deploy', '--dry-run', '--outdir', staging]);
+    await runWrangler(['deploy', '--dry-run', '--outdir', staging, ...(minify ? [] : ['--minify=false'])]);
     // Another process may have built the same bundle meanwhile; either copy is the same, keep the first.
     await rename(staging, dir).catch(async (error: unknown) => {
       if (!(await exists(entry))) throw error;

@@ -18,6 +18,8 @@ export interface EdgeRunnerOptions {
   onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Bench only: opens the V8 inspector on this port (it slows large transfers, so it stays off otherwise). */
   inspectorPort?: number;
+  /** Bench only: an unminified bundle, so a CPU profile names functions and modules. */
+  unminified?: boolean;
 }
 
 /** The edge Worker running in workerd. */
@@ -26,6 +28,8 @@ export interface EdgeRunner {
   port: number;
   /** The workerd process serving it (for memory measurements). */
   pid: number;
+  /** The bundle it runs. */
+  scriptPath: string;
   close(): Promise<void>;
 }
 
@@ -39,7 +43,7 @@ function pipeLines(stream: Readable, kind: 'stdout' | 'stderr', onLog: EdgeRunne
  * inspector off (the `wrangler dev` CLI's debugger captures traffic and makes large transfers slow).
  */
 export async function startEdge(options: EdgeRunnerOptions): Promise<EdgeRunner> {
-  const scriptPath = await edgeBundle();
+  const scriptPath = await edgeBundle({ minify: options.unminified !== true });
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(REPO_ROOT, 'wrangler.toml'));
   const workerdBefore = new Set(childPidsByName('workerd'));
   const mf = new Miniflare({
@@ -64,6 +68,7 @@ export async function startEdge(options: EdgeRunnerOptions): Promise<EdgeRunner>
     url: url.origin,
     port: Number(url.port),
     pid,
+    scriptPath,
     close: () => mf.dispose(),
   };
 }

@@ -69,6 +69,8 @@ export interface Restartable<T> {
 /** Everything `startLocalCloud` started; `close()` stops it all, newest first. */
 export interface LocalCloud {
   edge: EdgeRunner | null;
+  /** The bindings the edge runs with (null without an edge), e.g. to start a second, instrumented one (bench). */
+  edgeBindings: EdgeBindings | null;
   upstashUrl: string;
   upstashToken: string;
   /** Null when the caller runs the Upstash endpoint. */
@@ -166,6 +168,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
 
     let edge: EdgeRunner | null = null;
+    let edgeBindings: EdgeBindings | null = null;
     if (options.edge !== false) {
       if (origins === undefined) throw new Error('startLocalCloud: the edge needs origins (apps or URLs), or pass edge: false');
       const e = options.edge ?? {};
@@ -181,13 +184,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         STORE_TIMEOUT_MS: String(e.storeTimeoutMs ?? 1_000),
         ...e.bindings,
       };
+      edgeBindings = bindings;
       edge = stack.add(
         'edge',
         await startEdge({ bindings, port: e.port, host: e.host, onLog: e.onLog, inspectorPort: e.inspectorPort }),
         (r) => r.close(),
       );
     }
-    return { edge, upstashUrl, upstashToken, upstash, neon, primaryUrl, canaryUrl, apps, workers, close: () => stack.close() };
+    return { edge, edgeBindings, upstashUrl, upstashToken, upstash, neon, primaryUrl, canaryUrl, apps, workers, close: () => stack.close() };
   } catch (error) {
     try {
       await stack.close();

@@ -33,27 +33,27 @@ export interface RequestLogOptions {
  * The path as logged: a webhook's flow id is the only credential of an unauthenticated webhook, so it is replaced by
  * `~` and the first 12 hex digits of its SHA-256 (enough to correlate lines, useless to call the webhook).
  */
-export async function loggablePath(pathname: string): Promise<string> {
-  const path = routingPath(pathname);
+export async function loggablePath(pathname: string, path = routingPath(pathname)): Promise<string> {
   const flowId = flowIdFromPath(path);
   if (flowId === null) return pathname;
   return path.replace(`/${flowId}`, `/~${(await sha256Hex(flowId)).slice(0, 12)}`);
 }
 
 /** One structured JSON line per request: method, path (no query, no webhook secret), status, decision and timings. */
-export function requestLog(options: RequestLogOptions = {}): MiddlewareHandler<{ Variables: { log: RequestLogFields } }> {
+export function requestLog(options: RequestLogOptions = {}): MiddlewareHandler<{ Variables: { log: RequestLogFields; url: URL; routingPath: string } }> {
   const sink = options.sink ?? ((line: string) => console.log(line));
   const now = options.now ?? Date.now;
   return async (c, next) => {
     const started = now();
     c.set('log', {});
     await next();
-    const url = new URL(c.req.url);
+    // Parsed once by edgeContext; a request refused before it ran still gets its line.
+    const url = c.get('url') ?? new URL(c.req.url);
     sink(
       JSON.stringify({
         msg: 'request',
         method: c.req.method,
-        path: await loggablePath(url.pathname),
+        path: await loggablePath(url.pathname, c.get('routingPath') ?? routingPath(url.pathname)),
         status: c.res.status,
         ...c.get('log'),
         totalMs: now() - started,

@@ -62,19 +62,27 @@ function withoutOverrideCookie(cookie: string): string {
     .trim();
 }
 
-/** Request headers for the origin: hop-by-hop and client-spoofable ones removed, `X-Forwarded-*` set by the edge. */
+// Never forwarded to an origin, whatever the request says: hop-by-hop, the client's Host, and what it could spoof.
+const DROPPED_REQUEST_HEADERS = new Set<string>([...HOP_BY_HOP, 'host', ...CLIENT_SPOOFABLE]);
+
+/**
+ * Request headers for the origin: hop-by-hop and client-spoofable ones removed, `X-Forwarded-*` set by the edge.
+ * Built in one pass over the incoming headers (a Headers call crosses into the runtime; one per kept header is the
+ * least a copy can cost, where copying everything and deleting two dozen names cost three times as many).
+ */
 export function requestHeadersForOrigin(incoming: Headers, ctx: ForwardContext): Headers {
-  const headers = new Headers(incoming);
-  const cookie = headers.get('cookie');
-  if (cookie !== null && cookie.includes('ap_canary_override=')) {
-    const rest = withoutOverrideCookie(cookie);
-    if (rest === '') headers.delete('cookie');
-    else headers.set('cookie', rest);
-  }
+  const listed = (incoming.get('connection') ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
   const websocket = isWebSocketUpgrade(incoming);
-  stripHopByHop(headers);
-  headers.delete('host');
-  for (const name of CLIENT_SPOOFABLE) headers.delete(name);
+  const headers = new Headers();
+  for (const [name, value] of incoming) {
+    if (DROPPED_REQUEST_HEADERS.has(name) || listed.includes(name)) continue;
+    if (name === 'cookie' && value.includes('ap_canary_override=')) {
+      const rest = withoutOverrideCookie(value);
+      if (rest !== '') headers.append('cookie', rest);
+      continue;
+    }
+    headers.append(name, value);
+  }
   if (ctx.clientIp !== null) headers.set('x-forwarded-for', ctx.clientIp);
   headers.set('x-forwarded-host', ctx.host);
   headers.set('x-forwarded-proto', ctx.proto);

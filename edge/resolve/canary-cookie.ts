@@ -1,5 +1,6 @@
 import { generateCookie } from 'hono/cookie';
 import { parse } from 'hono/utils/cookie';
+import { BoundedCache } from '../../core/cache/bounded-cache.js';
 import { hmacKey } from '../../core/crypto/web-crypto.js';
 import { fromBase64Url, toBase64Url, utf8 } from '../../core/crypto/encoding.js';
 
@@ -23,9 +24,14 @@ export function isCookieSafePlatformId(platformId: string): boolean {
  * Cookie value `<platformId>.<expiresEpochSeconds>.<hmac>`: the platform is kept so a flip back takes effect at once.
  * Null for a platform id the cookie cannot carry safely.
  */
-export async function signCanaryCookie(platformId: string, secret: string, nowSeconds: number): Promise<string | null> {
+export async function signCanaryCookie(
+  platformId: string,
+  secret: string,
+  nowSeconds: number,
+  validSeconds = CANARY_COOKIE_MAX_AGE_SECONDS,
+): Promise<string | null> {
   if (!isCookieSafePlatformId(platformId)) return null;
-  const expires = nowSeconds + CANARY_COOKIE_MAX_AGE_SECONDS;
+  const expires = nowSeconds + validSeconds;
   return `${platformId}.${expires}.${await mac(secret, platformId, expires)}`;
 }
 
@@ -46,9 +52,31 @@ export async function verifyCanaryCookie(value: string, secret: string, nowSecon
 
 const COOKIE_OPTIONS = { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' } as const;
 
-/** `Set-Cookie` value installing the canary cookie. */
+/** `Set-Cookie` value installing the canary cookie (the contract's attributes: Max-Age=86400, Path=/, Secure, Lax). */
 export function canaryCookieHeader(value: string): string {
   return generateCookie(CANARY_COOKIE, value, { ...COOKIE_OPTIONS, maxAge: CANARY_COOKIE_MAX_AGE_SECONDS });
+}
+
+/** How long a signed cookie value is handed out again before a fresh one is signed. */
+const COOKIE_REUSE_SECONDS = 60;
+
+/**
+ * `Set-Cookie` headers for canary platforms under one secret: a platform's signed value is reused for a minute, so a
+ * busy principal costs one HMAC per minute instead of one per request. The value's own expiry is signed a minute
+ * past the Max-Age it is first sent with, so every copy handed out in that minute (always Max-Age=86400, the
+ * contract) expires in the browser before the edge would stop accepting it.
+ */
+export function cachedCanaryCookieSigner(secret: string, maxEntries = 5_000): (platformId: string, nowSeconds: number) => Promise<string | null> {
+  const signed = new BoundedCache<{ header: string; signedAt: number }>(maxEntries);
+  return async (platformId, nowSeconds) => {
+    const known = signed.get(platformId);
+    if (known !== undefined && nowSeconds - known.signedAt < COOKIE_REUSE_SECONDS) return known.header;
+    const value = await signCanaryCookie(platformId, secret, nowSeconds, CANARY_COOKIE_MAX_AGE_SECONDS + COOKIE_REUSE_SECONDS);
+    if (value === null) return null;
+    const header = canaryCookieHeader(value);
+    signed.set(platformId, { header, signedAt: nowSeconds });
+    return header;
+  };
 }
 
 /** `Set-Cookie` value clearing the canary cookie. */

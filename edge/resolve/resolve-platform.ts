@@ -1,5 +1,6 @@
 import type { PlatformRef } from '../../core/membership/index.js';
-import { bearerToken, verifyPrincipalJwt } from '../../core/auth/principal-jwt.js';
+import { bearerToken } from '../../core/auth/principal-jwt.js';
+import type { PrincipalVerifier } from '../../core/auth/principal-jwt.js';
 import { sha256Hex } from '../../core/crypto/web-crypto.js';
 import { readCanaryCookie, verifyCanaryCookie } from './canary-cookie.js';
 import { flowIdFromPath } from './webhook-path.js';
@@ -45,8 +46,14 @@ export function cookieApplies(method: string, pathname: string): boolean {
   return !API_PREFIXES.some((prefix) => pathname.startsWith(prefix));
 }
 
+/** The secret of canary cookies and the verifier of principal JWTs (both keyed by AP_JWT_SECRET). */
+export interface ResolveKeys {
+  jwtSecret: string;
+  verifyJwt: PrincipalVerifier;
+}
+
 /** The request's platform candidates, first match wins: JWT, API key, webhook flow, canary cookie. */
-export async function resolvePlatform(input: ResolveInput, jwtSecret: string, nowSeconds: number): Promise<Resolution> {
+export async function resolvePlatform(input: ResolveInput, keys: ResolveKeys, nowSeconds: number): Promise<Resolution> {
   const cookieValue = readCanaryCookie(input.cookie);
   const hasCanaryCookie = cookieValue !== null;
   const candidates: Candidate[] = [];
@@ -56,7 +63,7 @@ export async function resolvePlatform(input: ResolveInput, jwtSecret: string, no
       // A key that cannot be a platform key is not looked up at all: made-up keys cost nothing past this line.
       if (API_KEY_SHAPE.test(bearer)) candidates.push({ source: 'api-key', ref: { kind: 'api-key', hashedKey: await sha256Hex(bearer) } });
     } else {
-      const principal = await verifyPrincipalJwt(bearer, jwtSecret, nowSeconds);
+      const principal = await keys.verifyJwt(bearer, nowSeconds);
       if (principal !== null) {
         return { candidates: [{ source: 'jwt', ref: { kind: 'platform', platformId: principal.platformId } }], hasCanaryCookie };
       }
@@ -65,7 +72,7 @@ export async function resolvePlatform(input: ResolveInput, jwtSecret: string, no
   const flowId = flowIdFromPath(input.pathname);
   if (flowId !== null) candidates.push({ source: 'webhook', ref: { kind: 'flow', flowId } });
   if (cookieValue !== null && cookieApplies(input.method, input.pathname)) {
-    const platformId = await verifyCanaryCookie(cookieValue, jwtSecret, nowSeconds);
+    const platformId = await verifyCanaryCookie(cookieValue, keys.jwtSecret, nowSeconds);
     if (platformId !== null) candidates.push({ source: 'cookie', ref: { kind: 'platform', platformId } });
   }
   return { candidates, hasCanaryCookie };

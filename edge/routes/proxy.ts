@@ -5,8 +5,7 @@ import { ApiError } from '../../core/http/api-error.js';
 import { describeStoreError } from '../../core/log/redact.js';
 import { forwardRequest } from '../proxy/forward-request.js';
 import type { OriginName } from '../proxy/forward-request.js';
-import { routingPath } from '../proxy/routing-path.js';
-import { canaryCookieHeader, clearCanaryCookieHeader, signCanaryCookie } from '../resolve/canary-cookie.js';
+import { clearCanaryCookieHeader } from '../resolve/canary-cookie.js';
 import { ROUTED_HEADER, presentedOverride } from '../resolve/override.js';
 import type { PresentedOverride } from '../resolve/override.js';
 import { resolvePlatform } from '../resolve/resolve-platform.js';
@@ -117,20 +116,16 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   const services = c.get('services');
   const { config } = services;
   const log = c.get('log');
-  const url = new URL(c.req.url);
+  const url = c.get('url');
   const nowSeconds = Math.floor(Date.now() / 1000);
+  const cookie = c.req.header('cookie') ?? null;
   const resolution = await resolvePlatform(
-    {
-      method: c.req.method,
-      authorization: c.req.header('authorization') ?? null,
-      cookie: c.req.header('cookie') ?? null,
-      pathname: routingPath(url.pathname),
-    },
-    config.jwtSecret,
+    { method: c.req.method, authorization: c.req.header('authorization') ?? null, cookie, pathname: c.get('routingPath') },
+    { jwtSecret: config.jwtSecret, verifyJwt: services.verifyJwt },
     nowSeconds,
   );
 
-  const presented = await presentedOverride(c.req.header('x-canary-override') ?? null, c.req.header('cookie') ?? null, config.jwtSecret, nowSeconds);
+  const presented = await presentedOverride(c.req.header('x-canary-override') ?? null, cookie, config.jwtSecret, nowSeconds);
   const lookupStarted = Date.now();
   const clientIp = c.req.header('cf-connecting-ip') ?? null;
   // An override for any platform needs no lookup at all; one for a platform needs to know the request's platform.
@@ -208,8 +203,8 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
 
   const change = cookieChange(resolution, decision, outcome.servedBy);
   if (change === 'set' && answer?.platformId) {
-    const value = await signCanaryCookie(answer.platformId, config.jwtSecret, nowSeconds);
-    if (value !== null) response.headers.append('set-cookie', canaryCookieHeader(value));
+    const header = await services.canaryCookie(answer.platformId, nowSeconds);
+    if (header !== null) response.headers.append('set-cookie', header);
   } else if (change === 'clear') {
     response.headers.append('set-cookie', clearCanaryCookieHeader());
   }

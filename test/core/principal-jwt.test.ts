@@ -1,6 +1,6 @@
 import { sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { bearerToken, verifyPrincipalJwt } from '../../core/auth/principal-jwt.js';
+import { bearerToken, cachedPrincipalVerifier, verifyPrincipalJwt } from '../../core/auth/principal-jwt.js';
 import { toBase64Url, utf8 } from '../../core/crypto/encoding.js';
 
 const SECRET = 'unit-test-jwt-secret-0123456789';
@@ -83,6 +83,38 @@ describe('verifyPrincipalJwt', () => {
 
   it('refuses everything when the secret is empty', async () => {
     expect(await verifyPrincipalJwt(await signRaw(claims({})), '', NOW)).toBeNull();
+  });
+});
+
+describe('cachedPrincipalVerifier', () => {
+  // The same table: remembering valid tokens must never change a verdict.
+  it.each(cases)('%s (twice, the second from the memo)', async (_rule, token, platformId) => {
+    const verify = cachedPrincipalVerifier(SECRET);
+    const t = await token();
+    expect((await verify(t, NOW))?.platformId ?? null).toBe(platformId);
+    expect((await verify(t, NOW))?.platformId ?? null).toBe(platformId);
+  });
+
+  it('refuses a remembered token from its exp on', async () => {
+    const verify = cachedPrincipalVerifier(SECRET);
+    const t = await signRaw(claims({}));
+    expect(await verify(t, NOW)).not.toBeNull();
+    expect(await verify(t, NOW + 59)).not.toBeNull();
+    expect(await verify(t, NOW + 60)).toBeNull();
+  });
+
+  it('does not remember a token refused for a future nbf, so it is accepted once nbf has passed', async () => {
+    const verify = cachedPrincipalVerifier(SECRET);
+    const t = await signRaw(claims({ nbf: NOW + 5 }));
+    expect(await verify(t, NOW)).toBeNull();
+    expect((await verify(t, NOW + 5))?.platformId).toBe('plat-1');
+  });
+
+  it('keeps at most maxEntries tokens and still verifies the evicted ones', async () => {
+    const verify = cachedPrincipalVerifier(SECRET, 2);
+    const tokens = await Promise.all(['a', 'b', 'c'].map((p) => signRaw(claims({ platform: { id: p } }))));
+    for (const t of tokens) await verify(t, NOW);
+    for (const [i, t] of tokens.entries()) expect((await verify(t, NOW))?.platformId).toBe(['a', 'b', 'c'][i]);
   });
 });
 

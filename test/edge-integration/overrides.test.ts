@@ -37,6 +37,19 @@ async function mint(body: Record<string, unknown>): Promise<string> {
   return token;
 }
 
+/** `token` with the character at `index` (negative: from the end) replaced by another. */
+function flipChar(token: string, index: number): string {
+  const i = index < 0 ? token.length + index : index;
+  return `${token.slice(0, i)}${token[i] === 'A' ? 'B' : 'A'}${token.slice(i + 1)}`;
+}
+
+/** `token` with the last base64url character's unused low bits set: other text, same decoded bytes. */
+function withPaddingBits(token: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(token.slice(-1));
+  return `${token.slice(0, -1)}${alphabet[last | 0b11] ?? ''}`;
+}
+
 const lastLog = (): Record<string, unknown> => JSON.parse(h.logs.filter((l) => l.includes('"msg":"request"')).at(-1) ?? '{}') as Record<string, unknown>;
 
 describe('x-canary-override', () => {
@@ -81,7 +94,10 @@ describe('x-canary-override', () => {
 
   it.each([
     ['expired', async () => mintOverride(h.jwtSecret, { target: 'canary', platformId: null, expiresAt: Math.floor(Date.now() / 1000) - 1 }), 'ignored:expired'],
-    ['tampered', async () => (await mint({ target: 'canary', ttlSeconds: 600 })).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), 'ignored:tampered'],
+    // A character inside the MAC (the last one also carries padding bits, which a change there may not touch).
+    ['tampered', async () => flipChar(await mint({ target: 'canary', ttlSeconds: 600 }), -10), 'ignored:tampered'],
+    // The same MAC bytes spelt another way (padding bits set): refused before any HMAC is computed.
+    ['non-canonical', async () => withPaddingBits(await mint({ target: 'canary', ttlSeconds: 600 })), 'ignored:malformed'],
     ['foreign (another secret)', async () => mintOverride('another-deployments-secret', { target: 'canary', platformId: null, expiresAt: Math.floor(Date.now() / 1000) + 600 }), 'ignored:tampered'],
     ['garbage', async () => 'not-a-token', 'ignored:malformed'],
   ])('ignores an %s token and routes the request as usual (never a 4xx), logging why', async (_what, token, logged) => {

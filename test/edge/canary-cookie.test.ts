@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cachedCanaryCookieSigner,
   canaryCookieHeader,
   clearCanaryCookieHeader,
   readCanaryCookie,
@@ -62,5 +63,35 @@ describe('ap_canary cookie', () => {
     const cleared = clearCanaryCookieHeader();
     expect(cleared).toMatch(/^ap_canary=;/);
     for (const attr of ['Path=/', 'Max-Age=0', 'Secure', 'HttpOnly', 'SameSite=Lax']) expect(cleared.split('; ')).toContain(attr);
+  });
+});
+
+describe('cachedCanaryCookieSigner', () => {
+  const valueOf = (header: string | null): string => /^ap_canary=([^;]+)/.exec(header ?? '')?.[1] ?? '';
+  const maxAgeOf = (header: string | null): number => Number(/Max-Age=(\d+)/.exec(header ?? '')?.[1]);
+
+  it('hands out the same signed value for a minute, always with the contract\'s Max-Age=86400', async () => {
+    const signer = cachedCanaryCookieSigner(SECRET);
+    const first = await signer('plat-1', NOW);
+    const later = await signer('plat-1', NOW + 59);
+    expect(later).toBe(first);
+    expect(maxAgeOf(later)).toBe(86_400);
+    // The copy sent last expires in the browser (NOW + 59 + 86400) before the edge stops accepting it.
+    expect(await verifyCanaryCookie(valueOf(later), SECRET, NOW + 59 + 86_400 - 1)).toBe('plat-1');
+    expect(await verifyCanaryCookie(valueOf(later), SECRET, NOW + 86_400 + 60)).toBeNull();
+  });
+
+  it('signs a fresh value once the minute is over', async () => {
+    const signer = cachedCanaryCookieSigner(SECRET);
+    const first = await signer('plat-1', NOW);
+    const next = await signer('plat-1', NOW + 60);
+    expect(valueOf(next)).not.toBe(valueOf(first));
+    expect(await verifyCanaryCookie(valueOf(next), SECRET, NOW + 60)).toBe('plat-1');
+  });
+
+  it('signs per platform and refuses ids a cookie cannot carry', async () => {
+    const signer = cachedCanaryCookieSigner(SECRET);
+    expect(valueOf(await signer('a', NOW))).not.toBe(valueOf(await signer('b', NOW)));
+    expect(await signer('bad;id', NOW)).toBeNull();
   });
 });
