@@ -118,6 +118,13 @@ export class FlipsConsumer {
         logger.warn('malformed flip entry acked and ignored', { entryId: id });
         continue;
       }
+      // A long move (a large backlog) must not look abandoned: while it runs, the entry's idle time is reset often
+      // enough that no other app's XAUTOCLAIM takes it over and moves the same backlog a second time.
+      const keepClaimed = setInterval(() => {
+        connection.call('XCLAIM', FLIPS_STREAM_KEY, FLIPS_GROUP, this.#options.consumer, '0', flip.id, 'JUSTID').catch((error: unknown) => {
+          logger.warn('could not renew the claim on a flip being handled', { entryId: flip.id, error });
+        });
+      }, Math.max(100, Math.floor(this.#options.claimIdleMs / 3)));
       try {
         await this.#options.handle(flip);
         await connection.call('XACK', FLIPS_STREAM_KEY, FLIPS_GROUP, flip.id);
@@ -125,6 +132,8 @@ export class FlipsConsumer {
       } catch (error) {
         // Left pending: XAUTOCLAIM hands it to an app (possibly this one) after claimIdleMs.
         logger.error('flip handling failed, will retry', { entryId: flip.id, platformId: flip.platformId, error });
+      } finally {
+        clearInterval(keepClaimed);
       }
     }
   }

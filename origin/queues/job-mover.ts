@@ -56,24 +56,27 @@ export class JobMover {
 
   /** Moves these jobs of the source queue to `to`. */
   async moveJobs(jobs: readonly Job<FlowRunJob>[], to: FleetQueueName): Promise<MoveReport> {
-    const from = otherFleet(to);
     const byId = new Map<string, Job<FlowRunJob>>();
     for (const job of jobs) if (job.id !== undefined) byId.set(job.id, job);
-    const movable = new Set(await this.#repo.moveQueuedRuns([...byId.keys()], to));
-    const target = this.#queues.get(to);
-    const source = this.#queues.get(from);
+    const movable = await this.#repo.moveQueuedRuns([...byId.keys()], to);
     for (const id of movable) {
       const job = byId.get(id);
-      if (job === undefined) continue;
-      await target.add(FLOW_RUN_JOB_NAME, job.data, {
-        ...this.#queues.jobOptions,
-        jobId: id,
-        delay: remainingDelay(job),
-        priority: job.opts.priority,
-      });
-      await source.remove(id);
+      if (job !== undefined) await this.#moveOne(job, to);
     }
-    return { moved: movable.size, skipped: byId.size - movable.size };
+    return { moved: movable.length, skipped: byId.size - movable.length };
+  }
+
+  /** Adds the job to `to` under the same id (with what is left of its delay), then removes it from the other queue. */
+  async #moveOne(job: Job<FlowRunJob>, to: FleetQueueName): Promise<void> {
+    const id = job.id;
+    if (id === undefined) return;
+    await this.#queues.get(to).add(FLOW_RUN_JOB_NAME, job.data, {
+      ...this.#queues.jobOptions,
+      jobId: id,
+      delay: remainingDelay(job),
+      priority: job.opts.priority,
+    });
+    await this.#queues.get(otherFleet(to)).remove(id);
   }
 
   /**
@@ -114,9 +117,11 @@ export class JobMover {
   }
 
   /**
-   * Pages through `from`'s movable jobs and moves those `target` sends to the other fleet. Moving shifts the later
-   * jobs forward, so the next page starts that many earlier. A job the scan misses while workers take jobs
-   * concurrently is still safe: a worker re-routes a job of the other fleet at start (see run-processor).
+   * Pages through the ids of `from`'s movable jobs and moves those `target` sends to the other fleet. Jobs are read one
+   * at a time and not kept: deciding drops each payload before the next is read, and each leaving job is read again to
+   * move it, so memory holds one job and one page of ids however large the payloads are. Moving shifts the later jobs
+   * forward, so the next page starts that many earlier. A job the scan misses while workers take jobs concurrently is
+   * still safe: a worker re-routes a job of the other fleet at start (see run-processor).
    */
   async #sweep(
     from: FleetQueueName,
@@ -129,16 +134,36 @@ export class JobMover {
     let pages = 0;
     for (const state of MOVABLE_STATES) {
       for (let start = 0; ; ) {
-        const page = (await source.getJobs([state], start, start + this.#pageSize - 1, true)) as Job<FlowRunJob>[];
+        const ids = await source.getRanges([state], start, start + this.#pageSize - 1, true);
         pages++;
-        scanned += page.length;
-        const leaving: Job<FlowRunJob>[] = [];
-        for (const job of page) if ((await target(job)) === to) leaving.push(job);
-        const moved = leaving.length === 0 ? { moved: 0, skipped: 0 } : await this.moveJobs(leaving, to);
-        report.moved += moved.moved;
-        report.skipped += moved.skipped;
-        if (page.length < this.#pageSize) break;
-        start += page.length - moved.moved;
+        let present = 0;
+        const leaving: string[] = [];
+        for (const id of ids) {
+          // Gone since the ids were read (a worker took it, another app moved it): nothing to decide.
+          const job = (await source.getJob(id)) as Job<FlowRunJob> | undefined;
+          if (job === undefined) continue;
+          present++;
+          if ((await target(job)) === to) leaving.push(id);
+        }
+        scanned += present;
+        const movable = leaving.length === 0 ? [] : await this.#repo.moveQueuedRuns(leaving, to);
+        let moved = 0;
+        let gone = 0;
+        for (const id of movable) {
+          const job = (await source.getJob(id)) as Job<FlowRunJob> | undefined;
+          if (job === undefined) {
+            gone++;
+            continue;
+          }
+          await this.#moveOne(job, to);
+          moved++;
+        }
+        report.moved += moved;
+        report.skipped += leaving.length - movable.length;
+        // The end is a short page of ids, never a short page of jobs: jobs vanishing between the two reads (workers,
+        // another mover) shorten a page anywhere in the queue, and stopping there would leave the rest unmoved.
+        if (ids.length < this.#pageSize) break;
+        start += present - moved - gone;
       }
     }
     return { report, scanned, pages };
