@@ -1,6 +1,8 @@
-// `npm run soak`: a fixed request rate over many platforms while one platform flips every second, with fault drills
-// (Upstash, Neon and the canary origin stopped and restarted under load). Loopback only; bounded; exits 0 only when
-// errors and misroutes are both 0. SOAK_SECONDS (default 120) shortens it for a quick run.
+// `npm run soak`: a fixed request rate over many platforms while one platform flips every second and the rollout
+// percentage changes every 5 s, with fault drills (the canary failing until the real health guard pauses it; Upstash,
+// Neon and the canary origin stopped and restarted under load). Loopback only; bounded; exits 0 only when errors and
+// misroutes are both 0. SOAK_SECONDS (default 120) shortens it for a quick run; SOAK_ROLLOUT_INTERVAL_MS (default 5000,
+// 0 = the rollout stays put) paces the rollout changes; SOAK_GUARD=0 skips the guard drill.
 import { Redis } from 'ioredis';
 import { startEdgeHarness } from '../testkit/edge-harness.js';
 import { writeGeneratedSection } from './report/benchmarks-file.js';
@@ -9,6 +11,7 @@ import { runSoak } from './soak/run-soak.js';
 import { renderSoakReport } from './soak/soak-report.js';
 import { CleanupStack } from './support/cleanup-stack.js';
 import { numberEnv } from './support/env.js';
+import { nonNegativeEnv } from './soak/soak-options.js';
 import { exitAfterCleanup } from './support/exit-after-cleanup.js';
 
 async function main(): Promise<number> {
@@ -33,7 +36,9 @@ async function main(): Promise<number> {
       canaryFraction: 0.2,
       flipShare: 0.2,
       flipIntervalMs: 1_000,
+      rolloutIntervalMs: nonNegativeEnv('SOAK_ROLLOUT_INTERVAL_MS', 5_000),
       drills,
+      guardDrill: process.env.SOAK_GUARD !== '0',
       drillSeconds: numberEnv('SOAK_DRILL_SECONDS', Math.max(1, Math.min(8, seconds * 0.06))),
       log: (line) => console.log(line),
     });

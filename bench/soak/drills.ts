@@ -1,24 +1,35 @@
+import type { Redis } from 'ioredis';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
-import type { Flipper } from './flipper.js';
-import type { DrillKind, DrillWindow } from './ledger.js';
+import type { GuardApp } from './guard-app.js';
+import { runGuardDrill } from './guard-drill.js';
+import type { GuardDrillRecord } from './guard-drill.js';
+import type { DrillKind, DrillWindow, MembershipLedger } from './ledger.js';
+import type { Pausable } from './pausable-ticker.js';
 
 export interface DrillPlan {
   kind: DrillKind;
-  /** When to start, in ms after the load started. */
+  /** When to start, in ms after the load started (a drill never starts before the previous one is over). */
   atMs: number;
-  /** How long the service stays down. */
+  /** How long the service stays down; for the guard drill, the longest it waits for the guard to pause. */
   downMs: number;
 }
+
+/** How long the guard drill waits for the guard to pause: far beyond its expected second or two, far below the window. */
+const GUARD_PAUSE_TIMEOUT_MS = 30_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-/** Spreads the three drills over the soak: Upstash at 20%, Neon at 45%, the canary origin at 70% of the run. */
-export function drillPlan(seconds: number, downSeconds: number): DrillPlan[] {
+/**
+ * Spreads the drills over the soak: the canary failure for the guard first (at 5%, while its window holds only healthy
+ * traffic), then Upstash at 20%, Neon at 45% and the canary origin at 70% of the run.
+ */
+export function drillPlan(seconds: number, downSeconds: number, guard = false): DrillPlan[] {
   const downMs = downSeconds * 1000;
   const at = (fraction: number): number => seconds * 1000 * fraction;
   return [
+    ...(guard ? [{ kind: 'guard' as const, atMs: at(0.05), downMs: GUARD_PAUSE_TIMEOUT_MS }] : []),
     { kind: 'upstash', atMs: at(0.2), downMs },
     { kind: 'neon', atMs: at(0.45), downMs },
     { kind: 'canary', atMs: at(0.7), downMs },
@@ -40,7 +51,13 @@ async function warmCohort(h: EdgeHarness, warmRequest: () => Promise<void>, coho
 
 export interface DrillContext {
   harness: EdgeHarness;
-  flipper: Flipper;
+  /** What changes routing state during the run (the flipper, the rollout changer): held still around the Neon stop. */
+  changers: readonly Pausable[];
+  ledger: MembershipLedger;
+  /** The guard app (null: no guard drill). */
+  guard: GuardApp | null;
+  /** The harness's Redis database. */
+  redis: Redis;
   /** performance.now() at which the load started. */
   startedAt: number;
   warmRequest: () => Promise<void>;
@@ -48,13 +65,25 @@ export interface DrillContext {
   log: (line: string) => void;
 }
 
-/** Runs one drill at its time: stop the service, keep it down, restart it and wait until it is ready. */
-async function runDrill(plan: DrillPlan, ctx: DrillContext, windows: DrillWindow[]): Promise<void> {
+/** What the drills did: their outage windows, and the guard drill's record (null when there was none). */
+export interface DrillsResult {
+  windows: DrillWindow[];
+  guard: GuardDrillRecord | null;
+}
+
+/** Runs one fixed-outage drill: stop the service, keep it down, restart it and wait until it is ready. */
+async function runOutage(plan: DrillPlan, ctx: DrillContext, windows: DrillWindow[]): Promise<void> {
   const h = ctx.harness;
-  await sleep(ctx.startedAt + plan.atMs - performance.now());
-  // Flips keep going through every drill except at the instant Postgres is stopped (see warmCohort).
+  if (plan.kind === 'canary' && ctx.guard !== null) {
+    // A canary down this long is exactly what the guard exists to stop (a 5% error rate over its window is reached
+    // within seconds), so the guard app is retired first: this drill documents the edge's own behaviour with the canary
+    // gone (fallback, 502), the guard drill documents the guard's.
+    await ctx.guard.retire();
+    ctx.log('drill: guard app stopped before the canary outage');
+  }
+  // Changes keep going through every drill except at the instant Postgres is stopped (see warmCohort).
   if (plan.kind === 'neon') {
-    await ctx.flipper.pause();
+    for (const changer of ctx.changers) await changer.pause();
     await warmCohort(h, ctx.warmRequest, ctx.cohortExists);
   }
   const window: DrillWindow = { kind: plan.kind, startedAt: performance.now(), endedAt: null };
@@ -62,7 +91,7 @@ async function runDrill(plan: DrillPlan, ctx: DrillContext, windows: DrillWindow
   ctx.log(`drill: stopping ${plan.kind} for ${(plan.downMs / 1000).toFixed(1)} s`);
   const stop = plan.kind === 'upstash' ? h.stopUpstash() : plan.kind === 'neon' ? h.stopNeon() : h.stopCanary();
   await stop;
-  if (plan.kind === 'neon') ctx.flipper.resume();
+  if (plan.kind === 'neon') for (const changer of ctx.changers) changer.resume();
   await sleep(window.startedAt + plan.downMs - performance.now());
   if (plan.kind === 'upstash') await h.startUpstash();
   else if (plan.kind === 'neon') await h.startNeon();
@@ -71,9 +100,21 @@ async function runDrill(plan: DrillPlan, ctx: DrillContext, windows: DrillWindow
   ctx.log(`drill: ${plan.kind} is back`);
 }
 
-/** Runs the drills one after the other at their planned times; resolves with their windows. */
-export async function runDrills(plans: readonly DrillPlan[], ctx: DrillContext): Promise<DrillWindow[]> {
+/** Runs the drills one after the other at their planned times; resolves with their windows and the guard's record. */
+export async function runDrills(plans: readonly DrillPlan[], ctx: DrillContext): Promise<DrillsResult> {
   const windows: DrillWindow[] = [];
-  for (const plan of plans) await runDrill(plan, ctx, windows);
-  return windows;
+  let guard: GuardDrillRecord | null = null;
+  for (const plan of plans) {
+    await sleep(ctx.startedAt + plan.atMs - performance.now());
+    if (plan.kind !== 'guard') {
+      await runOutage(plan, ctx, windows);
+      continue;
+    }
+    if (ctx.guard === null) throw new Error('a guard drill needs the guard app');
+    guard = await runGuardDrill(
+      { harness: ctx.harness, guard: ctx.guard, ledger: ctx.ledger, redis: ctx.redis, pauseTimeoutMs: plan.downMs, log: ctx.log },
+      windows,
+    );
+  }
+  return { windows, guard };
 }

@@ -1,8 +1,12 @@
+import { emptyChangeStats, untilAcknowledged } from './admin-change.js';
+import type { AdminAnswer, ChangeStats } from './admin-change.js';
 import type { MembershipLedger } from './ledger.js';
+import { PausableTicker } from './pausable-ticker.js';
+import type { Pausable } from './pausable-ticker.js';
 
 export interface FlipperOptions {
-  /** POSTs the admin flip and resolves with the HTTP status (0 when there was no answer). */
-  flip: (platformId: string, canary: boolean) => Promise<number>;
+  /** POSTs the admin flip (an explicit choice) and resolves with the answer. */
+  flip: (platformId: string, canary: boolean) => Promise<AdminAnswer>;
   ledger: MembershipLedger;
   platformId: string;
   initial: boolean;
@@ -11,91 +15,43 @@ export interface FlipperOptions {
   retryMs: number;
 }
 
-export interface FlipperStats {
-  /** Flips acknowledged with a 200. */
-  acked: number;
-  /** 503 answers (store unavailable / invalidation failed), each followed by a retry. */
-  retried503: number;
-  /** Answers other than 200/503, or no answer at all. */
-  unexpected: number;
-  /** Flips still not acknowledged when the flipper had to stop. */
-  unacked: number;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** How the flips went: acknowledged, 503s retried, unexpected answers, never acknowledged. */
+export type FlipperStats = ChangeStats;
 
 /**
- * Flips one platform every `intervalMs` through the admin route, recording each flip's window in the ledger. A flip
- * that gets a 503 is retried until it is acknowledged. `pause()` lets a drill wait for a quiet moment.
+ * Flips one platform's explicit choice every `intervalMs` through the admin route, recording each flip's window in
+ * the ledger. A flip that gets a 503 is retried until it is acknowledged. `pause()` lets a drill wait for a quiet moment.
  */
-export class Flipper {
-  readonly stats: FlipperStats = { acked: 0, retried503: 0, unexpected: 0, unacked: 0 };
+export class Flipper implements Pausable {
+  readonly stats: FlipperStats = emptyChangeStats();
+  readonly #ticker: PausableTicker;
   #state: boolean;
-  #paused = false;
-  #idle: Promise<void> = Promise.resolve();
-  #resume: (() => void) | null = null;
-  #resumed: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FlipperOptions) {
     this.#state = options.initial;
+    this.#ticker = new PausableTicker(options.intervalMs);
   }
 
   /** Flips until `stopAt` (performance.now() time); an unacknowledged flip is retried until `giveUpAt`. */
-  async run(stopAt: number, giveUpAt: number): Promise<void> {
-    let dueAt = performance.now();
-    for (;;) {
-      // Ticks missed while paused are skipped, not made up with a burst of flips.
-      dueAt = Math.max(dueAt + this.options.intervalMs, performance.now());
-      if (dueAt >= stopAt) break;
-      await sleep(dueAt - performance.now());
-      await this.#resumed;
-      if (performance.now() >= stopAt) break;
-      let done: () => void = () => undefined;
-      this.#idle = new Promise<void>((resolve) => {
-        done = resolve;
+  run(stopAt: number, giveUpAt: number): Promise<void> {
+    return this.#ticker.run(stopAt, async () => {
+      const to = !this.#state;
+      const { ledger, platformId } = this.options;
+      const window = ledger.begin(platformId, to, performance.now());
+      const result = await untilAcknowledged(() => this.options.flip(platformId, to), window, ledger, this.stats, {
+        giveUpAt,
+        retryMs: this.options.retryMs,
       });
-      try {
-        await this.#flipOnce(giveUpAt);
-      } finally {
-        done();
-      }
-    }
-  }
-
-  async #flipOnce(giveUpAt: number): Promise<void> {
-    const to = !this.#state;
-    const window = this.options.ledger.begin(this.options.platformId, to, performance.now());
-    while (performance.now() < giveUpAt) {
-      window.attempts++;
-      const status = await this.options.flip(this.options.platformId, to);
-      if (status === 200) {
-        this.options.ledger.ack(window, performance.now());
-        this.#state = to;
-        this.stats.acked++;
-        return;
-      }
-      if (status === 503) this.stats.retried503++;
-      else this.stats.unexpected++;
-      await sleep(this.options.retryMs);
-    }
-    // The database may or may not hold the new value; the ledger keeps the window open, so either side is accepted.
-    this.stats.unacked++;
+      if (result.acked) this.#state = to;
+    });
   }
 
   /** Stops starting new flips and resolves once the flip in flight (if any) is acknowledged. */
-  async pause(): Promise<void> {
-    if (!this.#paused) {
-      this.#paused = true;
-      this.#resumed = new Promise<void>((resolve) => (this.#resume = resolve));
-    }
-    await this.#idle;
+  pause(): Promise<void> {
+    return this.#ticker.pause();
   }
 
   resume(): void {
-    this.#paused = false;
-    this.#resume?.();
-    this.#resume = null;
+    this.#ticker.resume();
   }
 }

@@ -11,12 +11,17 @@ export type Verdict = 'ok' | 'fallback' | 'documented-502' | 'lost' | 'misroute'
 
 export const VERDICTS: readonly Verdict[] = ['ok', 'fallback', 'documented-502', 'lost', 'misroute', 'undocumented-5xx', 'unexpected-status'];
 
-/** Checks one answer against the membership acknowledged when it was sent and the drills it overlapped. */
-export function judge(outcome: Outcome, ledger: MembershipLedger, drills: readonly DrillWindow[]): Verdict {
+/** Drills during which the canary origin is down: the canary stopped for a fixed time, or until the guard paused it. */
+function canaryDownIn(kind: DrillWindow['kind']): boolean {
+  return kind === 'canary' || kind === 'guard';
+}
+
+/** Checks one answer against the routing state acknowledged when it was sent and the drills it overlapped. */
+export async function judge(outcome: Outcome, ledger: MembershipLedger, drills: readonly DrillWindow[]): Promise<Verdict> {
   if (outcome.status === null) return 'lost';
   const { request, sentAt, receivedAt } = outcome;
-  const allowed = ledger.allowed(request.platformId, sentAt, receivedAt);
-  const canaryDown = drills.some((w) => w.kind === 'canary' && overlaps(w, sentAt, receivedAt));
+  const allowed = await ledger.allowed(request.platformId, sentAt, receivedAt);
+  const canaryDown = drills.some((w) => canaryDownIn(w.kind) && overlaps(w, sentAt, receivedAt));
   const replayable = request.method === 'GET';
   if (outcome.status >= 500) {
     const documented = outcome.status === 502 && outcome.errorCode === 'canary_unavailable' && canaryDown && allowed.has(true) && !replayable;

@@ -1,12 +1,46 @@
 import { fixed, int, ms, table } from '../report/format.js';
-import type { SoakSummary } from './soak-summary.js';
+import { ROLLOUT_SEQUENCE, ROLLOUT_START_PERCENT } from './rollout-changer.js';
+import type { GuardReport, SoakSummary } from './soak-summary.js';
 
-const DRILL_LABEL = { upstash: 'Upstash endpoint stopped', neon: 'Neon endpoint stopped', canary: 'canary origin stopped' } as const;
+const DRILL_LABEL = {
+  guard: 'canary fails (guard)',
+  upstash: 'Upstash endpoint stopped',
+  neon: 'Neon endpoint stopped',
+  canary: 'canary origin stopped',
+} as const;
+
+function guardLines(g: GuardReport): string[] {
+  const s = g.settings;
+  const lines = [
+    '',
+    `Health guard: one real origin app runs the guard (\`canary-guard\` on \`system-job-queue\`; CANARY_GUARD_INTERVAL_SECONDS=${s.intervalSeconds}, ` +
+      `CANARY_GUARD_WINDOW_SECONDS=${s.windowSeconds}, CANARY_GUARD_MIN_REQUESTS=${s.minRequests}, CANARY_GUARD_MAX_ERROR_RATE=${s.maxErrorRate}). ` +
+      'In the drill "canary fails (guard)" the canary origin is stopped (canary GETs fall back to the primary, other canary requests get ' +
+      '`502 canary_unavailable`; the edge counts both as canary errors) until the guard pauses canary routing; then the canary is restarted, ' +
+      "the guard's window cleared (it would pause again at once otherwise) and routing resumed through `POST /v1/admin/canary/resume`.",
+    '',
+    g.tripped
+      ? `Guard reaction: **${int(g.reactionMs)} ms** from the first failing request to the pause's commit (audit entry by \`guard\` at ${g.pausedAt ?? '—'}), ` +
+        `on tick **${int(g.ticksToPause)}** after the failure; resume acknowledged in ${int(g.resumeAckMs)} ms. ` +
+        'The judge holds every request sent after the pause was seen (its tick logged, the routing cache invalidated) to the primary, whatever ' +
+        'the platform; a request overlapping the pause (from the start of the tick that made it) or the resume may land on either side.'
+      : 'Guard reaction: **the guard did not pause**.',
+    '',
+    `The guard ticked ${int(g.ticks)} times; it runs from before the load until the "canary origin stopped" drill, which it would ` +
+      'rightly pause too (that drill documents the edge without a guard). Audit entries by `guard` other than the drill\'s one pause, ' +
+      `and pauses outside the drill, are errors: ${g.problems.length === 0 ? 'none' : g.problems.map((p) => `\n- ${p}`).join('')}.`,
+  ];
+  return lines;
+}
 
 /** The soak's markdown summary (printed, and written to BENCHMARKS.md). */
 export function renderSoakReport(s: SoakSummary, startedAt: Date, machine: string): string {
   const pass = s.errors === 0 && s.misroutes === 0;
   const v = s.verdicts;
+  const rolloutLoad =
+    s.rollout === null
+      ? `the rollout stays at ${ROLLOUT_START_PERCENT}%`
+      : `the rollout percentage changes every ${fixed(s.rollout.intervalMs / 1000, 0)} s through the admin route (${ROLLOUT_START_PERCENT}% at the start, then ${ROLLOUT_SEQUENCE.join(', ')}, again)`;
   const lines = [
     `## Latest soak run — ${startedAt.toISOString()}`,
     '',
@@ -16,7 +50,9 @@ export function renderSoakReport(s: SoakSummary, startedAt: Date, machine: strin
       `(exit code ${pass ? 0 : 1}).`,
     '',
     `Load: ${int(s.rate)} req/s for ${s.seconds} s (achieved ${fixed(s.achievedRate, 1)} req/s, ${int(s.skipped)} not sent), ` +
-      `${int(s.platforms)} platforms (60% JWT GET, 20% API-key GET, 20% webhook POST); one platform flipped every second through the admin route.`,
+      `${int(s.platforms)} platforms (60% JWT GET, 20% API-key GET, 20% webhook POST): ${int(s.mix.pinned)} pinned in, ${int(s.mix.keptOut)} kept out, ` +
+      `${int(s.mix.following)} without an explicit choice (they follow the rollout), and one whose explicit choice flipped every second through the admin route; ` +
+      `${rolloutLoad}. Each answer is judged against the acknowledged state (explicit choice, else the rollout bucket; pause overrules both).`,
     '',
     table(
       ['answers', 'ok', 'fallback (documented)', '502 canary_unavailable (documented)', 'lost', 'misroute', 'undocumented 5xx', 'other status', 'p50 ms', 'p99 ms', 'max ms'],
@@ -26,6 +62,14 @@ export function renderSoakReport(s: SoakSummary, startedAt: Date, machine: strin
     `Flips: ${int(s.flips.windows)} started, ${int(s.flips.acked)} acknowledged (slowest ${int(s.flips.slowestAckMs)} ms from first attempt to 200), ` +
       `${int(s.flips.retried503)} 503 answers retried, ${int(s.flips.unexpected)} unexpected answers, ${int(s.flips.unacked)} never acknowledged.`,
   ];
+  if (s.rollout !== null) {
+    const r = s.rollout;
+    lines.push(
+      '',
+      `Rollout changes: ${int(r.windows)} started, ${int(r.acked)} acknowledged (slowest ${int(r.slowestAckMs)} ms from first attempt to 200), ` +
+        `${int(r.retried503)} 503 answers retried, ${int(r.unexpected)} unexpected answers, ${int(r.unacked)} never acknowledged.`,
+    );
+  }
   if (s.drills.length > 0) {
     lines.push(
       '',
@@ -49,6 +93,7 @@ export function renderSoakReport(s: SoakSummary, startedAt: Date, machine: strin
       ),
     );
   }
+  if (s.guard !== null) lines.push(...guardLines(s.guard));
   const fallbacks = Object.entries(s.storeFallbacks).map(([stage, n]) => `${stage} ${int(n)}`).join(', ');
   lines.push('', `Edge store fallbacks logged: ${fallbacks === '' ? 'none' : fallbacks}.`);
   if (s.examples.length > 0) lines.push('', 'First failures:', '', ...s.examples.map((e) => `- ${e}`));

@@ -1,10 +1,15 @@
 import { latencySummary } from '../support/stats.js';
+import type { ChangeStats } from './admin-change.js';
 import type { FixedRateResult } from './fixed-rate.js';
 import type { FlipperStats } from './flipper.js';
+import type { SoakGuardSettings } from './guard-app.js';
+import type { GuardDrillRecord } from './guard-drill.js';
 import { judge, VERDICTS } from './judge.js';
 import type { Verdict } from './judge.js';
 import type { DrillKind, DrillWindow, MembershipLedger } from './ledger.js';
 import { overlaps } from './ledger.js';
+import type { RolloutStats } from './rollout-changer.js';
+import { platformMix } from './soak-options.js';
 import type { SoakOptions } from './soak-options.js';
 import type { Outcome } from './send-request.js';
 
@@ -18,10 +23,31 @@ export interface DrillReport {
   maxMs: number;
 }
 
+/** The canary failure drill, judged by the real health guard. */
+export interface GuardReport {
+  settings: SoakGuardSettings;
+  /** The guard paused canary routing during its drill. */
+  tripped: boolean;
+  /** From the first failing request to the pause's commit (its audit entry's `at`). */
+  reactionMs: number | null;
+  /** Ticks that started from the failure on, the pausing one included. */
+  ticksToPause: number | null;
+  /** The pause's audit entry time (ISO). */
+  pausedAt: string | null;
+  /** From the first attempt of the operator's resume to its 200. */
+  resumeAckMs: number | null;
+  /** Ticks the guard ran over the whole soak. */
+  ticks: number;
+  /** The guard's or the drill's failures (each one is an error): no pause, a second pause, extra audit entries... */
+  problems: string[];
+}
+
 export interface SoakSummary {
   seconds: number;
   rate: number;
   platforms: number;
+  /** The static platforms: explicit choices (pinned in, kept out) and those following the rollout. */
+  mix: { pinned: number; keptOut: number; following: number };
   /** Requests sent (warm-up included) and requests the driver could not send because too many were in flight. */
   sent: number;
   skipped: number;
@@ -34,8 +60,11 @@ export interface SoakSummary {
   p99Ms: number;
   maxMs: number;
   flips: FlipperStats & { windows: number; slowestAckMs: number };
+  /** Rollout changes (null: the changer was off). */
+  rollout: (RolloutStats & { windows: number; slowestAckMs: number; intervalMs: number }) | null;
   drills: DrillReport[];
-  /** `store fallback` lines in the edge log, by stage (Upstash or Neon failures the edge absorbed). */
+  guard: GuardReport | null;
+  /** `store error` lines in the edge log, by stage (Upstash or Neon failures the edge absorbed). */
   storeFallbacks: Record<string, number>;
   /** The first few failures, for diagnosis. */
   examples: string[];
@@ -48,6 +77,8 @@ export interface SoakInputs {
   ledger: MembershipLedger;
   drills: DrillWindow[];
   flipper: FlipperStats;
+  rollout: RolloutStats | null;
+  guard: { settings: SoakGuardSettings; drill: GuardDrillRecord | null; ticks: number; problems: string[] } | null;
   edgeLogs: readonly string[];
 }
 
@@ -55,17 +86,19 @@ function emptyVerdicts(): Record<Verdict, number> {
   return Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
 }
 
-function describe(outcome: Outcome, verdict: Verdict, origin: number): string {
+function describe(outcome: Outcome, verdict: Verdict, origin: number, ledger: MembershipLedger): string {
   const r = outcome.request;
   const at = ((outcome.sentAt - origin) / 1000).toFixed(2);
   const answer = outcome.status === null ? `no answer (${outcome.failure ?? '?'})` : `${outcome.status} ${outcome.errorCode ?? ''} from ${outcome.origin ?? '?'}`;
-  return `${verdict}: t=${at}s ${r.kind} ${r.method} ${r.platformId} -> ${answer} after ${(outcome.receivedAt - outcome.sentAt).toFixed(0)} ms`;
+  const state = verdict === 'misroute' ? ` (acceptable states: ${ledger.explain(r.platformId, outcome.sentAt, outcome.receivedAt)})` : '';
+  return `${verdict}: t=${at}s ${r.kind} ${r.method} ${r.platformId} -> ${answer} after ${(outcome.receivedAt - outcome.sentAt).toFixed(0)} ms${state}`;
 }
 
 function storeFallbacks(lines: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const line of lines) {
-    if (!line.includes('"msg":"store fallback"')) continue;
+    // The edge logs each store failure it absorbs as `store error` (earlier versions: `store fallback`).
+    if (!line.includes('"msg":"store error"') && !line.includes('"msg":"store fallback"')) continue;
     try {
       const stage = (JSON.parse(line) as { stage?: unknown }).stage;
       const key = typeof stage === 'string' ? stage : '?';
@@ -77,15 +110,53 @@ function storeFallbacks(lines: readonly string[]): Record<string, number> {
   return counts;
 }
 
+/** The slowest acknowledgement (first attempt to 200) of a list of change windows; 0 when none was acknowledged. */
+function slowestAck(windows: readonly { startedAt: number; ackedAt: number | null }[]): number {
+  return windows.reduce((max, w) => (w.ackedAt === null ? max : Math.max(max, w.ackedAt - w.startedAt)), 0);
+}
+
+/** Changes that went wrong: answers other than 200/503, and changes never acknowledged. */
+function changeErrors(stats: ChangeStats | null): number {
+  return stats === null ? 0 : stats.unexpected + stats.unacked;
+}
+
+/** The guard drill's figures; the reaction starts at the first request that failed on the stopped canary. */
+function guardReport(input: NonNullable<SoakInputs['guard']>, judged: readonly { o: Outcome; v: Verdict }[]): GuardReport {
+  const drill = input.drill;
+  const problems = [...(drill?.problems ?? []), ...input.problems];
+  if (drill === null) problems.push('the guard drill did not run');
+  let reactionMs: number | null = null;
+  if (drill !== null && drill.pausedAt !== null) {
+    const pausedAt = drill.pausedAt;
+    const failures = judged.filter(({ o, v }) => (v === 'fallback' || v === 'documented-502') && overlaps(drill.window, o.sentAt, o.receivedAt) && o.sentAt <= pausedAt);
+    const first = failures.reduce((min, { o }) => Math.min(min, o.sentAt), Infinity);
+    reactionMs = pausedAt - (Number.isFinite(first) ? first : drill.window.startedAt);
+  }
+  const resume = drill?.resume ?? null;
+  // A resume never acknowledged is already one of the drill's problems; unexpected answers on the way are not.
+  if (drill !== null && drill.resumeStats.unexpected > 0) problems.push(`the resume after the guard drill got ${drill.resumeStats.unexpected} unexpected answer(s)`);
+  return {
+    settings: input.settings,
+    tripped: drill?.pauseTick !== null && drill?.pauseTick !== undefined,
+    reactionMs,
+    ticksToPause: drill?.ticksToPause ?? null,
+    pausedAt: drill?.pauseAudit?.at ?? null,
+    resumeAckMs: resume === null || resume.ackedAt === null ? null : resume.ackedAt - resume.startedAt,
+    ticks: input.ticks,
+    problems,
+  };
+}
+
 /** Judges every answer and folds the run into a summary. */
-export function summariseSoak(input: SoakInputs): SoakSummary {
+export async function summariseSoak(input: SoakInputs): Promise<SoakSummary> {
   const verdicts = emptyVerdicts();
-  const judged = input.outcomes.map((o) => ({ o, v: judge(o, input.ledger, input.drills) }));
+  const judged: { o: Outcome; v: Verdict }[] = [];
+  for (const o of input.outcomes) judged.push({ o, v: await judge(o, input.ledger, input.drills) });
   const origin = input.outcomes.reduce((min, o) => Math.min(min, o.sentAt), Infinity);
   const examples: string[] = [];
   for (const { o, v } of judged) {
     verdicts[v]++;
-    if (v !== 'ok' && v !== 'fallback' && v !== 'documented-502' && examples.length < 10) examples.push(describe(o, v, origin));
+    if (v !== 'ok' && v !== 'fallback' && v !== 'documented-502' && examples.length < 10) examples.push(describe(o, v, origin, input.ledger));
   }
   const latency = (list: readonly Outcome[]): { p50: number; p99: number; max: number } => {
     const answered = list.filter((o) => o.status !== null).map((o) => o.receivedAt - o.sentAt);
@@ -100,23 +171,30 @@ export function summariseSoak(input: SoakInputs): SoakSummary {
     return { kind: w.kind, downSeconds: ((w.endedAt ?? w.startedAt) - w.startedAt) / 1000, requests: inside.length, verdicts: counts, p99Ms: l.p99, maxMs: l.max };
   });
   const flips = input.ledger.flips();
-  const ackTimes = flips.filter((f) => f.ackedAt !== null).map((f) => (f.ackedAt ?? 0) - f.startedAt);
-  const flipErrors = input.flipper.unexpected + input.flipper.unacked;
+  const rollouts = input.ledger.rollouts();
+  const guard = input.guard === null ? null : guardReport(input.guard, judged);
+  const changeFailures = changeErrors(input.flipper) + changeErrors(input.rollout) + (guard?.problems.length ?? 0);
   return {
     seconds: input.options.seconds,
     rate: input.options.rate,
     platforms: input.options.platforms + 1,
+    mix: platformMix(input.options),
     sent: input.outcomes.length,
     skipped: input.load.skipped,
     achievedRate: input.load.sent / input.load.seconds,
     verdicts,
-    errors: verdicts.lost + verdicts['undocumented-5xx'] + verdicts['unexpected-status'] + input.load.skipped + flipErrors,
+    errors: verdicts.lost + verdicts['undocumented-5xx'] + verdicts['unexpected-status'] + input.load.skipped + changeFailures,
     misroutes: verdicts.misroute,
     p50Ms: all.p50,
     p99Ms: all.p99,
     maxMs: all.max,
-    flips: { ...input.flipper, windows: flips.length, slowestAckMs: ackTimes.reduce((a, b) => Math.max(a, b), 0) },
+    flips: { ...input.flipper, windows: flips.length, slowestAckMs: slowestAck(flips) },
+    rollout:
+      input.rollout === null
+        ? null
+        : { ...input.rollout, windows: rollouts.length, slowestAckMs: slowestAck(rollouts), intervalMs: input.options.rolloutIntervalMs ?? 5_000 },
     drills,
+    guard,
     storeFallbacks: storeFallbacks(input.edgeLogs),
     examples,
   };

@@ -4,8 +4,9 @@ import type { SoakSummary } from '../../bench/soak/soak-summary.js';
 import { startEdgeHarness } from '../../testkit/edge-harness.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
-// A short `npm run soak`: flips every second while Upstash, Neon and the canary origin are each stopped and restarted
-// under a steady request rate. Only counts are asserted (no timings).
+// A short `npm run soak`: flips every second and rollout changes every two seconds while the canary fails until the
+// real health guard (an origin app's) pauses it, and Upstash, Neon and the canary origin are each stopped and
+// restarted under a steady request rate. Only counts are asserted (no timings).
 let h: EdgeHarness;
 let summary: SoakSummary;
 
@@ -16,15 +17,16 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe('fault drills under load with flips', () => {
-  it('answers every request, routes by the acknowledged membership, and only returns documented errors', async () => {
+describe('fault drills under load with flips and rollout changes', () => {
+  it('answers every request, routes by the acknowledged state, and only returns documented errors', async () => {
     summary = await runSoak(h, {
-      seconds: 12,
+      seconds: 14,
       rate: 60,
       platforms: 30,
       canaryFraction: 0.2,
       flipShare: 0.25,
       flipIntervalMs: 1_000,
+      rolloutIntervalMs: 2_000,
       drills: true,
       drillSeconds: 1.5,
       log: () => undefined,
@@ -35,9 +37,21 @@ describe('fault drills under load with flips', () => {
     expect(summary.verdicts['unexpected-status']).toBe(0);
     expect(summary.misroutes).toBe(0);
     expect(summary.errors).toBe(0);
-    expect(summary.drills.map((d) => d.kind)).toEqual(['upstash', 'neon', 'canary']);
+    expect(summary.mix).toEqual({ pinned: 3, keptOut: 12, following: 15 });
+    expect(summary.drills.map((d) => d.kind)).toEqual(['guard', 'upstash', 'neon', 'canary']);
     for (const drill of summary.drills) expect(drill.requests).toBeGreaterThan(0);
     expect(summary.flips.acked).toBeGreaterThan(0);
     expect(summary.flips.unacked).toBe(0);
+    expect(summary.rollout?.acked).toBeGreaterThan(0);
+    expect(summary.rollout?.unacked).toBe(0);
+    expect(summary.rollout?.unexpected).toBe(0);
+  });
+
+  it('sees the health guard pause the failing canary exactly once, and never outside its drill', () => {
+    expect(summary.guard?.problems).toEqual([]);
+    expect(summary.guard?.tripped).toBe(true);
+    expect(summary.guard?.ticksToPause).toBeGreaterThanOrEqual(1);
+    expect(summary.guard?.reactionMs).toBeGreaterThan(0);
+    expect(summary.guard?.resumeAckMs).not.toBeNull();
   });
 });
