@@ -7,8 +7,14 @@ import { coldBurst } from './load/cold-burst.js';
 import type { ColdBurstResult } from './load/cold-burst.js';
 import { loadRequests, seedLoadPlatforms, setCohortSize } from './load/cohort.js';
 import { measureCell, quiesceSeedApp, targetUrl } from './load/measure-cell.js';
-import type { CellResult, TargetName } from './load/measure-cell.js';
-import { measureUnderFlips, seedFlipPlatform } from './load/flip-load.js';
+import type { CellResult, CohortVariant, TargetName } from './load/measure-cell.js';
+import { FLIP_PLATFORM, measureUnderFlips, seedFlipPlatform } from './load/flip-load.js';
+import { edgeAdmin } from './load/edge-admin.js';
+import { measureCohortReloadHeap } from './load/isolate-heap.js';
+import { measureHealthCounting, measurePauseStaleness, measureUnknownIds } from './load/operator-checks.js';
+import { enterRollout, leaveRollout } from './load/rollout-phase.js';
+import { profileEdgeAndProbe } from './profile/profile-step.js';
+import { rolloutBucket } from '../core/rollout/bucket.js';
 import type { FlipLoadResult } from './load/flip-load.js';
 import { measurePathCosts } from './load/path-costs.js';
 import { runLoad } from './load/run-load.js';
@@ -17,6 +23,7 @@ import type { BenchConfig } from './report/bench-report.js';
 import { writeGeneratedSection } from './report/benchmarks-file.js';
 import { fixed, int, ms } from './report/format.js';
 import { machineInfo } from './report/machine-info.js';
+import { measureFlipMemory } from './flip-memory/measure-flip-memory.js';
 import { measureStreaming } from './streaming/measure-streaming.js';
 import { CleanupStack } from './support/cleanup-stack.js';
 import { numberEnv } from './support/env.js';
@@ -43,6 +50,14 @@ function readConfig(): BenchConfig {
     coldSeconds: numberEnv('BENCH_COLD_SECONDS', 2),
     coldConnections: numberEnv('BENCH_COLD_CONNECTIONS', 100),
     flipSeconds: numberEnv('BENCH_FLIP_SECONDS', 6),
+    heapReloads: numberEnv('BENCH_HEAP_RELOADS', 50),
+    pauseRounds: numberEnv('BENCH_PAUSE_ROUNDS', 20),
+    healthRate: numberEnv('BENCH_HEALTH_RATE', 200),
+    healthSeconds: numberEnv('BENCH_HEALTH_SECONDS', 10),
+    unknownIds: numberEnv('BENCH_UNKNOWN_IDS', 10_000),
+    profileSeconds: numberEnv('BENCH_PROFILE_SECONDS', 5),
+    flipMemoryJobs: numberEnv('BENCH_FLIP_MEMORY_JOBS', 10_000),
+    flipMemoryJobKiB: numberEnv('BENCH_FLIP_MEMORY_JOB_KIB', 1024),
   };
 }
 
@@ -71,6 +86,7 @@ async function runMatrix(
   targets: TargetName[],
   connectionsList: number[],
   requests: Parameters<typeof runLoad>[0]['requests'],
+  variant: CohortVariant = 'pinned',
 ): Promise<CellResult[]> {
   const cells: CellResult[] = [];
   for (let round = 1; round <= config.rounds; round++) {
@@ -81,7 +97,7 @@ async function runMatrix(
           await runLoad({ url: targetUrl(t, target), connections, seconds: config.warmupSeconds, requests });
           if (target === 'in-app') await quiesceSeedApp(t);
         }
-        const cell = await measureCell(t, { target, cohort, round, connections, seconds: config.seconds, requests });
+        const cell = await measureCell(t, { target, cohort, variant, round, connections, seconds: config.seconds, requests });
         progress(cell);
         cells.push(cell);
       }
@@ -116,7 +132,9 @@ async function main(): Promise<void> {
         cold.push(burst);
       }
       // The probe is in every phase: it does not depend on the cohort, so edge ÷ probe per round cancels machine drift.
-      const targets: TargetName[] = index === 0 ? ['direct', 'floor', 'probe', 'edge', 'in-app'] : ['probe', 'edge', 'in-app'];
+      // The baseline build runs beside the edge in the first phase: "before" and "after" from the same rounds.
+      const first: TargetName[] = ['direct', 'floor', 'probe', 'edge', ...(t.baseline === null ? [] : (['edge-before'] as const)), 'in-app'];
+      const targets: TargetName[] = index === 0 ? first : ['probe', 'edge', 'in-app'];
       // Intermediate cohort sizes run at the middle concurrency only, which keeps the whole bench under 10 minutes.
       const extremeCohort = index === 0 || index === config.cohorts.length - 1;
       const middle = config.connections[Math.floor(config.connections.length / 2)] ?? 50;
@@ -131,12 +149,58 @@ async function main(): Promise<void> {
       console.log(`  ${design}: ${result.flips} flips, ${int(result.load.rps)} req/s, p99 ${ms(result.load.p99Ms)} ms, ${int(result.dbQueries)} DB queries by readers`);
       flipLoads.push(result);
     }
+    const top = config.cohorts.at(-1) ?? 10;
+    const pathConnections = config.connections[0] ?? 10;
     console.log('bench: store cost per resolution path');
-    const paths = await measurePathCosts(t, platforms, config.cohorts.at(-1) ?? 10, config.connections[0] ?? 10, config.pathRequests);
-    console.log('bench: streaming');
+    const paths = await measurePathCosts(t, platforms, top, pathConnections, config.pathRequests);
+    console.log('bench: store cost per resolution path, tester overrides present');
+    const overrides = new Map<string, string>();
+    paths.push(
+      ...(await measurePathCosts(t, platforms, top, pathConnections, config.pathRequests, 'overrides present', async (platformId) => {
+        let token = overrides.get(platformId);
+        if (token === undefined) {
+          ({ token } = await edgeAdmin<{ token: string }>(t, 'POST', '/v1/admin/canary/overrides', { target: 'canary', ttlSeconds: 3600, platformId }));
+          overrides.set(platformId, token);
+        }
+        return { 'x-canary-override': token };
+      })),
+    );
     const canaryPlatform = platforms.canary[0];
     if (canaryPlatform === undefined) throw new Error('no canary platform');
+    console.log(`bench: isolate heap over ${config.heapReloads} reloads of a ${int(top)}-member cohort`);
+    const heap = await measureCohortReloadHeap(t, { cohort: top, reloads: config.heapReloads, canaryPlatformId: canaryPlatform, flipPlatformId: FLIP_PLATFORM, sampleEvery: 5 });
+    console.log(`  heap after GC: ${heap.samples.map((x) => fixed(x.usedMiB, 1)).join(', ')} MiB`);
+    console.log('bench: kill switch staleness');
+    const pause = await measurePauseStaleness(t, canaryPlatform, config.pauseRounds);
+    console.log(`  ${pause.staleAfterPause} stale after pause, ${pause.staleAfterResume} after resume (${pause.rounds} rounds)`);
+    console.log(`bench: health counting at ${config.healthRate} req/s`);
+    const healthCounting = await measureHealthCounting(t, [...platforms.canary, ...platforms.primary], config.healthRate, config.healthSeconds);
+    console.log(`  ${int(healthCounting.routed)} routed, ${healthCounting.healthFlushes} flushes`);
+
+    console.log(`bench: rollout 50% over ${int(top)} platforms`);
+    const { salt } = await enterRollout(t, platforms, top);
+    const inRollout = await Promise.all([...platforms.canary, ...platforms.primary].map(async (id) => (await rolloutBucket(salt, id)) < 5_000));
+    const rolloutCanaryShare = inRollout.filter(Boolean).length / inRollout.length;
+    const middle = config.connections[Math.floor(config.connections.length / 2)] ?? 50;
+    cells.push(...(await runMatrix(t, config, top, ['probe', 'edge'], [middle], requests, 'rollout-50')));
+    console.log('bench: store cost per resolution path, rollout 50%');
+    paths.push(...(await measurePathCosts(t, platforms, top, pathConnections, config.pathRequests, 'rollout 50%')));
+    await leaveRollout(t, platforms, top);
+
+    console.log('bench: streaming');
     const streaming = await measureStreaming(t, canaryPlatform, config.streamMiB);
+    console.log('bench: CPU profile of the edge and the probe');
+    const profile = await profileEdgeAndProbe(t, requests, { connections: config.connections[0] ?? 10, seconds: config.profileSeconds });
+    console.log(`bench: ${int(config.unknownIds)} unknown API keys from one client`);
+    const unknownIds = await measureUnknownIds(t, config.unknownIds);
+    console.log(`  ${int(unknownIds.dbQueries)} DB queries; statuses ${JSON.stringify(unknownIds.statuses)}`);
+    console.log(`bench: flip memory, ${int(config.flipMemoryJobs)} × ${int(config.flipMemoryJobKiB)} KiB jobs (a topology of its own)`);
+    const flipMemory = await measureFlipMemory({
+      jobs: config.flipMemoryJobs,
+      jobBytes: config.flipMemoryJobKiB * 1024,
+      log: (line) => console.log(`  ${line}`),
+      cleanup: stack,
+    });
     const report = renderBenchReport({
       startedAt,
       runtimeSeconds: (performance.now() - t0) / 1000,
@@ -147,6 +211,14 @@ async function main(): Promise<void> {
       flipLoads,
       paths,
       streaming,
+      baseline: t.baseline === null ? null : { ref: t.baseline.build.ref, sha: t.baseline.build.sha, subject: t.baseline.build.subject },
+      profile,
+      heap,
+      pause,
+      healthCounting,
+      unknownIds,
+      rolloutCanaryShare,
+      flipMemory,
       edgeLog: t.edgeLog,
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0 },
     });

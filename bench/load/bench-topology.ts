@@ -17,6 +17,8 @@ import type { UpstashChildConfig, UpstashInfo } from '../services/upstash-main.j
 import type { CleanupStack } from '../support/cleanup-stack.js';
 import { startChildService } from '../support/child-service.js';
 import type { ChildService } from '../support/child-service.js';
+import { buildBaselineEdge, DEFAULT_BASELINE_REF } from './baseline-edge.js';
+import type { BaselineBuild } from './baseline-edge.js';
 import { EdgeTrace } from './edge-trace.js';
 
 /** The probe's own cohort SET, so it never depends on the edge's cache state (or its TTL). */
@@ -55,6 +57,17 @@ export interface BenchTopology {
   floor: WorkerRunner;
   floorPid: number;
   seedApp: ChildService<SeedAppInfo>;
+  /** The edge of an earlier commit (BENCH_BASELINE_REF) on stores of its own, or null when left out. */
+  baseline: BaselineEdge | null;
+}
+
+/** The baseline edge: its build, runner, Upstash endpoint (own Redis database) and Neon endpoint (same Postgres). */
+export interface BaselineEdge {
+  build: BaselineBuild;
+  edge: EdgeRunner;
+  upstash: ChildService<UpstashInfo>;
+  neon: NeonLocal;
+  logLines: number;
 }
 
 function newWorkerdPid(known: readonly number[]): number {
@@ -128,5 +141,40 @@ export async function startBenchTopology(stack: CleanupStack): Promise<BenchTopo
   const seedConfig: SeedAppChildConfig = { redisUrl: redisDb.url, databaseUrl: db.url, canaryUrl: origins.info.canaryUrl, jwtSecret };
   const seedApp = stack.add('seed app', await startChildService<SeedAppInfo>('seed-app/seed-app-main.ts', seedConfig), (c) => c.close());
 
-  return { apiKey, jwtSecret, db, pool, redis, origins, upstash, neon, edge, edgeBindings, edgePid, edgeLog, edgeTrace, probe, probeBindings, probePid, floor, floorPid, seedApp };
+  const baselineRef = process.env.BENCH_BASELINE_REF ?? DEFAULT_BASELINE_REF;
+  let baseline: BaselineEdge | null = null;
+  if (baselineRef !== '') {
+    // Its own Redis database: the two builds cache the cohort differently, and must not invalidate each other.
+    const build = await buildBaselineEdge(baselineRef);
+    const baselineRedis = stack.add('baseline redis reservation', await reserveRedisDb(), (r) => r.close());
+    const baselineUpstash = stack.add(
+      'baseline upstash endpoint',
+      await startChildService<UpstashInfo>('services/upstash-main.ts', { redisUrl: baselineRedis.url, token: upstashToken } satisfies UpstashChildConfig),
+      (c) => c.close(),
+    );
+    const counter = { logLines: 0 };
+    const baselineCloud = stack.add(
+      'baseline edge',
+      await startLocalCloud({
+        stores: { redisUrl: baselineRedis.url, postgresUrl: db.url },
+        secrets: { apiKey, jwtSecret, workerSecret: randomBytes(16).toString('hex') },
+        origins: { urls: { primary: origins.info.primaryUrl, canary: origins.info.canaryUrl } },
+        upstash: { external: { url: baselineUpstash.info.url, token: upstashToken } },
+        edge: { build, onLog: () => void counter.logLines++ },
+      }),
+      (c) => c.close(),
+    );
+    if (baselineCloud.edge === null) throw new Error('the baseline edge did not start');
+    baseline = {
+      build,
+      edge: baselineCloud.edge,
+      upstash: baselineUpstash,
+      neon: baselineCloud.neon.current,
+      get logLines() {
+        return counter.logLines;
+      },
+    };
+  }
+
+  return { apiKey, jwtSecret, db, pool, redis, origins, upstash, neon, edge, edgeBindings, edgePid, edgeLog, edgeTrace, probe, probeBindings, probePid, floor, floorPid, seedApp, baseline };
 }

@@ -44,7 +44,8 @@ export async function loadRequests(platforms: LoadPlatforms, jwtSecret: string):
 
 /**
  * Makes the canary cohort `size` platforms (the load's canary platforms plus filler rows) in Postgres, then drops both
- * designs' cached cohorts the way each design does it: the edge through its admin route, the seed with a DEL.
+ * designs' cached cohorts the way each design does it: the edge (and the baseline build) through its admin route, the
+ * seed with a DEL.
  */
 export async function setCohortSize(t: BenchTopology, platforms: LoadPlatforms, size: number): Promise<void> {
   const filler = Math.max(0, size - platforms.canary.length);
@@ -52,11 +53,14 @@ export async function setCohortSize(t: BenchTopology, platforms: LoadPlatforms, 
   await t.pool.query('ANALYZE platform_plan');
   const first = platforms.canary[0];
   if (first === undefined) throw new Error('no canary load platform');
-  const res = await fetch(`${t.edge.url}/v1/admin/platforms/canary`, {
-    method: 'POST',
-    headers: { 'api-key': t.apiKey, 'content-type': 'application/json' },
-    body: JSON.stringify({ platformId: first, canary: true }),
-  });
-  if (res.status !== 200) throw new Error(`edge admin flip answered ${res.status}: ${await res.text()}`);
+  // Both edge builds, each through its own admin route: each keeps its cached cohort in a Redis database of its own.
+  for (const edge of [t.edge, ...(t.baseline === null ? [] : [t.baseline.edge])]) {
+    const res = await fetch(`${edge.url}/v1/admin/platforms/canary`, {
+      method: 'POST',
+      headers: { 'api-key': t.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ platformId: first, canary: true }),
+    });
+    if (res.status !== 200) throw new Error(`edge admin flip answered ${res.status}: ${await res.text()}`);
+  }
   await t.redis.del(SEED_COHORT_KEY);
 }

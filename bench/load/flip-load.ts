@@ -21,7 +21,8 @@ export interface FlipLoadResult {
   edgeTrace: EdgeTraceSnapshot | null;
 }
 
-const FLIP_PLATFORM = 'flipper_0000000000000';
+/** The platform the flip load (and the heap check) toggles: never part of the load. */
+export const FLIP_PLATFORM = 'flipper_0000000000000';
 
 /** Inserts the platform the flip load toggles (outside the load's own platforms). */
 export async function seedFlipPlatform(t: BenchTopology): Promise<string> {

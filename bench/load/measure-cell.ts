@@ -3,18 +3,22 @@ import { peakRssMiB, resetPeakRss } from '../../dev/process/process-memory.js';
 import type { SeedCounts } from '../seed-app/seed-app-main.js';
 import type { OriginCounts } from '../services/origins-main.js';
 import type { UpstashCounts } from '../services/upstash-main.js';
+import { HEALTH_RECORD_SCRIPT } from '../../core/health/health-window.js';
+import { scriptSha } from '../../core/membership/index.js';
 import type { BenchTopology } from './bench-topology.js';
 import { cohortReloads } from './edge-trace.js';
 import type { EdgeTraceSnapshot } from './edge-trace.js';
 import { runLoad } from './run-load.js';
 import type { LoadResult } from './run-load.js';
 
-export type TargetName = 'direct' | 'floor' | 'probe' | 'edge' | 'in-app';
+export type TargetName = 'direct' | 'floor' | 'probe' | 'edge' | 'edge-before' | 'in-app';
 
 /** One measured run of one target, with the routing layer's store costs normalised per request it handled. */
 export interface CellResult {
   target: TargetName;
   cohort: number;
+  /** How the cohort is made: `pinned` (explicit choices) or a percentage rollout over `cohort` platforms. */
+  variant: CohortVariant;
   round: number;
   connections: number;
   load: LoadResult;
@@ -33,9 +37,14 @@ export interface CellResult {
   steadyRoundTripsPerRequest: number | null;
 }
 
+/** `pinned`: `cohort` platforms pinned in; `rollout-50`: a 50% rollout over `cohort` platforms without a choice. */
+export type CohortVariant = 'pinned' | 'rollout-50';
+
 export interface CellSpec {
   target: TargetName;
   cohort: number;
+  /** Default `pinned`. */
+  variant?: CohortVariant;
   round: number;
   connections: number;
   seconds: number;
@@ -54,6 +63,7 @@ export function targetUrl(t: BenchTopology, target: TargetName): string {
   if (target === 'floor') return t.floor.url;
   if (target === 'probe') return t.probe.url;
   if (target === 'edge') return t.edge.url;
+  if (target === 'edge-before') return baselineOf(t).edge.url;
   return t.seedApp.info.url;
 }
 
@@ -61,15 +71,27 @@ function routingPid(t: BenchTopology, target: TargetName): number | null {
   if (target === 'floor') return t.floorPid;
   if (target === 'probe') return t.probePid;
   if (target === 'edge') return t.edgePid;
+  if (target === 'edge-before') return baselineOf(t).edge.pid;
   if (target === 'in-app') return t.seedApp.pid;
   return null;
 }
 
+function baselineOf(t: BenchTopology): NonNullable<BenchTopology['baseline']> {
+  if (t.baseline === null) throw new Error('the baseline edge is not running (BENCH_BASELINE_REF is empty)');
+  return t.baseline;
+}
+
 /** Zeroes every counter the next measurement reads. */
 export async function resetCounters(t: BenchTopology): Promise<void> {
-  await Promise.all([t.origins.call('reset'), t.upstash.call('reset'), t.seedApp.call('reset')]);
+  await Promise.all([t.origins.call('reset'), t.upstash.call('reset'), t.seedApp.call('reset'), t.baseline?.upstash.call('reset')]);
   t.neon.stats.reset();
+  t.baseline?.neon.stats.reset();
   t.edgeTrace.reset();
+}
+
+/** Upstash requests on the request path: everything but the health flushes sent after responses. */
+async function criticalRequests(counts: UpstashCounts): Promise<number> {
+  return counts.requests - (counts.byScript[await scriptSha(HEALTH_RECORD_SCRIPT)] ?? 0);
 }
 
 /** The edge's log lines arrive through a pipe after the responses; waits (bounded) until `count` have been read. */
@@ -105,12 +127,13 @@ export async function measureCell(t: BenchTopology, spec: CellSpec): Promise<Cel
   const peak = pid === null ? null : peakRssMiB(pid);
   const [origins, upstash, seed] = await Promise.all([
     t.origins.call<OriginCounts>('counts'),
-    t.upstash.call<UpstashCounts>('counts'),
+    (spec.target === 'edge-before' ? baselineOf(t).upstash : t.upstash).call<UpstashCounts>('counts'),
     t.seedApp.call<SeedCounts>('counts'),
   ]);
+  const upstashRequests = await criticalRequests(upstash);
   const served = origins.primary + origins.canary;
   const trace = spec.target === 'edge' ? await edgeTraceAfter(t, served) : null;
-  const base = { target: spec.target, cohort: spec.cohort, round: spec.round, connections: spec.connections, load, peakRssMiB: peak, edgeTrace: trace, steadyRoundTripsPerRequest: null };
+  const base = { target: spec.target, cohort: spec.cohort, variant: spec.variant ?? 'pinned', round: spec.round, connections: spec.connections, load, peakRssMiB: peak, edgeTrace: trace, steadyRoundTripsPerRequest: null };
   const per = (n: number, d: number): number => (d === 0 ? Number.NaN : n / d);
   switch (spec.target) {
     case 'floor':
@@ -119,16 +142,18 @@ export async function measureCell(t: BenchTopology, spec: CellSpec): Promise<Cel
       return { ...base, handled: served, redisRoundTripsPerRequest: null, redisCommandsPerRequest: null, dbQueriesPer1k: null, cohortBytesPerRequest: null, canaryShare: per(origins.canary, served) };
     case 'probe':
     case 'edge':
+    case 'edge-before':
       return {
         ...base,
         handled: served,
-        redisRoundTripsPerRequest: per(upstash.requests, served),
+        redisRoundTripsPerRequest: per(upstashRequests, served),
         redisCommandsPerRequest: per(upstash.commands, served),
-        dbQueriesPer1k: spec.target === 'probe' ? null : per(t.neon.stats.queries * 1000, served),
+        dbQueriesPer1k:
+          spec.target === 'probe' ? null : per((spec.target === 'edge' ? t.neon : baselineOf(t).neon).stats.queries * 1000, served),
         cohortBytesPerRequest: null,
         canaryShare: per(origins.canary, served),
         steadyRoundTripsPerRequest:
-          trace === null ? null : per(upstash.requests - trace.fillWaits - cohortReloads(trace), served),
+          trace === null ? null : per(upstashRequests - trace.fillWaits - cohortReloads(trace), served),
       };
     case 'in-app':
       return {

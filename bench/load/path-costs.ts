@@ -8,31 +8,41 @@ import type { CellResult } from './measure-cell.js';
 export type ResolutionPath = 'jwt' | 'api-key' | 'webhook' | 'cookie';
 
 export interface PathCost {
+  /** What the stores hold while measured: `pinned` (rollout 0%), `rollout 50%`, or `overrides present`. */
+  state: string;
   path: ResolutionPath;
   cell: CellResult;
 }
 
-/** The `ap_canary` cookie the edge sets when it routes a principal to the canary. */
-async function canaryCookieFor(t: BenchTopology, platformId: string): Promise<string> {
+/** The `ap_canary` cookie the edge sets when it routes a principal to the canary; null when it routes it elsewhere. */
+async function canaryCookieFor(t: BenchTopology, platformId: string): Promise<string | null> {
   const token = await signPrincipalJwt(t.jwtSecret, platformId, { expiresInSeconds: 6 * 3600 });
   const res = await fetch(`${t.edge.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
   await res.arrayBuffer();
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  if (!cookie.startsWith('ap_canary=')) throw new Error(`edge set no canary cookie for ${platformId}`);
-  return cookie;
+  return cookie.startsWith('ap_canary=') ? cookie : null;
 }
 
 /** Per-path request lists (alternating canary and primary platforms; cookies exist only for canary platforms). */
-async function pathRequests(t: BenchTopology, platforms: LoadPlatforms): Promise<Record<ResolutionPath, AutocannonRequest[]>> {
+/** Per-platform request headers added to every path's requests (e.g. a tester override scoped to the platform). */
+export type ExtraHeaders = (platformId: string) => Promise<Record<string, string>>;
+
+async function pathRequests(t: BenchTopology, platforms: LoadPlatforms, extra: ExtraHeaders): Promise<Record<ResolutionPath, AutocannonRequest[]>> {
   const lists: Record<ResolutionPath, AutocannonRequest[]> = { jwt: [], 'api-key': [], webhook: [], cookie: [] };
   const interleaved = platforms.canary.flatMap((id, i) => [id, platforms.primary[i]]).filter((id): id is string => id !== undefined);
   for (const id of interleaved) {
+    const more = await extra(id);
     const token = await signPrincipalJwt(t.jwtSecret, id, { expiresInSeconds: 6 * 3600 });
-    lists.jwt.push({ method: 'GET', path: '/v1/flows', headers: { authorization: `Bearer ${token}` } });
-    lists['api-key'].push({ method: 'GET', path: '/v1/flows', headers: { authorization: `Bearer ${await seedApiKey(t.pool, id)}` } });
-    lists.webhook.push({ method: 'POST', path: `/v1/webhooks/${(await seedFlow(t.pool, id)).flowId}`, headers: { 'content-type': 'application/json' }, body: '{}' });
+    lists.jwt.push({ method: 'GET', path: '/v1/flows', headers: { ...more, authorization: `Bearer ${token}` } });
+    lists['api-key'].push({ method: 'GET', path: '/v1/flows', headers: { ...more, authorization: `Bearer ${await seedApiKey(t.pool, id)}` } });
+    lists.webhook.push({ method: 'POST', path: `/v1/webhooks/${(await seedFlow(t.pool, id)).flowId}`, headers: { ...more, 'content-type': 'application/json' }, body: '{}' });
   }
-  for (const id of platforms.canary) lists.cookie.push({ method: 'GET', path: '/index.html', headers: { cookie: await canaryCookieFor(t, id) } });
+  // Cookies exist only for platforms on the canary (pinned, or inside the rollout).
+  for (const id of interleaved) {
+    const cookie = await canaryCookieFor(t, id);
+    if (cookie !== null) lists.cookie.push({ method: 'GET', path: '/index.html', headers: { ...(await extra(id)), cookie } });
+  }
+  if (lists.cookie.length === 0) throw new Error('no load platform is on the canary, so the cookie path has no cookie');
   return lists;
 }
 
@@ -46,8 +56,10 @@ export async function measurePathCosts(
   cohort: number,
   connections: number,
   amount: number,
+  state = 'pinned (rollout 0%)',
+  extra: ExtraHeaders = () => Promise.resolve({}),
 ): Promise<PathCost[]> {
-  const lists = await pathRequests(t, platforms);
+  const lists = await pathRequests(t, platforms, extra);
   const costs: PathCost[] = [];
   for (const path of ['jwt', 'api-key', 'webhook', 'cookie'] as const) {
     const requests = lists[path];
@@ -56,7 +68,7 @@ export async function measurePathCosts(
       const res = await fetch(`${t.edge.url}${request.path ?? '/'}`, { method: request.method, headers: request.headers, body: request.body ?? null });
       await res.arrayBuffer();
     }
-    costs.push({ path, cell: await measureCell(t, { target: 'edge', cohort, round: 0, connections, seconds: 0, amount, requests }) });
+    costs.push({ state, path, cell: await measureCell(t, { target: 'edge', cohort, round: 0, connections, seconds: 0, amount, requests }) });
   }
   return costs;
 }

@@ -1,10 +1,11 @@
 import { cohortReloads } from '../load/edge-trace.js';
-import type { CellResult, TargetName } from '../load/measure-cell.js';
+import type { CellResult, CohortVariant, TargetName } from '../load/measure-cell.js';
 import { median } from '../support/stats.js';
 
 /** Medians over rounds of one (cohort, target, connections) cell, plus ratios taken within each round. */
 export interface CellSummary {
   cohort: number;
+  variant: CohortVariant;
   target: TargetName;
   connections: number;
   rounds: number;
@@ -18,6 +19,8 @@ export interface CellSummary {
   vsInApp: number | null;
   /** Median over rounds of rps / the probe's rps in the same round (the probe does not depend on the cohort). */
   vsProbe: number | null;
+  /** Edge only: median over rounds of rps / the baseline build's rps in the same round. */
+  vsEdgeBefore: number | null;
   /** The same, over the rounds in which this cell saw no cohort reload (null when every round had one). */
   vsProbeReloadFree: number | null;
   redisRoundTripsPerRequest: number | null;
@@ -44,14 +47,16 @@ function medianOrNull(values: readonly (number | null)[]): number | null {
   return present.length === 0 ? null : median(present);
 }
 
-function key(cohort: number, target: TargetName, connections: number): string {
-  return `${cohort}|${target}|${connections}`;
+function key(cohort: number, target: TargetName, connections: number, variant: CohortVariant): string {
+  return `${variant}|${cohort}|${target}|${connections}`;
 }
 
 function ratioPerRound(cells: readonly CellResult[], all: readonly CellResult[], other: TargetName): number | null {
   const ratios: number[] = [];
   for (const cell of cells) {
-    const peer = all.find((c) => c.target === other && c.cohort === cell.cohort && c.connections === cell.connections && c.round === cell.round);
+    const peer = all.find(
+      (c) => c.target === other && c.cohort === cell.cohort && c.variant === cell.variant && c.connections === cell.connections && c.round === cell.round,
+    );
     if (peer !== undefined && peer.load.rps > 0) ratios.push(cell.load.rps / peer.load.rps);
   }
   return ratios.length === 0 ? null : median(ratios);
@@ -61,7 +66,7 @@ function ratioPerRound(cells: readonly CellResult[], all: readonly CellResult[],
 export function summarise(cells: readonly CellResult[]): Map<string, CellSummary> {
   const groups = new Map<string, CellResult[]>();
   for (const cell of cells) {
-    const k = key(cell.cohort, cell.target, cell.connections);
+    const k = key(cell.cohort, cell.target, cell.connections, cell.variant);
     groups.set(k, [...(groups.get(k) ?? []), cell]);
   }
   const out = new Map<string, CellSummary>();
@@ -70,6 +75,7 @@ export function summarise(cells: readonly CellResult[]): Map<string, CellSummary
     if (first === undefined) continue;
     out.set(k, {
       cohort: first.cohort,
+      variant: first.variant,
       target: first.target,
       connections: first.connections,
       rounds: group.length,
@@ -80,6 +86,7 @@ export function summarise(cells: readonly CellResult[]): Map<string, CellSummary
       vsDirect: first.target === 'direct' ? null : ratioPerRound(group, cells, 'direct'),
       vsInApp: first.target === 'in-app' ? null : ratioPerRound(group, cells, 'in-app'),
       vsProbe: first.target === 'probe' ? null : ratioPerRound(group, cells, 'probe'),
+      vsEdgeBefore: first.target === 'edge' ? ratioPerRound(group, cells, 'edge-before') : null,
       vsProbeReloadFree: first.target === 'probe' ? null : ratioPerRound(group.filter((c) => cohortReloads(c.edgeTrace) === 0), cells, 'probe'),
       redisRoundTripsPerRequest: medianOrNull(group.map((c) => c.redisRoundTripsPerRequest)),
       steadyRoundTripsPerRequest: medianOrNull(group.map((c) => c.steadyRoundTripsPerRequest)),
@@ -102,8 +109,14 @@ export function summarise(cells: readonly CellResult[]): Map<string, CellSummary
 }
 
 /** The summary of one cell, if it was measured. */
-export function lookup(summaries: Map<string, CellSummary>, cohort: number, target: TargetName, connections: number): CellSummary | undefined {
-  return summaries.get(key(cohort, target, connections));
+export function lookup(
+  summaries: Map<string, CellSummary>,
+  cohort: number,
+  target: TargetName,
+  connections: number,
+  variant: CohortVariant = 'pinned',
+): CellSummary | undefined {
+  return summaries.get(key(cohort, target, connections, variant));
 }
 
 /**

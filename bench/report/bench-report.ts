@@ -3,6 +3,7 @@ import type { TargetName } from '../load/measure-cell.js';
 import { cohortEffect, lookup, summarise } from './aggregate.js';
 import type { CellSummary } from './aggregate.js';
 import { goals } from './bench-goals.js';
+import { progressiveGoals, progressiveSections } from './progressive-report.js';
 import type { BenchRun } from './bench-run.js';
 import { bytes, fixed, int, ms, percent, ratio, table } from './format.js';
 import { machineLine } from './machine-info.js';
@@ -14,6 +15,7 @@ const TARGET_LABEL: Record<TargetName, string> = {
   floor: 'workerd floor (no I/O)',
   probe: 'bare workerd probe',
   edge: '**edge** (workerd)',
+  'edge-before': 'edge, baseline build (workerd)',
   'in-app': 'seed in-app (Fastify)',
 };
 
@@ -21,7 +23,7 @@ function headlineTable(run: BenchRun, s: Map<string, CellSummary>): string {
   const cohort = run.config.cohorts[0] ?? 10;
   const rows: string[][] = [];
   for (const c of run.config.connections) {
-    for (const target of ['direct', 'floor', 'probe', 'edge', 'in-app'] as const) {
+    for (const target of ['direct', 'floor', 'probe', 'edge', 'edge-before', 'in-app'] as const) {
       const x = lookup(s, cohort, target, c);
       if (x === undefined) continue;
       rows.push([
@@ -33,7 +35,8 @@ function headlineTable(run: BenchRun, s: Map<string, CellSummary>): string {
         ms(x.p99Ms),
         ratio(x.vsDirect),
         ratio(x.vsInApp),
-        target === 'edge' ? ratio(x.vsProbe) : '',
+        target === 'edge' || target === 'edge-before' ? ratio(x.vsProbe) : '',
+        target === 'edge' ? ratio(x.vsEdgeBefore) : '',
         fixed(x.redisRoundTripsPerRequest, 2),
         fixed(x.dbQueriesPer1k, 2),
         percent(x.canaryShare),
@@ -43,7 +46,7 @@ function headlineTable(run: BenchRun, s: Map<string, CellSummary>): string {
     }
   }
   return table(
-    ['conns', 'target', 'req/s (median)', 'req/s per round', 'p50 ms', 'p99 ms', '× direct', '× in-app', '× probe', 'Redis round trips/req', 'DB queries/1k req', 'to canary', 'peak RSS MiB', 'failed'],
+    ['conns', 'target', 'req/s (median)', 'req/s per round', 'p50 ms', 'p99 ms', '× direct', '× in-app', '× probe', '× baseline build', 'Redis round trips/req', 'DB queries/1k req', 'to canary', 'peak RSS MiB', 'failed'],
     rows,
   );
 }
@@ -121,8 +124,9 @@ function flipTable(run: BenchRun, s: Map<string, CellSummary>): string {
 
 function pathTable(run: BenchRun): string {
   return table(
-    ['path', 'requests', 'Redis round trips/req', 'excluding cohort loads', 'cohort loads', 'DB queries/1k req', 'to canary', 'failed'],
-    run.paths.map(({ path, cell }) => [
+    ['state', 'path', 'requests', 'Redis round trips/req', 'excluding cohort loads', 'cohort loads', 'DB queries/1k req', 'to canary', 'failed'],
+    run.paths.map(({ state, path, cell }) => [
+      state,
       path,
       int(cell.handled),
       fixed(cell.redisRoundTripsPerRequest, 3),
@@ -169,6 +173,7 @@ export function renderBenchReport(run: BenchRun): string {
     '### Goals',
     '',
     goals(run, s),
+    progressiveGoals(run, s),
     '',
     `### Throughput and latency, cohort ${cohort0} (medians over rounds; ratios taken within each round)`,
     '',
@@ -188,9 +193,13 @@ export function renderBenchReport(run: BenchRun): string {
     '',
     flipTable(run, s),
     '',
-    `### Edge store cost per resolution path (cohort ${int(c.cohorts.at(-1) ?? 0)}, warm, exactly ${int(c.pathRequests)} requests each at ${c.connections[0] ?? 10} connections)`,
+    `### Edge store cost per resolution path (${int(c.cohorts.at(-1) ?? 0)} platforms, warm, exactly ${int(c.pathRequests)} requests each at ${c.connections[0] ?? 10} connections)`,
+    '',
+    'Pinned: the cohort pinned in, rollout 0%. Overrides present: every request carries a tester override scoped to its own platform (target canary), so the platform must still be resolved and looked up. Rollout 50%: the platforms follow a 50% rollout (no explicit choice); the critical-path count excludes the health flushes sent after responses.',
     '',
     pathTable(run),
+    '',
+    progressiveSections(run, s),
     '',
     '### Streaming through the edge',
     '',

@@ -2,7 +2,12 @@ import type { EdgeLogCounts } from '../load/bench-topology.js';
 import type { ColdBurstResult } from '../load/cold-burst.js';
 import type { FlipLoadResult } from '../load/flip-load.js';
 import type { CellResult } from '../load/measure-cell.js';
+import type { BaselineBuild } from '../load/baseline-edge.js';
+import type { CohortReloadHeap } from '../load/isolate-heap.js';
+import type { HealthCountingCost, PauseStaleness, UnknownIdCost } from '../load/operator-checks.js';
 import type { PathCost } from '../load/path-costs.js';
+import type { FlipMemoryResult } from '../flip-memory/measure-flip-memory.js';
+import type { ProfileResult } from '../profile/profile-step.js';
 import type { StreamingRow } from '../streaming/measure-streaming.js';
 import type { MachineInfo } from './machine-info.js';
 
@@ -18,6 +23,14 @@ export interface BenchConfig {
   coldSeconds: number;
   coldConnections: number;
   flipSeconds: number;
+  heapReloads: number;
+  pauseRounds: number;
+  healthRate: number;
+  healthSeconds: number;
+  unknownIds: number;
+  profileSeconds: number;
+  flipMemoryJobs: number;
+  flipMemoryJobKiB: number;
 }
 
 export interface BenchRun {
@@ -31,6 +44,16 @@ export interface BenchRun {
   paths: PathCost[];
   streaming: StreamingRow[];
   edgeLog: EdgeLogCounts;
+  /** The earlier build measured side by side (cells with target `edge-before`), or null. */
+  baseline: Pick<BaselineBuild, 'ref' | 'sha' | 'subject'> | null;
+  profile: ProfileResult;
+  heap: CohortReloadHeap;
+  pause: PauseStaleness;
+  healthCounting: HealthCountingCost;
+  unknownIds: UnknownIdCost;
+  /** Which of the load's platforms the 50% rollout put on the canary (the bucket rule decides). */
+  rolloutCanaryShare: number | null;
+  flipMemory: FlipMemoryResult;
   /** 1-minute load average when the run started and ended (other work on a shared machine shows up here). */
   loadAverage: { start: number; end: number };
 }

@@ -17,6 +17,8 @@ export interface UpstashCounts {
   requests: number;
   commands: number;
   byCommand: Record<string, number>;
+  /** Script calls by SHA-1 (EVALSHA, and EVAL by the SHA of its source). */
+  byScript: Record<string, number>;
 }
 
 const config = childConfig<UpstashChildConfig>();
@@ -29,6 +31,7 @@ serveParent(
       requests: upstash.stats.requests,
       commands: upstash.stats.commands,
       byCommand: { ...upstash.stats.byCommand },
+      byScript: { ...upstash.stats.byScript },
     }),
     reset: () => {
       upstash.stats.reset();

@@ -34,10 +34,11 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-function runWrangler(args: string[]): Promise<void> {
+/** Runs this repository's wrangler offline in `cwd` (default: the repository). */
+export function runWrangler(args: string[], cwd = REPO_ROOT): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), ...args], {
-      cwd: REPO_ROOT,
+      cwd,
       // Offline: no metrics, no login, logs kept out of the user's home.
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG_PATH: path.join(CACHE_DIR, 'logs') },
       stdio: ['ignore', 'pipe', 'pipe'],

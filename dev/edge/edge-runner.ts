@@ -20,6 +20,8 @@ export interface EdgeRunnerOptions {
   inspectorPort?: number;
   /** Bench only: an unminified bundle, so a CPU profile names functions and modules. */
   unminified?: boolean;
+  /** Bench only: another build of the edge (an earlier commit's bundle and its wrangler.toml), to compare against. */
+  build?: { scriptPath: string; wranglerToml: string };
 }
 
 /** The edge Worker running in workerd. */
@@ -43,8 +45,8 @@ function pipeLines(stream: Readable, kind: 'stdout' | 'stderr', onLog: EdgeRunne
  * inspector off (the `wrangler dev` CLI's debugger captures traffic and makes large transfers slow).
  */
 export async function startEdge(options: EdgeRunnerOptions): Promise<EdgeRunner> {
-  const scriptPath = await edgeBundle({ minify: options.unminified !== true });
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(REPO_ROOT, 'wrangler.toml'));
+  const scriptPath = options.build?.scriptPath ?? (await edgeBundle({ minify: options.unminified !== true }));
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(options.build?.wranglerToml ?? path.join(REPO_ROOT, 'wrangler.toml'));
   const workerdBefore = new Set(childPidsByName('workerd'));
   const mf = new Miniflare({
     ...workerOptions,

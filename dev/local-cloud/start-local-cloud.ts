@@ -49,6 +49,8 @@ export interface LocalCloudOptions {
     storeTimeoutMs?: number;
     onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
     inspectorPort?: number;
+    /** Bench only: run another build of the edge (see EdgeRunnerOptions.build). */
+    build?: { scriptPath: string; wranglerToml: string };
     /** More bindings (e.g. ADMIN_STORE_TIMEOUT_MS), by their Worker names. */
     bindings?: EdgeBindings;
   };
@@ -187,7 +189,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       edgeBindings = bindings;
       edge = stack.add(
         'edge',
-        await startEdge({ bindings, port: e.port, host: e.host, onLog: e.onLog, inspectorPort: e.inspectorPort }),
+        await startEdge({ bindings, port: e.port, host: e.host, onLog: e.onLog, inspectorPort: e.inspectorPort, build: e.build }),
         (r) => r.close(),
       );
     }
