@@ -1,4 +1,5 @@
 import { cachedPrincipalVerifier } from '../core/auth/principal-jwt.js';
+import { resetHealth } from '../core/health/health-window.js';
 import { describeStoreError, urlPassword } from '../core/log/redact.js';
 import { CanaryControl, MembershipStore } from '../core/membership/index.js';
 import { parseConfig } from './config.js';
@@ -34,7 +35,13 @@ export function servicesFor(env: Env): EdgeServices {
       onFallback: ({ stage, error }) => reportStoreError(stage, error),
     });
     // The operator plane waits longer for Postgres than the request path does: an emergency pause must get through.
-    const control = new CanaryControl({ sql: createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs }), membership });
+    const control = new CanaryControl({
+      sql: createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs }),
+      membership,
+      // A resumed canary is judged by the health guard on its traffic after the resume only.
+      beforeResume: redis === null ? undefined : () => resetHealth(redis, Date.now()),
+      onHookError: reportStoreError,
+    });
     services = {
       config,
       membership,

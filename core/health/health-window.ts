@@ -60,6 +60,28 @@ return out
 `,
 };
 
+/** Deletes minute hashes in one command. KEYS: the minute keys. */
+export const HEALTH_RESET_SCRIPT: LuaScript = {
+  name: 'canary-health-reset',
+  source: `
+for k = 1, #KEYS do redis.call('DEL', KEYS[k]) end
+return #KEYS
+`,
+};
+
+/**
+ * Drops every minute of counts a guard window can reach (one round trip), just before a resume: the resumed canary is
+ * judged on its traffic after the resume only. Without it the failures that caused the pause would still be in the
+ * window (up to the window plus a minute, as minutes are whole) and the guard would pause again on its next tick.
+ * While paused the canary gets no traffic (overrides aside), so nothing of the failure arrives after the reset.
+ */
+export async function resetHealth(redis: ScriptRunner, nowMs: number): Promise<void> {
+  const current = Math.floor(nowMs / 60_000);
+  const keys: string[] = [];
+  for (let m = current - Math.ceil(HEALTH_RETENTION_SECONDS / 60); m <= current + 1; m++) keys.push(healthKey(m));
+  await redis.run(HEALTH_RESET_SCRIPT, keys, []);
+}
+
 /** Adds a batch of minute counts to Redis (one round trip). */
 export async function recordHealth(redis: ScriptRunner, batch: readonly MinuteCounts[]): Promise<void> {
   if (batch.length === 0) return;

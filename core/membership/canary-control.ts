@@ -69,6 +69,13 @@ export interface CanaryControlOptions {
   sql: SqlClient;
   /** The membership cache to invalidate after each committed change. */
   membership: MembershipStore;
+  /**
+   * Runs before routing that is paused is resumed, e.g. to give the health guard a fresh window. Before, not after: a
+   * guard tick between the commit and the hook would judge the resumed canary on the failures that paused it. Its
+   * failure is reported through `onHookError` and does not stop the resume.
+   */
+  beforeResume?: () => Promise<void>;
+  onHookError?: (stage: string, error: unknown) => void;
 }
 
 /**
@@ -80,9 +87,14 @@ export class CanaryControl {
   readonly #sql: SqlClient;
   readonly #membership: MembershipStore;
 
+  readonly #beforeResume: CanaryControlOptions['beforeResume'];
+  readonly #onHookError: NonNullable<CanaryControlOptions['onHookError']>;
+
   constructor(options: CanaryControlOptions) {
     this.#sql = options.sql;
     this.#membership = options.membership;
+    this.#beforeResume = options.beforeResume;
+    this.#onHookError = options.onHookError ?? (() => undefined);
   }
 
   /** Pins a platform in (`canary: true`) or excludes it. Null when the platform does not exist. */
@@ -119,6 +131,10 @@ export class CanaryControl {
     meta: ChangeMeta,
     options: { evidence?: Record<string, unknown>; onlyIfChanged?: boolean } = {},
   ): Promise<Applied<{ paused: boolean; changed: boolean }>> {
+    if (!paused && this.#beforeResume !== undefined) {
+      const current = (await this.#sql.query<RolloutRow>(CONTROL_SQL.rollout, []))[0];
+      if (current?.paused === true) await this.#beforeResume().catch((error: unknown) => this.#onHookError('before-resume', error));
+    }
     const rows = await this.#write<RolloutRow & { was_paused: boolean }>({ platformId: null, canary: null }, CONTROL_SQL.setPaused, [
       paused,
       meta.actor,

@@ -225,12 +225,23 @@ describe('the health guard (real apps, edge, Redis and Postgres)', () => {
     proxy.fail(null);
   });
 
-  it('pauses a canary whose app dies under steady load within two ticks', async () => {
-    await clearWindow();
-    expect((await edge.call('POST', '/v1/admin/canary/resume', { reason: 'drill: next failure' })).status).toBe(200);
-    const resumed = Date.now();
+  it('judges a resumed canary on its traffic after the resume only: the failures that paused it do not pause it again', async () => {
+    // The window still holds the 500s of the drill above; resuming must not let them count again.
+    expect((await health()).origins.canary.errors).toBeGreaterThan(0);
     load = startLoad();
-    await until('a healthy verdict after the resume', () => ticksSince(resumed).find((t) => t.verdict === 'healthy'));
+    expect((await edge.call('POST', '/v1/admin/canary/resume', { reason: 'drill: canary fixed' })).status).toBe(200);
+    const resumed = Date.now();
+    expect((await health()).origins.canary.errors).toBe(0);
+    const judged = await until('two ticks after the resume, one of them healthy', () => {
+      const seen = ticksSince(resumed);
+      return seen.length >= 2 && seen.some((t) => t.verdict === 'healthy') ? seen : undefined;
+    });
+    expect(judged.every((t) => t.verdict === 'healthy' || t.verdict === 'thin-data')).toBe(true);
+    expect(await paused()).toBe(false);
+    expect((await guardAudit()).map((e) => e.action)).toEqual(['pause']);
+  });
+
+  it('pauses a canary whose app dies under steady load within two ticks', async () => {
     const killedAt = Date.now();
     canary.process.kill('SIGKILL');
     await canary.process.exited;
@@ -240,7 +251,7 @@ describe('the health guard (real apps, edge, Redis and Postgres)', () => {
     expect(tripped.app).toBe('primary-app');
     expect(await paused()).toBe(true);
     expect((await guardAudit()).map((e) => e.action)).toEqual(['pause', 'pause']);
-    await load.stop();
+    await load?.stop();
     load = undefined;
   });
 });
