@@ -20,8 +20,6 @@ import { startRssSampler } from './rss-sampler.js';
 import type { RssTrace } from './rss-sampler.js';
 import { seedBacklog } from './seed-backlog.js';
 
-export { renderFlipMemory } from './render-flip-memory.js';
-
 /** One flip of a large backlog: what the moving app's memory did, how long it took, and whether every job arrived. */
 export interface FlipMemoryResult {
   jobs: number;

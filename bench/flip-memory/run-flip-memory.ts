@@ -4,7 +4,8 @@
 import { CleanupStack } from '../support/cleanup-stack.js';
 import { numberEnv } from '../support/env.js';
 import { exitAfterCleanup } from '../support/exit-after-cleanup.js';
-import { measureFlipMemory, renderFlipMemory } from './measure-flip-memory.js';
+import { measureFlipMemory } from './measure-flip-memory.js';
+import { renderFlipMemory } from './render-flip-memory.js';
 
 function optionalEnv(name: string): number | undefined {
   return process.env[name] === undefined || process.env[name] === '' ? undefined : numberEnv(name, 1);

@@ -1,7 +1,7 @@
 import { lookup } from './aggregate.js';
 import type { CellSummary } from './aggregate.js';
 import type { BenchRun } from './bench-run.js';
-import { renderFlipMemory } from '../flip-memory/measure-flip-memory.js';
+import { renderFlipMemory } from '../flip-memory/render-flip-memory.js';
 import { median } from '../support/stats.js';
 import { fixed, int, ms, percent, ratio, table } from './format.js';
 
