@@ -45,10 +45,21 @@ class InspectorSession {
     return new InspectorSession(ws);
   }
 
-  send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+  /** Sends one command; a command the isolate never answers fails after `timeoutMs` instead of hanging the bench. */
+  send<T>(method: string, params: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
     const id = this.#next++;
     this.#ws.send(JSON.stringify({ id, method, params }));
-    return new Promise<T>((resolve, reject) => this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`inspector: ${method} got no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = <A>(fn: (a: A) => void) => (a: A): void => {
+        clearTimeout(timer);
+        fn(a);
+      };
+      this.#pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject) });
+    });
   }
 
   close(): void {
@@ -79,11 +90,16 @@ export async function profileWhile(wsUrl: string, during: () => Promise<void>, s
   }
 }
 
-/** The isolate's JS heap (used and total bytes), read through the inspector. */
-export async function heapUsage(wsUrl: string, collectFirst = true): Promise<{ usedSize: number; totalSize: number }> {
+/**
+ * The isolate's JS heap (used and total bytes) after a full GC, read through the inspector. workerd runs a requested
+ * GC only when the isolate next runs, so `wake` must send the isolate a request (one it answers itself).
+ */
+export async function heapUsage(wsUrl: string, wake: () => Promise<void>): Promise<{ usedSize: number; totalSize: number }> {
   const session = await InspectorSession.open(wsUrl);
   try {
-    if (collectFirst) await session.send('HeapProfiler.collectGarbage');
+    const collected = session.send('HeapProfiler.collectGarbage');
+    await wake();
+    await collected;
     return await session.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
   } finally {
     session.close();
