@@ -34,11 +34,11 @@ const CATEGORIES: [RegExp, string][] = [
   [/^(edge\/(app|index|services)\.ts|edge\/config\.ts|core\/config\/)/, 'app wiring (services, config)'],
 ];
 
-const RUNTIME: Record<string, string> = {
+const RUNTIME = new Map<string, string>(Object.entries({
   '(program)': 'workerd/V8 native work outside JS (I/O, HTTP, scheduling)',
   '(garbage collector)': 'garbage collection',
   '(root)': 'workerd/V8 native work outside JS (I/O, HTTP, scheduling)',
-};
+}));
 
 /** Line index -> module path, from the `// path` comments of an unminified esbuild bundle. */
 async function moduleMap(bundlePath: string): Promise<{ starts: number[]; modules: string[] }> {
@@ -88,7 +88,7 @@ export async function attributeProfile(profile: CpuProfile, bundlePath: string, 
   const categorise = (node: ProfileNode): string => {
     const cached = memo.get(node.id);
     if (cached !== undefined) return cached;
-    let result: string | null = RUNTIME[node.callFrame.functionName] ?? (node.callFrame.functionName === '(idle)' ? '(idle)' : null);
+    let result: string | null = RUNTIME.get(node.callFrame.functionName) ?? (node.callFrame.functionName === '(idle)' ? '(idle)' : null);
     for (let n: ProfileNode | undefined = node; result === null && n !== undefined; n = parent.get(n.id)) {
       if (n.callFrame.url === '') continue;
       const module = moduleAt(map, n.callFrame.lineNumber);
