@@ -137,9 +137,14 @@ export function rolloutOf(row: { basis_points: number; salt: string; paused: boo
   return { basisPoints: Number(row.basis_points), salt: row.salt, paused: row.paused };
 }
 
-/** A platform's explicit choice from its plan row. */
+/**
+ * A platform's explicit choice from its plan row. `canary = true` is a pin even without `canary_explicit`: a tool or
+ * seed that inserts `(platform_id, canary)` the way it did before the rollout existed must keep pinning (the admin
+ * routes always write both columns, and clearing a choice sets both to false).
+ */
 export function explicitChoiceOf(row: { canary: boolean; canary_explicit: boolean }): ExplicitChoice {
-  return row.canary_explicit ? (row.canary ? 'in' : 'out') : null;
+  if (row.canary) return 'in';
+  return row.canary_explicit ? 'out' : null;
 }
 
 function resolverKeyOf(ref: PlatformRef): string | null {

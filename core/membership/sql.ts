@@ -7,9 +7,11 @@ export const SQL = {
   /**
    * Everything the cache holds, in one statement and therefore one snapshot: the rollout, the pinned platforms and
    * the excluded ones. (Pinned and excluded are read apart from the rollout only when they are consistent with it.)
+   * `canary = true` pins whatever `canary_explicit` says, so a row written the pre-rollout way still pins (see
+   * explicitChoiceOf).
    */
   state: `SELECT ${ROLLOUT_COLUMNS},
-      COALESCE((SELECT json_agg(platform_id ORDER BY platform_id) FROM platform_plan WHERE canary_explicit AND canary), '[]'::json) AS pinned,
+      COALESCE((SELECT json_agg(platform_id ORDER BY platform_id) FROM platform_plan WHERE canary), '[]'::json) AS pinned,
       COALESCE((SELECT json_agg(platform_id ORDER BY platform_id) FROM platform_plan WHERE canary_explicit AND NOT canary), '[]'::json) AS excluded
     FROM canary_rollout r WHERE r.id = 1`,
   /** One platform's choice and the rollout; `exists` tells an unknown platform apart. */

@@ -148,6 +148,19 @@ describe('GET /v1/admin/platforms/canary', () => {
   });
 });
 
+describe('a plan row written the way it was before the rollout existed', () => {
+  it('pins the platform when only platform_id and canary = true are inserted (canary_explicit left at its default)', async () => {
+    const platformId = await h.seedPlatform();
+    await h.pool.query('DELETE FROM platform_plan WHERE platform_id = $1', [platformId]);
+    await h.pool.query('INSERT INTO platform_plan (platform_id, canary) VALUES ($1, true)', [platformId]);
+    expect(await json(await h.call('GET', `/v1/admin/platforms/canary/${platformId}`))).toEqual({ platformId, canary: true, source: 'explicit' });
+    expect((await json<{ platformIds: string[] }>(await h.call('GET', '/v1/admin/platforms/canary'))).platformIds).toContain(platformId);
+    // Another platform's flip drops the cached cohort, so the next request reads the row inserted behind the cache's back.
+    await h.call('POST', '/v1/admin/platforms/canary', { platformId: await h.seedPlatform(), canary: false });
+    expect(await routeOf(platformId)).toBe('canary');
+  });
+});
+
 describe('the kill switch (POST /v1/admin/canary/pause and /resume)', () => {
   it('sends every request to the primary from the very next one, cookie requests too, and resume restores the cohort exactly', async () => {
     const pinned = await h.seedPlatform();
