@@ -97,7 +97,6 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       saveRecord: async (json) => {
         await membershipRedis.set(GUARD_VERDICT_KEY, json, 'EX', 24 * 3600);
       },
-      membership,
       control: new CanaryControl({ sql, membership }),
       settings: {
         enabled: config.guardEnabled,

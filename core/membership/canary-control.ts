@@ -156,6 +156,13 @@ export class CanaryControl {
     await this.#sql.query(CONTROL_SQL.auditEvent, [meta.actor, action, platformId, JSON.stringify(after), meta.reason]);
   }
 
+  /** The rollout record (percentage, salt, pause) from the source of truth, without the cohort. */
+  async rollout(): Promise<RolloutRecord> {
+    const row = (await this.#sql.query<RolloutRow>(CONTROL_SQL.rollout, []))[0];
+    if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
+    return rolloutRecord(row);
+  }
+
   /** Pinned and excluded platforms (sorted) and the rollout record, from the source of truth. */
   async overview(): Promise<{ pinned: string[]; excluded: string[]; rollout: RolloutRecord }> {
     const [state, rows] = await Promise.all([this.#membership.loadState(), this.#sql.query<RolloutRow>(CONTROL_SQL.rollout, [])]);

@@ -1,7 +1,7 @@
 import { judgeHealth } from '../../core/health/guard-rule.js';
 import type { GuardSettings } from '../../core/health/guard-rule.js';
 import { GUARD_VERDICT_KEY, errorRate, readHealthWindow } from '../../core/health/health-window.js';
-import type { CanaryControl, MembershipStore, ScriptRunner } from '../../core/membership/index.js';
+import type { CanaryControl, ScriptRunner } from '../../core/membership/index.js';
 import type { Logger } from '../logger.js';
 
 /** Name (and scheduler id) of the guard's repeatable job on `system-job-queue`. */
@@ -23,7 +23,6 @@ export interface CanaryGuardDeps {
   redis: ScriptRunner;
   /** Writes the guard's record (a plain SET with a TTL). */
   saveRecord(json: string): Promise<void>;
-  membership: MembershipStore;
   control: CanaryControl;
   settings: GuardSettings;
   logger: Logger;
@@ -46,10 +45,13 @@ export async function runGuardTick(deps: CanaryGuardDeps, tick: { nowMs?: number
   if (!settings.enabled) {
     record = { ...base, verdict: 'disabled', action: 'none', counts: null, rates: null };
   } else {
+    // The pause state first, then the window: a resume drops the window's counts before it commits, so a tick that
+    // saw "not paused" reads a window the resume already reset, and one that saw "paused" leaves it alone. Read the
+    // other way round, a resume landing between the two reads would be paused again on the failures it reset.
+    const { paused } = await deps.control.rollout();
     const { total } = await readHealthWindow(deps.redis, nowMs, settings.windowSeconds);
     const rates = { primary: errorRate(total.primary), canary: errorRate(total.canary) };
     const verdict = judgeHealth(total, settings);
-    const paused = (await deps.membership.loadState()).rollout.paused;
     if (paused) {
       record = { ...base, verdict: 'paused', action: 'none', counts: total, rates };
     } else if (verdict.verdict === 'unhealthy') {
