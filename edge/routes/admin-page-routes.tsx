@@ -20,14 +20,26 @@ const CONTENT_SECURITY_POLICY =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const ACTOR = 'admin page';
 
-const DONE: Record<string, string> = {
-  paused: 'Canary routing paused: every request and new job now goes to the primary.',
-  resumed: 'Canary routing resumed.',
-  in: 'Pinned into the canary.',
-  out: 'Kept on the primary.',
-  follow: 'Now follows the rollout.',
-  rollout: 'Rollout updated.',
-};
+// A Map, not an object: the key comes from the query string, and `?done=constructor` must not find a member.
+const DONE = new Map<string, string>([
+  ['paused', 'Canary routing paused: every request and new job now goes to the primary.'],
+  ['resumed', 'Canary routing resumed.'],
+  ['in', 'Pinned into the canary.'],
+  ['out', 'Kept on the primary.'],
+  ['follow', 'Now follows the rollout.'],
+  ['rollout', 'Rollout updated.'],
+]);
+
+/** What an action did: done (redirect with a message), or an error shown on the page with its status. */
+type ActionOutcome = { done: string; platform?: string } | { error: string; status?: 400 | 503 };
+
+/** The change is in Postgres, but Redis did not take the invalidation: say so, as the API's 503 does. */
+function notInvalidated(what: string): ActionOutcome {
+  return {
+    error: `${what} is saved, but the routing cache could not be reset, so edges may keep the old routing for up to 60 s. Do it again (repeating is safe).`,
+    status: 503,
+  };
+}
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
@@ -105,14 +117,14 @@ function field(form: Form, name: string): string {
 }
 
 /** Runs an action after checking the session and its CSRF token; redirects to the page with the outcome. */
-async function action(c: Context<AppEnv>, run: (form: Form) => Promise<{ done: string; platform?: string } | { error: string }>): Promise<Response> {
+async function action(c: Context<AppEnv>, run: (form: Form) => Promise<ActionOutcome>): Promise<Response> {
   const nonce = await sessionNonce(c);
   if (nonce === null) return signInPage(c, 'Your session has ended. Sign in again.', 401);
   const form = await c.req.parseBody();
   if (!(await csrfValid(c.get('services').config.apiKey, nonce, form.csrf))) {
     return c.text('This form is stale or was not sent by this page (CSRF check failed). Reload the page and try again.', 403);
   }
-  let outcome: { done: string; platform?: string } | { error: string };
+  let outcome: ActionOutcome;
   try {
     outcome = await run(form);
   } catch (error) {
@@ -125,7 +137,7 @@ async function action(c: Context<AppEnv>, run: (form: Form) => Promise<{ done: s
           : 'The database is unavailable: nothing was changed. Retry in a moment.',
     };
   }
-  if ('error' in outcome) return dashboard(c, nonce, { kind: 'error', text: outcome.error }, 400);
+  if ('error' in outcome) return dashboard(c, nonce, { kind: 'error', text: outcome.error }, outcome.status ?? 400);
   const query = new URLSearchParams({ done: outcome.done, ...(outcome.platform === undefined ? {} : { platform: outcome.platform }) });
   return c.redirect(`${PAGE_PATH}/?${query}`, 303);
 }
@@ -152,7 +164,7 @@ export function adminPageRoutes(): Hono<AppEnv> {
   app.get(`${P}/`, async (c) => {
     const nonce = await sessionNonce(c);
     if (nonce === null) return signInPage(c, null);
-    const done = DONE[c.req.query('done') ?? ''];
+    const done = DONE.get(c.req.query('done') ?? '');
     return dashboard(c, nonce, done === undefined ? null : { kind: 'ok', text: done });
   });
   app.get(P, (c) => c.redirect(`${P}/`, 301));
@@ -185,7 +197,8 @@ export function adminPageRoutes(): Hono<AppEnv> {
   for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
     app.post(`${P}/actions/${name}`, (c) =>
       action(c, async (form) => {
-        await c.get('services').control.setPaused(paused, { actor: ACTOR, reason: reasonOf(form) });
+        const applied = await c.get('services').control.setPaused(paused, { actor: ACTOR, reason: reasonOf(form) });
+        if (!applied.invalidated) return notInvalidated(paused ? 'The pause' : 'The resume');
         return { done: paused ? 'paused' : 'resumed' };
       }),
     );
@@ -201,6 +214,7 @@ export function adminPageRoutes(): Hono<AppEnv> {
       const { control } = c.get('services');
       const applied = choice === 'follow' ? await control.clearChoice(platformId, meta) : await control.setChoice(platformId, choice === 'in', meta);
       if (applied === null) return { error: `No platform ${platformId}: nothing was changed.` };
+      if (!applied.invalidated) return notInvalidated(`The choice for ${platformId}`);
       return { done: choice, platform: platformId };
     }),
   );
@@ -211,7 +225,8 @@ export function adminPageRoutes(): Hono<AppEnv> {
       if (field(form, 'percent') === '' || !Number.isFinite(percent) || percent < 0 || percent > 100 || Math.abs(percent * 100 - Math.round(percent * 100)) > 1e-9) {
         return { error: 'The rollout is a percentage from 0 to 100 with two decimals at most.' };
       }
-      await c.get('services').control.setRollout(percentToBasisPoints(percent), { actor: ACTOR, reason: reasonOf(form) });
+      const applied = await c.get('services').control.setRollout(percentToBasisPoints(percent), { actor: ACTOR, reason: reasonOf(form) });
+      if (!applied.invalidated) return notInvalidated(`The rollout of ${percent}%`);
       return { done: 'rollout' };
     }),
   );

@@ -132,6 +132,21 @@ describe('the admin page /__canary/', () => {
     await page.waitForSelector('text=Rollout updated.');
   });
 
+  it('says so when a change is saved but the routing cache could not be reset (Redis down), and a retry clears it', async () => {
+    await page.goto(`${h.url}/__canary/`);
+    await h.stopUpstash();
+    try {
+      await page.fill('input[name=percent]', '0');
+      await page.click('text=Set rollout');
+      expect(await page.textContent('[role=alert]')).toContain('The rollout of 0% is saved, but the routing cache could not be reset');
+    } finally {
+      await h.startUpstash();
+    }
+    await page.fill('input[name=percent]', '0');
+    await page.click('text=Set rollout');
+    await page.waitForSelector('text=Rollout updated.');
+  });
+
   it('shows the health window with a chart per origin and the guard\'s last verdict', async () => {
     const platformId = await h.seedPlatform();
     await h.call('POST', '/v1/admin/platforms/canary', { platformId, canary: true });
