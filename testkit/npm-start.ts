@@ -100,3 +100,29 @@ export function startCommand(command: string, args: readonly string[], env: Node
     kill: () => group('SIGKILL'),
   };
 }
+
+/** What the banner's demo flip did: the version serving the demo JWT before and after, and the admin route's answer. */
+export interface DemoFlip {
+  versionBefore: string | null;
+  flip: unknown;
+  versionAfter: string | null;
+}
+
+/** Follows `npm start`'s banner: flips demo-primary into the canary with the printed admin key, as a user would. */
+export async function flipDemoPlatform(output: string, edgePort: number): Promise<DemoFlip> {
+  const apiKey = /AP_API_KEY=(\S+)/.exec(output)?.[1] ?? '';
+  const jwt = /export JWT=(\S+)/.exec(output)?.[1] ?? '';
+  const edge = `http://127.0.0.1:${edgePort}`;
+  const version = async (): Promise<string | null> => (await fetch(`${edge}/v1/health`, { headers: { authorization: `Bearer ${jwt}` } })).headers.get('x-ap-version');
+  const versionBefore = await version();
+  const res = await fetch(`${edge}/v1/admin/platforms/canary`, {
+    method: 'POST',
+    headers: { 'api-key': apiKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ platformId: 'demo-primary', canary: true }),
+  });
+  const flip: unknown = await res.json();
+  return { versionBefore, flip, versionAfter: await version() };
+}
+
+/** The demo flip as the banner promises it. */
+export const DEMO_FLIP_DONE: DemoFlip = { versionBefore: '0.1.0', flip: { platformId: 'demo-primary', canary: true }, versionAfter: '0.2.0-canary' };

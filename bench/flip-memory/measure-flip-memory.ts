@@ -15,13 +15,14 @@ import { createTestDatabase } from '../../testkit/test-database.js';
 import { reserveRedisDb } from '../../testkit/test-redis.js';
 import type { CleanupStack } from '../support/cleanup-stack.js';
 import { checkMove } from './check-move.js';
+import type { MoveCheck } from './check-move.js';
 import { startRedisMemoryPoller } from './redis-memory.js';
 import { startRssSampler } from './rss-sampler.js';
 import type { RssTrace } from './rss-sampler.js';
 import { seedBacklog } from './seed-backlog.js';
 
 /** One flip of a large backlog: what the moving app's memory did, how long it took, and whether every job arrived. */
-export interface FlipMemoryResult {
+export interface FlipMemoryResult extends MoveCheck {
   jobs: number;
   /** Payload of one job. */
   jobMiB: number;
@@ -49,14 +50,6 @@ export interface FlipMemoryResult {
   movers: MoverReport[];
   /** AP_FLIPS_CLAIM_IDLE_MS the apps ran with. */
   claimIdleMs: number;
-  moved: number;
-  lost: number;
-  duplicated: number;
-  leftOnSource: number;
-  /** Moved jobs whose stored data is not the seeded length. */
-  corrupted: number;
-  /** Moved jobs that lost their delay. */
-  undelayed: number;
   /** Server-wide `used_memory` before seeding and at its peak (seeding or move). */
   redisUsedMiBBefore: number | null;
   redisUsedMiBPeak: number | null;

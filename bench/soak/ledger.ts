@@ -102,17 +102,18 @@ export class MembershipLedger {
     window.ackedAt = now;
   }
 
+  /** Each state a request sent at `sentAt` and answered at `receivedAt` may have met: explicit choice, rollout, pause. */
+  #candidates(platformId: string, sentAt: number, receivedAt: number): { choices: (ExplicitChoice | null)[]; rollouts: RolloutValue[]; pauses: boolean[] } {
+    return {
+      choices: candidates<FlipWindow, ExplicitChoice>(this.#initialChoice.get(platformId) ?? null, this.#flips.get(platformId) ?? [], (w) => (w.to ? 'in' : 'out'), sentAt, receivedAt),
+      rollouts: candidates<RolloutWindow, RolloutValue>(this.#initialRollout, this.#rollouts, (w) => w, sentAt, receivedAt),
+      pauses: candidates<PauseWindow, boolean>(this.#initialPaused, this.#pauses, (w) => w.paused, sentAt, receivedAt),
+    };
+  }
+
   /** Sides (true: canary) a request for `platformId` sent at `sentAt` and answered at `receivedAt` may legitimately see. */
   async allowed(platformId: string, sentAt: number, receivedAt: number): Promise<Set<boolean>> {
-    const choices = candidates<FlipWindow, ExplicitChoice>(
-      this.#initialChoice.get(platformId) ?? null,
-      this.#flips.get(platformId) ?? [],
-      (w) => (w.to ? 'in' : 'out'),
-      sentAt,
-      receivedAt,
-    );
-    const rollouts = candidates<RolloutWindow, RolloutValue>(this.#initialRollout, this.#rollouts, (w) => w, sentAt, receivedAt);
-    const pauses = candidates<PauseWindow, boolean>(this.#initialPaused, this.#pauses, (w) => w.paused, sentAt, receivedAt);
+    const { choices, rollouts, pauses } = this.#candidates(platformId, sentAt, receivedAt);
     const sides = new Set<boolean>();
     for (const choice of new Set(choices)) {
       for (const rollout of rollouts) {
@@ -124,15 +125,7 @@ export class MembershipLedger {
 
   /** The state a request may have met, for a failure's description: explicit choices, rollout basis points, paused. */
   explain(platformId: string, sentAt: number, receivedAt: number): string {
-    const choices = candidates<FlipWindow, ExplicitChoice>(
-      this.#initialChoice.get(platformId) ?? null,
-      this.#flips.get(platformId) ?? [],
-      (w) => (w.to ? 'in' : 'out'),
-      sentAt,
-      receivedAt,
-    );
-    const rollouts = candidates<RolloutWindow, RolloutValue>(this.#initialRollout, this.#rollouts, (w) => w, sentAt, receivedAt);
-    const pauses = candidates<PauseWindow, boolean>(this.#initialPaused, this.#pauses, (w) => w.paused, sentAt, receivedAt);
+    const { choices, rollouts, pauses } = this.#candidates(platformId, sentAt, receivedAt);
     const list = (values: readonly unknown[]): string => [...new Set(values.map(String))].join('|');
     return `choice ${list(choices.map((c) => c ?? 'none'))}, rollout ${list(rollouts.map((r) => `${r.basisPoints}bp`))}, paused ${list(pauses)}`;
   }

@@ -2,7 +2,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freeStartPorts, liveProcessesInGroup, startCommand } from '../../testkit/npm-start.js';
+import { DEMO_FLIP_DONE, flipDemoPlatform, freeStartPorts, liveProcessesInGroup, startCommand } from '../../testkit/npm-start.js';
 import type { StartedCommand } from '../../testkit/npm-start.js';
 import { freePort, portOpen } from '../../testkit/ports.js';
 
@@ -37,18 +37,7 @@ describe('npm start without services', () => {
     expect(start.output).toMatch(new RegExp(`PostgreSQL +postgres://postgres@127\\.0\\.0\\.1:${pgPort}/canary_edge +started \\(embedded PostgreSQL\\)`));
     expect(start.output).toMatch(new RegExp(`Redis +redis://127\\.0\\.0\\.1:${redisPort} +started \\(redis-server\\)`));
 
-    const apiKey = /AP_API_KEY=(\S+)/.exec(start.output)?.[1] ?? '';
-    const jwt = /export JWT=(\S+)/.exec(start.output)?.[1] ?? '';
-    const edge = `http://127.0.0.1:${ports.EDGE_PORT}`;
-    const version = async () => (await fetch(`${edge}/v1/health`, { headers: { authorization: `Bearer ${jwt}` } })).headers.get('x-ap-version');
-    expect(await version()).toBe('0.1.0');
-    const flip = await fetch(`${edge}/v1/admin/platforms/canary`, {
-      method: 'POST',
-      headers: { 'api-key': apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ platformId: 'demo-primary', canary: true }),
-    });
-    expect(await flip.json()).toEqual({ platformId: 'demo-primary', canary: true });
-    expect(await version()).toBe('0.2.0-canary');
+    expect(await flipDemoPlatform(start.output, ports.EDGE_PORT)).toEqual(DEMO_FLIP_DONE);
 
     const group = start.child.pid;
     if (group === undefined) throw new Error('npm start has no pid');

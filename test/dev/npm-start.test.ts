@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeStartPorts, liveProcessesInGroup, startCommand } from '../../testkit/npm-start.js';
+import { DEMO_FLIP_DONE, flipDemoPlatform, freeStartPorts, liveProcessesInGroup, startCommand } from '../../testkit/npm-start.js';
 import type { StartPorts, StartedCommand } from '../../testkit/npm-start.js';
 import { portOpen } from '../../testkit/ports.js';
 import { testServerUrl } from '../../testkit/test-database.js';
@@ -54,19 +54,8 @@ describe('npm start', () => {
   });
 
   it('serves the demo: a flip moves the platform, its webhook runs on the canary fleet', async () => {
-    const apiKey = /AP_API_KEY=(\S+)/.exec(start.output)?.[1] ?? '';
-    const jwt = /export JWT=(\S+)/.exec(start.output)?.[1] ?? '';
+    expect(await flipDemoPlatform(start.output, ports.EDGE_PORT)).toEqual(DEMO_FLIP_DONE);
     const edge = `http://127.0.0.1:${ports.EDGE_PORT}`;
-    const version = async () => (await fetch(`${edge}/v1/health`, { headers: { authorization: `Bearer ${jwt}` } })).headers.get('x-ap-version');
-
-    expect(await version()).toBe('0.1.0');
-    const flip = await fetch(`${edge}/v1/admin/platforms/canary`, {
-      method: 'POST',
-      headers: { 'api-key': apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ platformId: 'demo-primary', canary: true }),
-    });
-    expect(await flip.json()).toEqual({ platformId: 'demo-primary', canary: true });
-    expect(await version()).toBe('0.2.0-canary');
 
     const run = await fetch(`${edge}/v1/webhooks/demo-primary-flow/sync`, {
       method: 'POST',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuditEntry } from '../../core/membership/index.js';
 import { UsageError, createProgram, durationSchema, runCli, validateOptions } from '../cli/index.js';
 import type { CliCommand } from '../cli/index.js';
 import { adminTargetFromEnv, callAdmin } from './admin-client.js';
@@ -27,16 +28,6 @@ interface Rollout {
   paused: boolean;
   updatedAt: string;
   updatedBy: string;
-}
-interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  platformId: string | null;
-  before: unknown;
-  after: unknown;
-  reason: string | null;
 }
 interface Health {
   windowSeconds: number;
