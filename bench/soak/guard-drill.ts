@@ -94,20 +94,20 @@ async function countedCanaryRequests(redis: Redis): Promise<number> {
 }
 
 /**
- * Starts the guard's next window empty, once the edge has sent every canary count it holds (an isolate batches its
- * counts for up to a second; a count arriving after the delete would bring the failure back). Without this the guard
- * pauses again on the first tick after the resume: its window still holds the drill's failures, and the product has no
- * way to start it afresh on a resume. The end-to-end guard test (test/origin/health-guard.test.ts) clears it the same way.
+ * Waits until the edge has sent every canary count it holds (an isolate batches its counts for up to a second), so
+ * the resume that follows meets a settled window. The resume itself starts the guard's window afresh (the edge drops
+ * the counts just before it resumes routing): the soak relies on the product for that, and a second pause by the
+ * guard after the resume is one of the drill's errors.
  */
-async function clearHealthWindow(ctx: GuardDrillContext, problems: string[]): Promise<void> {
+async function settleHealthCounts(ctx: GuardDrillContext, problems: string[]): Promise<void> {
   const deadline = performance.now() + 10_000;
   for (;;) {
     const expected = canaryDecisions(ctx.harness.logs);
     const counted = await countedCanaryRequests(ctx.redis);
     if (counted === expected) break;
     if (performance.now() > deadline) {
-      // Past the deadline nothing is pending any more (an isolate flushes within a second), so clearing is safe; a
-      // batch the edge failed to send (logged as a `health-record` store error) is lost by design, anything else is not.
+      // Past the deadline nothing is pending any more (an isolate flushes within a second); a batch the edge failed to
+      // send (logged as a `health-record` store error) is lost by design, anything else is not.
       const lost = ctx.harness.logs.some((l) => l.includes('"msg":"store error"') && l.includes('"stage":"health-record"'));
       if (!lost) problems.push(`the edge's health counts did not settle before the resume (${counted} canary requests counted, ${expected} routed)`);
       else ctx.log(`drill: some health counts were lost by the edge (${counted} canary requests counted, ${expected} routed)`);
@@ -115,15 +115,13 @@ async function clearHealthWindow(ctx: GuardDrillContext, problems: string[]): Pr
     }
     await sleep(50);
   }
-  const keys = await ctx.redis.keys('canary-edge:health:*');
-  if (keys.length > 0) await ctx.redis.del(...keys);
 }
 
 /**
  * The canary failure drill: the canary origin is stopped (so canary GETs fall back to the primary and other canary
  * requests get `502 canary_unavailable`, the edge counting each as a canary error) until the real health guard pauses
- * canary routing; then the canary is restored, the guard's window cleared, and routing resumed through the admin
- * route. The pause goes into the ledger from the start of the tick that made it (before its commit) until the soak
+ * canary routing; then the canary is restored and routing resumed through the admin route (which starts the
+ * guard's window afresh). The pause goes into the ledger from the start of the tick that made it (before its commit) until the soak
  * read that tick's line (after the cache was invalidated); the resume like a flip.
  */
 export async function runGuardDrill(ctx: GuardDrillContext, windows: DrillWindow[]): Promise<GuardDrillRecord> {
@@ -176,7 +174,7 @@ export async function runGuardDrill(ctx: GuardDrillContext, windows: DrillWindow
   await h.startCanary();
   window.endedAt = performance.now();
   if (pauseTick !== null) {
-    await clearHealthWindow(ctx, problems);
+    await settleHealthCounts(ctx, problems);
     const resume = ledger.beginPause(false, 'admin', performance.now());
     record.resume = resume;
     const result = await untilAcknowledged(

@@ -17,7 +17,7 @@ function guardLines(g: GuardReport): string[] {
       `CANARY_GUARD_WINDOW_SECONDS=${s.windowSeconds}, CANARY_GUARD_MIN_REQUESTS=${s.minRequests}, CANARY_GUARD_MAX_ERROR_RATE=${s.maxErrorRate}). ` +
       'In the drill "canary fails (guard)" the canary origin is stopped (canary GETs fall back to the primary, other canary requests get ' +
       '`502 canary_unavailable`; the edge counts both as canary errors) until the guard pauses canary routing; then the canary is restarted, ' +
-      "the guard's window cleared (it would pause again at once otherwise) and routing resumed through `POST /v1/admin/canary/resume`.",
+      "its counts settled, and routing resumed through `POST /v1/admin/canary/resume` (which starts the guard's window afresh; a second pause would be an error).",
     '',
     g.tripped
       ? `Guard reaction: **${int(g.reactionMs)} ms** from the first failing request to the pause's commit (audit entry by \`guard\` at ${g.pausedAt ?? '—'}), ` +
