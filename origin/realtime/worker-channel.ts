@@ -3,6 +3,7 @@ import { Server } from 'socket.io';
 import { z } from 'zod';
 import { checkWorkerToken, claimHash } from '../auth/worker-token.js';
 import type { Logger } from '../logger.js';
+import { CANARY_WORKER_JOBS, WORKER_JOBS } from '../queues/queue-names.js';
 import type { ClaimOutcome, FlowRunRepository } from '../runs/flow-run-repository.js';
 
 type HttpServer = Parameters<Server['attach']>[0];
@@ -21,8 +22,10 @@ export const RPC = {
 } as const;
 
 export const ClaimRequestSchema = z.object({ runId: z.string().min(1), queue: z.string().min(1), workerVersion: z.string().min(1) });
-export const RerouteRequestSchema = z.object({ runId: z.string().min(1), to: z.string().min(1) });
-export const RequeueRequestSchema = z.object({ runId: z.string().min(1) });
+/** A run can only be pointed at a queue a fleet polls: anything else would strand it. */
+export const RerouteRequestSchema = z.object({ runId: z.string().min(1), to: z.enum([WORKER_JOBS, CANARY_WORKER_JOBS]) });
+/** Handing a run back needs its current claim, like a result: no worker can requeue a run another one is executing. */
+export const RequeueRequestSchema = z.object({ runId: z.string().min(1), claim: z.string().min(1).max(128) });
 
 /** What a claim answers a worker: a claimed run comes with the secret its result must carry. */
 export type ClaimReply = Exclude<ClaimOutcome, { outcome: 'claimed' }> | { outcome: 'claimed'; claim: string };
@@ -107,7 +110,19 @@ export function createWorkerChannel(options: WorkerChannelOptions): WorkerChanne
       ),
     );
     socket.on(RPC.reroute, handle(RerouteRequestSchema, (req) => repo.rerouteRun(req.runId, req.to), logger, RPC.reroute));
-    socket.on(RPC.requeue, handle(RequeueRequestSchema, (req) => repo.requeueRun(req.runId), logger, RPC.requeue));
+    socket.on(
+      RPC.requeue,
+      handle(
+        RequeueRequestSchema,
+        async (req): Promise<boolean> => {
+          const requeued = await repo.requeueRun(req.runId, claimHash(req.claim));
+          if (!requeued) logger.warn('refused requeue: not the current claim of a running run', { runId: req.runId, workerId });
+          return requeued;
+        },
+        logger,
+        RPC.requeue,
+      ),
+    );
   });
 
   return {

@@ -113,9 +113,16 @@ export class FlowRunRepository {
     return { outcome: 'moved', queue: row.queue };
   }
 
-  /** Hands a run back (its job returns to a queue); only QUEUED runs are moved by a flip. */
-  async requeueRun(id: string): Promise<void> {
-    await this.pool.query(`UPDATE flow_run SET status = 'QUEUED', updated_at = now() WHERE id = $1 AND status = 'RUNNING'`, [id]);
+  /**
+   * Hands a run back under its current claim (its job returns to a queue, and only QUEUED runs are moved by a flip);
+   * false when the run is not RUNNING under that claim.
+   */
+  async requeueRun(id: string, claimHash: string): Promise<boolean> {
+    const result = await this.pool.query(`UPDATE flow_run SET status = 'QUEUED', updated_at = now() WHERE id = $1 AND status = 'RUNNING' AND claim_hash = $2`, [
+      id,
+      claimHash,
+    ]);
+    return result.rowCount === 1;
   }
 
   /** Points an unfinished run at another queue (a worker re-routing a job it holds). */

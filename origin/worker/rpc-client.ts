@@ -24,7 +24,7 @@ export class WorkerUnauthorizedError extends Error {
 export interface RpcClient {
   claim(req: { runId: string; queue: string; workerVersion: string }): Promise<ClaimReply>;
   reroute(req: { runId: string; to: string }): Promise<boolean>;
-  requeue(req: { runId: string }): Promise<void>;
+  requeue(req: { runId: string; claim: string }): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -77,7 +77,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     } catch (error) {
       // Hand the run back so a flip may move it while its job waits for the retry. Best effort: if the channel is
       // down the run stays RUNNING, and the retry's claim (or the final-failure report) still settles it.
-      await deps.rpc.requeue({ runId: data.runId }).catch((requeueError: unknown) =>
+      await deps.rpc.requeue({ runId: data.runId, claim: claim.claim }).catch((requeueError: unknown) =>
         logger.warn('could not hand the run back before its retry', { runId: data.runId, error: requeueError }),
       );
       if (error instanceof EngineAbortedError && token !== undefined) {

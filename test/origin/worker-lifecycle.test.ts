@@ -215,5 +215,30 @@ describe('worker lifecycle', () => {
         await Promise.all([first.close(), second.close()]);
       }
     });
+
+    it('hands a run back only under its current claim, and never points a run at a queue no fleet polls', async () => {
+      const runId = `run_${crypto.randomUUID()}`;
+      await pool.query(`INSERT INTO flow_run (id, flow_id, platform_id, status, queue) VALUES ($1, $2, $3, 'QUEUED', 'workerJobs')`, [
+        runId,
+        shortJob.flowId,
+        shortJob.platformId,
+      ]);
+      const [holder, other] = await Promise.all([fakeWorker('holder'), fakeWorker('other')]);
+      const row = async () => (await pool.query<{ status: string; queue: string }>('SELECT status, queue FROM flow_run WHERE id = $1', [runId])).rows[0];
+      try {
+        const claim = await claimOf(holder, runId);
+        await other.requeue({ runId, claim: 'x'.repeat(43) }); // another worker cannot hand back a run it does not hold
+        expect(await row()).toEqual({ status: 'RUNNING', queue: 'workerJobs' });
+        await app.process.waitForLog((l) => l.msg === 'refused requeue: not the current claim of a running run' && l.runId === runId);
+
+        await expect(other.reroute({ runId, to: 'nobodyPollsThis' })).rejects.toThrow('invalid run:reroute request');
+        expect(await row()).toEqual({ status: 'RUNNING', queue: 'workerJobs' });
+
+        await holder.requeue({ runId, claim });
+        expect(await row()).toEqual({ status: 'QUEUED', queue: 'workerJobs' });
+      } finally {
+        await Promise.all([holder.close(), other.close()]);
+      }
+    });
   });
 });
