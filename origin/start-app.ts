@@ -17,6 +17,7 @@ import { RunDispatcher } from './queues/run-dispatcher.js';
 import { RunsMetadataProducer, openRunsMetadataQueue, startRunsMetadataConsumer } from './queues/runs-metadata.js';
 import { GUARD_VERDICT_KEY } from './guard/canary-guard.js';
 import { startSystemJobs } from './queues/system-jobs.js';
+import type { SystemJobs } from './queues/system-jobs.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { createWorkerChannel } from './realtime/worker-channel.js';
 import { createPgPool, endPool } from './pg-pool.js';
@@ -87,28 +88,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
   const runsMetadataConsumer = startRunsMetadataConsumer({ connection: redis, repo, onRunFinished: (run) => hub.publishRunFinished(run), logger });
   const sql = createPgSqlClient(pool);
-  const systemJobs = await startSystemJobs({
-    connection: redis,
-    repo,
-    intervalMs: config.systemJobIntervalMs,
-    retentionDays: config.runRetentionDays,
-    guard: {
-      redis: createIoredisScriptRunner(membershipRedis),
-      saveRecord: async (json) => {
-        await membershipRedis.set(GUARD_VERDICT_KEY, json, 'EX', 24 * 3600);
-      },
-      control: new CanaryControl({ sql, membership }),
-      settings: {
-        enabled: config.guardEnabled,
-        intervalSeconds: config.guardIntervalSeconds,
-        windowSeconds: config.guardWindowSeconds,
-        minRequests: config.guardMinRequests,
-        maxErrorRate: config.guardMaxErrorRate,
-      },
-      logger: logger.child({ component: 'guard' }),
-    },
-    logger,
-  });
+  let systemJobs: SystemJobs | undefined;
   const flips = new FlipsConsumer({
     connect: () => createRedis(config.redisUrl, `${config.instanceId}:flips`, logger),
     consumer: config.instanceId,
@@ -129,35 +109,65 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       await mover.movePlatform(flip.platformId, fleetQueueName(answer.canary));
     },
   });
-  await flips.start();
+
+  // Stop taking requests first, then consumers, then the connections everything else used. Every step runs even when
+  // an earlier one fails, so a failing close never leaves later resources open; a start that fails halfway closes
+  // what it had opened.
+  const close = (): Promise<void> =>
+    closeAll([
+      ['worker channel', () => workerChannel.close()],
+      [
+        'http and socket.io',
+        async () => {
+          const closingHttp = hub.close();
+          // Idle keep-alive sockets would otherwise hold server.close() open for the keep-alive timeout.
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+          await closingHttp;
+        },
+      ],
+      ['flips consumer', () => flips.close()],
+      ['runsMetadata consumer', () => runsMetadataConsumer.close()],
+      ['system jobs', async () => {
+        await systemJobs?.close();
+      }],
+      ['runsMetadata queue', () => runsMetadataQueue.close()],
+      ['fleet queues', () => queues.close()],
+      ['redis connections', async () => {
+        await Promise.all([redis, pubClient, subClient, membershipRedis].map((c) => closeRedis(c)));
+      }],
+      ['postgres pool', () => endPool(pool)],
+    ]);
+
+  try {
+    systemJobs = await startSystemJobs({
+      connection: redis,
+      repo,
+      intervalMs: config.systemJobIntervalMs,
+      retentionDays: config.runRetentionDays,
+      guard: {
+        redis: createIoredisScriptRunner(membershipRedis),
+        saveRecord: async (json) => {
+          await membershipRedis.set(GUARD_VERDICT_KEY, json, 'EX', 24 * 3600);
+        },
+        control: new CanaryControl({ sql, membership }),
+        settings: {
+          enabled: config.guardEnabled,
+          intervalSeconds: config.guardIntervalSeconds,
+          windowSeconds: config.guardWindowSeconds,
+          minRequests: config.guardMinRequests,
+          maxErrorRate: config.guardMaxErrorRate,
+        },
+        logger: logger.child({ component: 'guard' }),
+      },
+      logger,
+    });
+    await flips.start();
+  } catch (error) {
+    await close().catch((closeError: unknown) => logger.error('closing after a failed start failed', { error: closeError }));
+    throw error;
+  }
 
   logger.info('app listening', { port, version: config.version });
 
-  return {
-    port,
-    // Stop taking requests first, then consumers, then the connections everything else used. Every step runs even
-    // when an earlier one fails, so a failing close never leaves later resources open.
-    close: () =>
-      closeAll([
-        ['worker channel', () => workerChannel.close()],
-        [
-          'http and socket.io',
-          async () => {
-            const closingHttp = hub.close();
-            // Idle keep-alive sockets would otherwise hold server.close() open for the keep-alive timeout.
-            if ('closeIdleConnections' in server) server.closeIdleConnections();
-            await closingHttp;
-          },
-        ],
-        ['flips consumer', () => flips.close()],
-        ['runsMetadata consumer', () => runsMetadataConsumer.close()],
-        ['system jobs', () => systemJobs.close()],
-        ['runsMetadata queue', () => runsMetadataQueue.close()],
-        ['fleet queues', () => queues.close()],
-        ['redis connections', async () => {
-          await Promise.all([redis, pubClient, subClient, membershipRedis].map((c) => closeRedis(c)));
-        }],
-        ['postgres pool', () => endPool(pool)],
-      ]),
-  };
+  return { port, close };
 }
