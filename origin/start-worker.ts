@@ -72,6 +72,8 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
   worker = w;
   w.on('error', (error) => logger.error('worker error', { queue: fleetQueue, error }));
   w.on('completed', (job) => heldClaims.delete(job.data.runId));
+  // Final-failure reports still on their way to the app: close() waits for them before it closes the RPC channel.
+  const finalReports = new Set<Promise<void>>();
   w.on('failed', (job, error) => {
     if (job === undefined || error.name === 'WaitingError') return;
     const { runId } = job.data;
@@ -92,7 +94,9 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
       }
       await postResult(runId, held, result, fleetQueue);
     };
-    settle().catch((e: unknown) => logger.error('could not record final failure', { runId, error: e }));
+    const settling = settle().catch((e: unknown) => logger.error('could not record final failure', { runId, error: e }));
+    finalReports.add(settling);
+    void settling.finally(() => finalReports.delete(settling));
   });
   w.run().catch((error: unknown) => logger.error('worker stopped with error', { error }));
   logger.info('worker ready', { queue: fleetQueue, app: frontendUrl, concurrency: config.workerConcurrency });
@@ -115,6 +119,12 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
             } finally {
               clearTimeout(grace);
             }
+          },
+        ],
+        [
+          'final-failure reports',
+          async () => {
+            await Promise.allSettled([...finalReports]);
           },
         ],
         ['fleet queues', () => queues.close()],
