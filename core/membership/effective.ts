@@ -1,4 +1,5 @@
 import { rolloutBucket } from '../rollout/bucket.js';
+import type { BucketOf } from '../rollout/bucket.js';
 
 /** A platform's explicit operator choice: pinned in, excluded, or none (it follows the rollout). */
 export type ExplicitChoice = 'in' | 'out' | null;
@@ -21,11 +22,12 @@ export async function effectiveMembership(
   platformId: string,
   explicit: ExplicitChoice,
   rollout: RolloutState,
+  bucketOf: BucketOf = rolloutBucket,
 ): Promise<{ canary: boolean; source: MembershipSource }> {
   if (rollout.paused) return { canary: false, source: 'paused' };
   if (explicit !== null) return { canary: explicit === 'in', source: 'explicit' };
   // No hash when nothing is rolled out: the common case costs nothing.
-  if (rollout.basisPoints > 0 && (await rolloutBucket(rollout.salt, platformId)) < rollout.basisPoints) {
+  if (rollout.basisPoints > 0 && (await bucketOf(rollout.salt, platformId)) < rollout.basisPoints) {
     return { canary: true, source: 'rollout' };
   }
   return { canary: false, source: 'default' };

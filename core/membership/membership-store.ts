@@ -1,3 +1,4 @@
+import { cachedRolloutBucket } from '../rollout/bucket.js';
 import { effectiveMembership } from './effective.js';
 import type { ExplicitChoice, MembershipSource, RolloutState } from './effective.js';
 import {
@@ -179,6 +180,8 @@ export class MembershipStore {
   readonly #opts: Required<Omit<MembershipStoreOptions, 'redis' | 'sql' | 'onFallback'>>;
   readonly #waits: number[];
   readonly #onFallback: NonNullable<MembershipStoreOptions['onFallback']>;
+  // The store lives as long as its isolate or process, so the memo does too.
+  readonly #bucketOf = cachedRolloutBucket();
 
   constructor(options: MembershipStoreOptions) {
     this.#redis = options.redis;
@@ -381,7 +384,7 @@ export class MembershipStore {
   ): Promise<MembershipAnswer> {
     // The empty id is the loaded marker of the cached sets, never a platform.
     if (platformId === '') return this.#answer(platformId, false, 'default', authority, cache, database, waits);
-    const { canary, source } = await effectiveMembership(platformId, explicit, rollout);
+    const { canary, source } = await effectiveMembership(platformId, explicit, rollout, this.#bucketOf);
     return this.#answer(platformId, canary, source, authority, cache, database, waits);
   }
 

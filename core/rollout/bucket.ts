@@ -1,3 +1,4 @@
+import { BoundedCache } from '../cache/bounded-cache.js';
 import { utf8 } from '../crypto/encoding.js';
 
 /** Buckets a rollout is divided into: a percentage with two decimals is a number of basis points, 0..10000. */
@@ -11,6 +12,25 @@ export const BUCKETS = 10_000;
 export async function rolloutBucket(salt: string, platformId: string): Promise<number> {
   const digest = new DataView(await crypto.subtle.digest('SHA-256', utf8(`${salt}:${platformId}`)));
   return digest.getUint32(0, false) % BUCKETS;
+}
+
+/** A rollout bucket function: rolloutBucket itself, or a memo of it. */
+export type BucketOf = (salt: string, platformId: string) => Promise<number>;
+
+/**
+ * rolloutBucket remembered per isolate or process (bounded): under a rollout every request of a platform would
+ * otherwise hash again. The key is the hash's exact input, so two inputs can never share an entry.
+ */
+export function cachedRolloutBucket(maxEntries = 5_000): BucketOf {
+  const buckets = new BoundedCache<number>(maxEntries);
+  return async (salt, platformId) => {
+    const key = `${salt}:${platformId}`;
+    const known = buckets.get(key);
+    if (known !== undefined) return known;
+    const bucket = await rolloutBucket(salt, platformId);
+    buckets.set(key, bucket);
+    return bucket;
+  };
 }
 
 /** Basis points of a percentage with at most two decimals (12.34 -> 1234). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { effectiveMembership } from '../../core/membership/index.js';
-import { BUCKETS, basisPointsToPercent, percentToBasisPoints, rolloutBucket } from '../../core/rollout/bucket.js';
+import { BUCKETS, basisPointsToPercent, cachedRolloutBucket, percentToBasisPoints, rolloutBucket } from '../../core/rollout/bucket.js';
 
 describe('rolloutBucket', () => {
   // Pinned: the edge, the origin and the admin status must agree forever, so the rule can never drift.
@@ -34,6 +34,20 @@ describe('rolloutBucket', () => {
     const inHalf = (await Promise.all(ids.map((id) => rolloutBucket('spread-salt', id)))).filter((b) => b < 5_000).length;
     expect(inHalf).toBeGreaterThan(4_700);
     expect(inHalf).toBeLessThan(5_300);
+  });
+});
+
+describe('cachedRolloutBucket', () => {
+  it('answers what rolloutBucket answers, also for inputs that differ only in where the separator falls', async () => {
+    const bucketOf = cachedRolloutBucket(4);
+    const inputs: [string, string][] = [['c0ffee', 'plat-1'], ['a:b', 'c'], ['a', 'b:c'], ['c0ffee', 'plat-1'], ['s', 'ümlaut-ß']];
+    for (const [salt, id] of inputs) expect(await bucketOf(salt, id)).toBe(await rolloutBucket(salt, id));
+  });
+
+  it('keeps answering correctly after evicting, under a stream of distinct ids', async () => {
+    const bucketOf = cachedRolloutBucket(3);
+    for (let i = 0; i < 50; i++) expect(await bucketOf('salt', `p${i}`)).toBe(await rolloutBucket('salt', `p${i}`));
+    expect(await bucketOf('salt', 'p0')).toBe(await rolloutBucket('salt', 'p0')); // evicted long ago: computed again
   });
 });
 
