@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../core/membership/index.js';
 import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
 import { startEdgeHarness } from '../../testkit/edge-harness.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
@@ -28,17 +29,8 @@ async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
 
-interface Entry {
-  id: number;
-  actor: string;
-  action: string;
-  platformId: string | null;
-  before: unknown;
-  after: unknown;
-  reason: string | null;
-}
 
-async function audit(query = ''): Promise<{ entries: Entry[]; next: number | null }> {
+async function audit(query = ''): Promise<{ entries: AuditEntry[]; next: number | null }> {
   return json(await h.call('GET', `/v1/admin/canary/audit${query}`));
 }
 

@@ -186,13 +186,19 @@ describe('worker lifecycle', () => {
       return reply.claim;
     };
 
-    it('accepts a result only from the holder of the current claim; forged, stale and replayed ones are refused and logged', async () => {
+    /** A QUEUED run on workerJobs with no job behind it: the RPCs below act on its row only. */
+    const queuedRun = async (): Promise<string> => {
       const runId = `run_${crypto.randomUUID()}`;
       await pool.query(`INSERT INTO flow_run (id, flow_id, platform_id, status, queue) VALUES ($1, $2, $3, 'QUEUED', 'workerJobs')`, [
         runId,
         shortJob.flowId,
         shortJob.platformId,
       ]);
+      return runId;
+    };
+
+    it('accepts a result only from the holder of the current claim; forged, stale and replayed ones are refused and logged', async () => {
+      const runId = await queuedRun();
       const [first, second] = await Promise.all([fakeWorker('first'), fakeWorker('second')]);
       try {
         const stale = await claimOf(first, runId);
@@ -217,12 +223,7 @@ describe('worker lifecycle', () => {
     });
 
     it('hands a run back only under its current claim, and never points a run at a queue no fleet polls', async () => {
-      const runId = `run_${crypto.randomUUID()}`;
-      await pool.query(`INSERT INTO flow_run (id, flow_id, platform_id, status, queue) VALUES ($1, $2, $3, 'QUEUED', 'workerJobs')`, [
-        runId,
-        shortJob.flowId,
-        shortJob.platformId,
-      ]);
+      const runId = await queuedRun();
       const [holder, other] = await Promise.all([fakeWorker('holder'), fakeWorker('other')]);
       const row = async () => (await pool.query<{ status: string; queue: string }>('SELECT status, queue FROM flow_run WHERE id = $1', [runId])).rows[0];
       try {
