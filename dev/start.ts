@@ -3,6 +3,7 @@ import { ensureDatabase, migrateUp } from '../tools/migrations/index.js';
 import { renderBanner } from './banner.js';
 import { seedDemoData } from './demo-data.js';
 import { startLocalCloud } from './local-cloud/start-local-cloud.js';
+import { describePort } from './ports/port-holder.js';
 import { prettyLogLine } from './pretty-log.js';
 import { MissingServiceError, ensurePostgres, ensureRedis } from './services/local-services.js';
 import { loadStartConfig } from './start-config.js';
@@ -18,7 +19,9 @@ function hint(error: unknown): string {
   if (error instanceof MissingServiceError) return error.message;
   const text = error instanceof Error ? error.message : String(error);
   if (/EADDRINUSE/.test(text)) {
-    return `${text}\n  A port is taken. Choose others with EDGE_PORT, PRIMARY_PORT, CANARY_PORT, UPSTASH_PORT, NEON_PORT.`;
+    const port = /:(\d{2,5})\b/.exec(text.slice(text.indexOf('EADDRINUSE')))?.[1];
+    const taken = port === undefined ? 'A port is taken' : `Taken: ${describePort(Number(port))}`;
+    return `${text}\n  ${taken}. Choose others with EDGE_PORT, PRIMARY_PORT, CANARY_PORT, UPSTASH_PORT, NEON_PORT.`;
   }
   return text;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { allocatePort } from './ports.js';
 
 export interface RecordedRequest {
   method: string;
@@ -48,7 +49,7 @@ function streamPattern(res: http.ServerResponse, total: number): void {
  * `/__status/<code>` answers that status; `/__cookies` sets two cookies; WebSocket upgrades echo `<name>:<message>`; anything else echoes the
  * request (method, raw target, headers) as JSON.
  */
-export async function startEchoOrigin(name: string, port = 0): Promise<EchoOrigin> {
+export async function startEchoOrigin(name: string, port?: number): Promise<EchoOrigin> {
   const requests: RecordedRequest[] = [];
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
@@ -108,9 +109,11 @@ export async function startEchoOrigin(name: string, port = 0): Promise<EchoOrigi
       ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${name}:${String(data)}`));
     });
   });
+  // An allocated port, so a drill can stop the origin and start it again on the same number.
+  const chosen = port ?? (await allocatePort());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(chosen, '127.0.0.1', () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
   return {

@@ -2,22 +2,70 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from './ports.js';
+import { allocatePorts, describePort } from './ports.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** The ports `npm start` is told to use (all free when it starts). */
 export type StartPorts = Record<'EDGE_PORT' | 'PRIMARY_PORT' | 'CANARY_PORT' | 'UPSTASH_PORT' | 'NEON_PORT', number>;
 
-/** Free ports for every listener of `npm start`. */
-export async function freeStartPorts(): Promise<StartPorts> {
-  return {
-    EDGE_PORT: await freePort(),
-    PRIMARY_PORT: await freePort(),
-    CANARY_PORT: await freePort(),
-    UPSTASH_PORT: await freePort(),
-    NEON_PORT: await freePort(),
-  };
+/** Distinct allocated ports for every listener of `npm start`, plus `extra` more (e.g. for Redis and PostgreSQL). */
+export async function allocateStartPorts(extra = 0): Promise<{ ports: StartPorts; extra: number[] }> {
+  const [edge, primary, canary, upstash, neon, ...rest] = await allocatePorts(5 + extra);
+  if (edge === undefined || primary === undefined || canary === undefined || upstash === undefined || neon === undefined) {
+    throw new Error('the allocator returned fewer ports than asked');
+  }
+  return { ports: { EDGE_PORT: edge, PRIMARY_PORT: primary, CANARY_PORT: canary, UPSTASH_PORT: upstash, NEON_PORT: neon }, extra: rest };
+}
+
+/** The env lines of the start ports. */
+export function startPortsEnv(ports: StartPorts): Record<string, string> {
+  return Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
+}
+
+/** The port an EADDRINUSE in `output` names, if any. */
+export function clashedPort(output: string): number | null {
+  const match = /EADDRINUSE[^\n]*?:(\d{2,5})\b/.exec(output);
+  return match?.[1] === undefined ? null : Number(match[1]);
+}
+
+/** `npm start` (or `command`) on allocated ports, ready, with the ports it was given. */
+export interface ReadyTopology {
+  start: StartedCommand;
+  ports: StartPorts;
+  /** The `extra` ports asked for. */
+  extra: number[];
+}
+
+/**
+ * Starts `npm start` on freshly allocated ports and waits for `[start] ready`. A child that still cannot bind a number
+ * it was given (EADDRINUSE) is stopped and started once more on fresh numbers; a second clash fails naming the port
+ * and the process holding it. Any other failure fails at once with the output.
+ */
+export async function startReadyTopology(
+  envFor: (ports: StartPorts, extra: number[]) => NodeJS.ProcessEnv,
+  options: { extraPorts?: number; timeoutMs: number; command?: string; args?: readonly string[] },
+): Promise<ReadyTopology> {
+  const clashes: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const { ports, extra } = await allocateStartPorts(options.extraPorts ?? 0);
+    const start = startCommand(options.command ?? 'npm', options.args ?? ['start'], envFor(ports, extra));
+    try {
+      await start.waitForOutput(/\[start\] ready/, options.timeoutMs);
+      return { start, ports, extra };
+    } catch (error) {
+      const port = clashedPort(start.output);
+      // Who holds it is looked up before the group is stopped: the holder may be one of its own children.
+      const holder = port === null ? null : describePort(port);
+      start.kill();
+      await start.exitCode;
+      if (holder === null) throw error;
+      clashes.push(`attempt ${attempt}: ${holder}`);
+      if (attempt >= 2) {
+        throw new Error(`npm start could not bind a port it was given, twice (${clashes.join('; ')}):\n${start.output}`);
+      }
+    }
+  }
 }
 
 /** `pid comm` of processes in a process group that are still running (zombies are dead, merely not reaped yet). */

@@ -1,14 +1,7 @@
 import net from 'node:net';
 
-/** A loopback TCP port nothing listens on right now (taken from the OS, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
-}
+export { allocatePort, allocatePorts, releasePort } from '../dev/ports/port-allocator.js';
+export { describePort, portHolder } from '../dev/ports/port-holder.js';
 
 /** True when something accepts connections on the loopback port. */
 export function portOpen(port: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { startEdge } from '../../dev/edge/edge-runner.js';
 import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
-import { freePort } from '../../testkit/ports.js';
+import { allocatePort } from '../../testkit/ports.js';
 import { heapUsage, inspectorUrl } from '../profile/cpu-profile.js';
 import type { BenchTopology } from './bench-topology.js';
 
@@ -28,7 +28,7 @@ export async function measureCohortReloadHeap(
   t: BenchTopology,
   options: { cohort: number; reloads: number; canaryPlatformId: string; flipPlatformId: string; sampleEvery: number },
 ): Promise<CohortReloadHeap> {
-  const port = await freePort();
+  const port = await allocatePort();
   const lines: string[] = [];
   const edge = await startEdge({ bindings: t.edgeBindings, inspectorPort: port, onLog: (line) => void (line.includes('"cache":"') && lines.push(line)) });
   try {

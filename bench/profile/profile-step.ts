@@ -1,6 +1,6 @@
 import type { AutocannonRequest } from 'autocannon';
 import { startEdge } from '../../dev/edge/edge-runner.js';
-import { freePort } from '../../testkit/ports.js';
+import { allocatePort } from '../../testkit/ports.js';
 import type { BenchTopology } from '../load/bench-topology.js';
 import { runLoad } from '../load/run-load.js';
 import { startWorkerModule } from '../probe/start-worker.js';
@@ -26,7 +26,7 @@ export async function profileEdgeAndProbe(
   requests: AutocannonRequest[],
   options: { connections: number; seconds: number },
 ): Promise<ProfileResult> {
-  const edgePort = await freePort();
+  const edgePort = await allocatePort();
   const edge = await startEdge({ bindings: t.edgeBindings, inspectorPort: edgePort, unminified: true });
   let edgeResult: Attribution;
   try {
@@ -34,7 +34,7 @@ export async function profileEdgeAndProbe(
   } finally {
     await edge.close();
   }
-  const probePort = await freePort();
+  const probePort = await allocatePort();
   const probe = await startWorkerModule('probe-worker.ts', t.probeBindings, { inspectorPort: probePort });
   let probeResult: Attribution;
   try {

@@ -9,6 +9,7 @@ import type { NeonLocal } from '../neon-local/server.js';
 import { startOriginApp, startOriginWorker } from '../origin/origin-processes.js';
 import type { OriginTopology, StartedApp } from '../origin/origin-processes.js';
 import type { ManagedProcess } from '../process/managed-process.js';
+import { allocatePort } from '../ports/port-allocator.js';
 import { startUpstashLocal } from '../upstash-local/server.js';
 import type { UpstashLocal } from '../upstash-local/server.js';
 
@@ -23,7 +24,7 @@ export interface LocalSecrets {
 export interface LocalApps {
   primaryVersion: string;
   canaryVersion: string;
-  /** 0 or omitted = free ports. */
+  /** Omitted: allocated ports (dev/ports); 0: whatever the kernel picks. */
   primaryPort?: number;
   canaryPort?: number;
   /** A primary and a canary worker (default true). */
@@ -54,7 +55,10 @@ export interface LocalCloudOptions {
     /** More bindings (e.g. ADMIN_STORE_TIMEOUT_MS), by their Worker names. */
     bindings?: EdgeBindings;
   };
-  /** The local Upstash endpoint; `external` when the caller runs one (the bench runs it in its own process). */
+  /**
+   * The local Upstash endpoint; `external` when the caller runs one (the bench runs it in its own process). Without a
+   * port, both endpoints get allocated ones (dev/ports), so a fault drill can restart them on the same number.
+   */
   upstash?: { port?: number; host?: string; token?: string } | { external: { url: string; token: string } };
   neon?: { port?: number; host?: string };
   /** Each output line of an origin process. */
@@ -123,12 +127,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     } else {
       const token = upstashOptions.token ?? randomBytes(16).toString('hex');
       const begin = (port: number) => startUpstashLocal({ redisUrl: stores.redisUrl, token, port, host: upstashOptions.host });
-      upstash = stack.add('upstash endpoint', restartable(await begin(upstashOptions.port ?? 0), begin), (u) => u.stop());
+      upstash = stack.add('upstash endpoint', restartable(await begin(upstashOptions.port ?? (await allocatePort())), begin), (u) => u.stop());
       upstashUrl = upstash.current.url;
       upstashToken = token;
     }
     const startNeon = (port: number) => startNeonLocal({ port, host: options.neon?.host });
-    const neon = stack.add('neon endpoint', restartable(await startNeon(options.neon?.port ?? 0), startNeon), (n) => n.stop());
+    const neon = stack.add('neon endpoint', restartable(await startNeon(options.neon?.port ?? (await allocatePort())), startNeon), (n) => n.stop());
 
     let apps: LocalCloud['apps'] = null;
     const workers: ManagedProcess[] = [];

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { allocatePort } from '../ports/port-allocator.js';
 import { ManagedProcess } from '../process/managed-process.js';
 import { REPO_ROOT } from '../repo-root.js';
 
@@ -49,7 +50,7 @@ function spawnOrigin(topology: OriginTopology, name: string, env: Record<string,
   });
 }
 
-/** Spawns an APP (`port` 0 = a free one) and waits until it listens and `/v1/health` answers. */
+/** Spawns an APP (no `port`: an allocated one) and waits until it listens and `/v1/health` answers. */
 export async function startOriginApp(
   topology: OriginTopology,
   options: { name: string; version: string; port?: number; env?: Record<string, string> },
@@ -57,7 +58,8 @@ export async function startOriginApp(
   const proc = spawnOrigin(topology, options.name, {
     AP_CONTAINER_TYPE: 'APP',
     AP_VERSION: options.version,
-    AP_PORT: String(options.port ?? 0),
+    // An allocated port (dev/ports), so an app killed in a drill can be started again behind the same URL.
+    AP_PORT: String(options.port ?? (await allocatePort())),
     AP_HOST: '127.0.0.1',
     ...options.env,
   });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../testkit/ports.js';
+import { allocatePort } from '../../testkit/ports.js';
 import { createTestDatabase } from '../../testkit/test-database.js';
 import type { TestDatabase } from '../../testkit/test-database.js';
 import { reserveRedisDb } from '../../testkit/test-redis.js';
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe('npm run local-cloud', () => {
   it('serves both local endpoints on their ports, prints the .dev.vars lines, and exits 0 on SIGINT', async () => {
-    const [upstashPort, neonPort] = [await freePort(), await freePort()];
+    const [upstashPort, neonPort] = [await allocatePort(), await allocatePort()];
     const child = spawn(process.execPath, ['--import', 'tsx', 'dev/local-cloud.ts'], {
       cwd: ROOT,
       env: { ...process.env, AP_REDIS_URL: redisDb.url, AP_POSTGRES_URL: db.url, UPSTASH_PORT: String(upstashPort), NEON_PORT: String(neonPort), UPSTASH_REDIS_REST_TOKEN: 'tok-local-cloud-test' },

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeonLocal } from '../../dev/neon-local/server.js';
 import type { NeonLocal } from '../../dev/neon-local/server.js';
-import { freePort } from '../../testkit/ports.js';
+import { allocatePort } from '../../testkit/ports.js';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const suffix = randomBytes(6).toString('hex');
@@ -328,7 +328,7 @@ describe('stats', () => {
 
 describe('when Postgres is unreachable', () => {
   it('rejects promptly with a clear server error, and keeps serving other databases', async () => {
-    const unreachable = neon(`postgres://postgres@127.0.0.1:${await freePort()}/postgres`);
+    const unreachable = neon(`postgres://postgres@127.0.0.1:${await allocatePort()}/postgres`);
     const error = await rejection(unreachable`SELECT 1`);
     expect(error.message).toMatch(/^Server error \(HTTP status 500\): .*error connecting to server: .*ECONNREFUSED/);
     expect(await sql`SELECT 1 AS ok`).toEqual([{ ok: 1 }]);

@@ -2,9 +2,9 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_FLIP_DONE, flipDemoPlatform, freeStartPorts, liveProcessesInGroup, startCommand } from '../../testkit/npm-start.js';
+import { DEMO_FLIP_DONE, flipDemoPlatform, liveProcessesInGroup, startCommand, startPortsEnv, startReadyTopology } from '../../testkit/npm-start.js';
 import type { StartedCommand } from '../../testkit/npm-start.js';
-import { freePort, portOpen } from '../../testkit/ports.js';
+import { allocatePort, portOpen } from '../../testkit/ports.js';
 
 // `npm start` on a machine without Redis or PostgreSQL: it starts what it can (an embedded PostgreSQL, a private
 // redis-server) on the ports the URLs name, or fails at once naming the commands that fix it.
@@ -22,18 +22,20 @@ afterAll(async () => {
 
 describe('npm start without services', () => {
   it('starts an embedded PostgreSQL and a private redis-server, says so, and the demo flip works; Ctrl-C stops them', async () => {
-    const [pgPort, redisPort, ports] = [await freePort(), await freePort(), await freeStartPorts()];
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'canary-edge-local-'));
     dirs.push(dataDir);
-    const start = startCommand('npm', ['start'], {
-      ...process.env,
-      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-      AP_POSTGRES_URL: `postgres://postgres@127.0.0.1:${pgPort}/canary_edge`,
-      AP_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      LOCAL_DATA_DIR: dataDir,
-    });
+    const { start, ports, extra } = await startReadyTopology(
+      (startPorts, [pg = 0, redis = 0]) => ({
+        ...process.env,
+        ...startPortsEnv(startPorts),
+        AP_POSTGRES_URL: `postgres://postgres@127.0.0.1:${pg}/canary_edge`,
+        AP_REDIS_URL: `redis://127.0.0.1:${redis}`,
+        LOCAL_DATA_DIR: dataDir,
+      }),
+      { extraPorts: 2, timeoutMs: 150_000 },
+    );
     started.push(start);
-    await start.waitForOutput(/\[start\] ready/, 150_000);
+    const [pgPort = 0, redisPort = 0] = extra;
     expect(start.output).toMatch(new RegExp(`PostgreSQL +postgres://postgres@127\\.0\\.0\\.1:${pgPort}/canary_edge +started \\(embedded PostgreSQL\\)`));
     expect(start.output).toMatch(new RegExp(`Redis +redis://127\\.0\\.0\\.1:${redisPort} +started \\(redis-server\\)`));
 
@@ -49,7 +51,7 @@ describe('npm start without services', () => {
   }, 200_000);
 
   it('fails at once, naming the commands that fix it, when Redis is missing and redis-server is not on PATH', async () => {
-    const redisPort = await freePort();
+    const redisPort = await allocatePort();
     // A PATH holding only node (node's own directory may hold redis-server too, as /usr/bin does on Debian).
     const bin = await mkdtemp(path.join(os.tmpdir(), 'canary-edge-bin-'));
     dirs.push(bin);

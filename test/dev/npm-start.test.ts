@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_FLIP_DONE, flipDemoPlatform, freeStartPorts, liveProcessesInGroup, startCommand } from '../../testkit/npm-start.js';
+import { DEMO_FLIP_DONE, flipDemoPlatform, liveProcessesInGroup, startPortsEnv, startReadyTopology } from '../../testkit/npm-start.js';
 import type { StartPorts, StartedCommand } from '../../testkit/npm-start.js';
 import { portOpen } from '../../testkit/ports.js';
 import { testServerUrl } from '../../testkit/test-database.js';
@@ -15,21 +15,22 @@ let ports: StartPorts;
 
 beforeAll(async () => {
   redisDb = await reserveRedisDb();
-  ports = await freeStartPorts();
   const postgresUrl = new URL(testServerUrl());
   postgresUrl.pathname = `/${dbName}`;
-  start = startCommand('npm', ['start'], {
-    ...process.env,
-    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-    AP_REDIS_URL: redisDb.url,
-    AP_POSTGRES_URL: postgresUrl.toString(),
-    AP_SOCKET_IO_REDIS_KEY: `npm-start-${randomBytes(4).toString('hex')}`,
-    AP_API_KEY: '',
-    AP_JWT_SECRET: '',
-    CANARY_GUARD_INTERVAL_SECONDS: '1',
-    CANARY_GUARD_WINDOW_SECONDS: '120',
-  });
-  await start.waitForOutput(/\[start\] ready/, 150_000);
+  ({ start, ports } = await startReadyTopology(
+    (startPorts) => ({
+      ...process.env,
+      ...startPortsEnv(startPorts),
+      AP_REDIS_URL: redisDb.url,
+      AP_POSTGRES_URL: postgresUrl.toString(),
+      AP_SOCKET_IO_REDIS_KEY: `npm-start-${randomBytes(4).toString('hex')}`,
+      AP_API_KEY: '',
+      AP_JWT_SECRET: '',
+      CANARY_GUARD_INTERVAL_SECONDS: '1',
+      CANARY_GUARD_WINDOW_SECONDS: '120',
+    }),
+    { timeoutMs: 150_000 },
+  ));
 }, 180_000);
 
 afterAll(async () => {

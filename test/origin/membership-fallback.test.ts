@@ -1,4 +1,3 @@
-import net from 'node:net';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MembershipStore } from '../../core/membership/index.js';
@@ -6,6 +5,7 @@ import { createLogger } from '../../origin/logger.js';
 import { createIoredisScriptRunner } from '../../origin/membership/ioredis-script-runner.js';
 import { createPgSqlClient } from '../../origin/membership/pg-sql-client.js';
 import { PG_TIMEOUTS, closeRedis, createCacheRedis } from '../../origin/redis.js';
+import { allocatePort } from '../../testkit/ports.js';
 import { createTestDatabase } from '../../testkit/test-database.js';
 import type { TestDatabase } from '../../testkit/test-database.js';
 
@@ -20,21 +20,13 @@ afterAll(async () => {
   await db.close();
 });
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('origin membership when Redis is unreachable', () => {
   it('answers from Postgres instead of queueing the lookup until Redis returns', async () => {
     await pool.query("INSERT INTO platform (id, name) VALUES ('p1', 'p1')");
     await pool.query("INSERT INTO platform_plan (platform_id, canary, canary_explicit) VALUES ('p1', true, true)");
     const logger = createLogger({ test: 'membership-fallback' });
     const silent = { ...logger, error: () => undefined, warn: () => undefined };
-    const redis = createCacheRedis(`redis://127.0.0.1:${await closedPort()}`, 'test:membership', silent);
+    const redis = createCacheRedis(`redis://127.0.0.1:${await allocatePort()}`, 'test:membership', silent);
     try {
       const store = new MembershipStore({ redis: createIoredisScriptRunner(redis), sql: createPgSqlClient(pool) });
       expect(await store.lookup({ kind: 'platform', platformId: 'p1' })).toMatchObject({

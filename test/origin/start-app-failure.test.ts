@@ -5,7 +5,7 @@ import { loadConfig } from '../../origin/config.js';
 import type { Logger } from '../../origin/logger.js';
 import { startApp } from '../../origin/start-app.js';
 import { randomSecrets } from '../../testkit/origin-fixtures.js';
-import { freePort, portOpen } from '../../testkit/ports.js';
+import { allocatePort, portOpen } from '../../testkit/ports.js';
 import { createTestDatabase } from '../../testkit/test-database.js';
 import type { TestDatabase } from '../../testkit/test-database.js';
 import { reserveRedisDb } from '../../testkit/test-redis.js';
@@ -31,7 +31,7 @@ afterAll(async () => {
 describe('startApp', () => {
   it('rejects with the cause and closes its HTTP server when a late start step fails', async () => {
     await redis.set(FLIPS_STREAM_KEY, 'not a stream');
-    const port = await freePort();
+    const port = await allocatePort();
     const secrets = randomSecrets();
     const config = loadConfig({
       AP_CONTAINER_TYPE: 'APP',
