@@ -10,9 +10,9 @@ import type { Logger } from './logger.js';
 import { createIoredisScriptRunner } from './membership/ioredis-script-runner.js';
 import { createPgSqlClient } from './membership/pg-sql-client.js';
 import { createFleetQueues } from './queues/fleet-queues.js';
+import { flipHandler } from './queues/flip-handler.js';
 import { FlipsConsumer } from './queues/flips-consumer.js';
 import { JobMover } from './queues/job-mover.js';
-import { fleetQueueName } from './queues/queue-names.js';
 import { RunDispatcher } from './queues/run-dispatcher.js';
 import { RunsMetadataProducer, openRunsMetadataQueue, startRunsMetadataConsumer } from './queues/runs-metadata.js';
 import { GUARD_VERDICT_KEY } from './guard/canary-guard.js';
@@ -94,20 +94,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     consumer: config.instanceId,
     claimIdleMs: config.flipsClaimIdleMs,
     logger,
-    async handle(flip) {
-      // The current membership decides, not the entry: entries may be replayed or arrive out of order.
-      if (flip.platformId === '') {
-        // A rollout change, a pause or a resume: many platforms may have changed side.
-        await mover.rebalance(async (platformId) => {
-          const answer = await membership.lookup({ kind: 'platform', platformId });
-          return answer.authority === 'none' ? null : fleetQueueName(answer.canary);
-        });
-        return;
-      }
-      const answer = await membership.lookup({ kind: 'platform', platformId: flip.platformId });
-      if (answer.authority === 'none') throw new Error('membership unavailable; flip left pending');
-      await mover.movePlatform(flip.platformId, fleetQueueName(answer.canary));
-    },
+    handle: flipHandler({ membership, mover }),
   });
 
   // Stop taking requests first, then consumers, then the connections everything else used. Every step runs even when

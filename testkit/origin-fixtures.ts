@@ -32,10 +32,3 @@ export function randomSecrets(): { jwtSecret: string; apiKey: string; workerSecr
     socketIoRedisKey: `socket.io-test-${crypto.randomUUID().slice(0, 8)}`,
   };
 }
-
-/** Percentile (0..100) of a list of numbers. */
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}

@@ -1,5 +1,6 @@
 import { fromBase64Url, toBase64Url, toHex, utf8 } from '../crypto/encoding.js';
 import { hmacKey } from '../crypto/web-crypto.js';
+import { isPlatformId } from '../platform-id.js';
 
 /** Where an override sends a request. */
 export type OverrideTarget = 'canary' | 'primary';
@@ -16,7 +17,6 @@ export type OverrideRejection = 'malformed' | 'tampered' | 'expired';
 
 const PREFIX = 'ov1';
 const KEY_CONTEXT = 'ap_canary_override.key.v1';
-const PLATFORM_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 const derivedKeys = new Map<string, Promise<string>>();
 
@@ -65,7 +65,7 @@ export async function verifyOverride(
   }
   const { t, p, e } = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
   if ((t !== 'canary' && t !== 'primary') || typeof e !== 'number' || !Number.isFinite(e)) return { ok: false, reason: 'malformed' };
-  if (p !== null && (typeof p !== 'string' || !PLATFORM_ID.test(p))) return { ok: false, reason: 'malformed' };
+  if (p !== null && !isPlatformId(p)) return { ok: false, reason: 'malformed' };
   if (e <= nowSeconds) return { ok: false, reason: 'expired' };
   return { ok: true, override: { target: t, platformId: p, expiresAt: e } };
 }

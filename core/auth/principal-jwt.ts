@@ -1,6 +1,7 @@
 import { BoundedCache } from '../cache/bounded-cache.js';
 import { fromBase64Url, utf8 } from '../crypto/encoding.js';
 import { hmacKey } from '../crypto/web-crypto.js';
+import { isPlatformId } from '../platform-id.js';
 
 /** Principal types that identify a platform; WORKER tokens and anything else are refused. */
 export const PRINCIPAL_TYPES = ['USER', 'SERVICE', 'ENGINE'] as const;
@@ -35,7 +36,8 @@ function isPrincipalType(value: unknown): value is Principal['type'] {
 
 /**
  * Verifies an HS256 principal JWT. Null for anything else: another algorithm (`none` included), a bad signature, a
- * missing, non-finite or past `exp`, a future or malformed `nbf`, a non-principal `type`, a missing `platform.id`.
+ * missing, non-finite or past `exp`, a future or malformed `nbf`, a non-principal `type`, a missing `platform.id` or
+ * one outside the platform-id rule (core/platform-id.ts: such an id could never be routed, pinned or put in a key).
  * The edge (routing) and the origin (authorisation) both call this, so a token means the same thing on both hosts.
  */
 export async function verifyPrincipalJwt(token: string, secret: string, nowSeconds: number): Promise<Principal | null> {
@@ -54,7 +56,7 @@ export async function verifyPrincipalJwt(token: string, secret: string, nowSecon
   if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= nowSeconds) return null;
   if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf) || nbf > nowSeconds)) return null;
   if (!isPrincipalType(type)) return null;
-  if (!isRecord(platform) || typeof platform.id !== 'string' || platform.id === '') return null;
+  if (!isRecord(platform) || !isPlatformId(platform.id)) return null;
   if (id !== undefined && (typeof id !== 'string' || id === '')) return null;
   return { id: id ?? null, type, platformId: platform.id, expiresAt: exp };
 }

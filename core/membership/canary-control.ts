@@ -3,7 +3,7 @@ import { CONTROL_SQL } from './control-sql.js';
 import { effectiveMembership } from './effective.js';
 import type { MembershipSource, RolloutState } from './effective.js';
 import { explicitChoiceOf, rolloutOf } from './membership-store.js';
-import type { Invalidation, MembershipStore } from './membership-store.js';
+import type { MembershipStore } from './membership-store.js';
 import type { SqlClient } from './ports.js';
 import { SQL } from './sql.js';
 import type { StateRow } from './sql.js';
@@ -98,27 +98,39 @@ export class CanaryControl {
   }
 
   /** Pins a platform in (`canary: true`) or excludes it. Null when the platform does not exist. */
-  async setChoice(platformId: string, canary: boolean, meta: ChangeMeta): Promise<Applied<{ platformId: string; canary: boolean }> | null> {
-    const rows = await this.#write({ platformId, canary }, CONTROL_SQL.setChoice, [platformId, canary, meta.actor, canary ? 'pin' : 'exclude', meta.reason]);
-    if (rows.length === 0) return null;
-    return { value: { platformId, canary }, invalidated: await this.#membership.invalidate({ platformId, canary }) };
+  async setChoice(
+    platformId: string,
+    canary: boolean,
+    meta: ChangeMeta,
+    action: 'pin' | 'exclude' | 'quarantine' = canary ? 'pin' : 'exclude',
+  ): Promise<Applied<{ platformId: string; canary: boolean }> | null> {
+    const rows = await this.#write<{ audit_id: string | number }>(CONTROL_SQL.setChoice, [platformId, canary, meta.actor, action, meta.reason]);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const version = Number(row.audit_id);
+    return { value: { platformId, canary }, invalidated: await this.#membership.follow({ scope: 'platform', platformId, choice: canary ? 'in' : 'out', version }) };
   }
 
   /** Clears a platform's explicit choice: it follows the rollout again. Null when the platform does not exist. */
-  async clearChoice(platformId: string, meta: ChangeMeta): Promise<Applied<{ platformId: string; canary: boolean; source: MembershipSource }> | null> {
-    const rows = await this.#write<StateRow>({ platformId, canary: null }, CONTROL_SQL.clearChoice, [platformId, meta.actor, meta.reason]);
+  async clearChoice(
+    platformId: string,
+    meta: ChangeMeta,
+    action: 'follow' | 'release' = 'follow',
+  ): Promise<Applied<{ platformId: string; canary: boolean; source: MembershipSource }> | null> {
+    const rows = await this.#write<StateRow & { audit_id: string | number }>(CONTROL_SQL.clearChoice, [platformId, meta.actor, meta.reason, action]);
     const row = rows[0];
     if (row === undefined) return null;
     const effective = await effectiveMembership(platformId, explicitChoiceOf(row), rolloutOf(row));
-    return { value: { platformId, ...effective }, invalidated: await this.#membership.invalidate({ platformId, canary: null }) };
+    const change = { scope: 'platform', platformId, choice: null, version: Number(row.audit_id) } as const;
+    return { value: { platformId, ...effective }, invalidated: await this.#membership.follow(change) };
   }
 
   /** Sets the rollout percentage (as basis points, 0..10000). */
   async setRollout(basisPoints: number, meta: ChangeMeta): Promise<Applied<RolloutRecord>> {
-    const rows = await this.#write<RolloutRow>({ platformId: null, canary: null }, CONTROL_SQL.setRollout, [basisPoints, meta.actor, meta.reason]);
+    const rows = await this.#write<RolloutRow>(CONTROL_SQL.setRollout, [basisPoints, meta.actor, meta.reason]);
     const row = rows[0];
     if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
-    return { value: rolloutRecord(row), invalidated: await this.#membership.invalidate({ platformId: null, canary: null }) };
+    return { value: rolloutRecord(row), invalidated: await this.#membership.follow({ scope: 'all' }) };
   }
 
   /**
@@ -135,7 +147,7 @@ export class CanaryControl {
       const current = (await this.#sql.query<RolloutRow>(CONTROL_SQL.rollout, []))[0];
       if (current?.paused === true) await this.#beforeResume().catch((error: unknown) => this.#onHookError('before-resume', error));
     }
-    const rows = await this.#write<RolloutRow & { was_paused: boolean }>({ platformId: null, canary: null }, CONTROL_SQL.setPaused, [
+    const rows = await this.#write<RolloutRow & { was_paused: boolean }>(CONTROL_SQL.setPaused, [
       paused,
       meta.actor,
       paused ? 'pause' : 'resume',
@@ -148,7 +160,7 @@ export class CanaryControl {
       if (options.onlyIfChanged === true) return { value: { paused, changed: false }, invalidated: true };
       throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
     }
-    return { value: { paused: row.paused, changed: row.was_paused !== row.paused }, invalidated: await this.#membership.invalidate({ platformId: null, canary: null }) };
+    return { value: { paused: row.paused, changed: row.was_paused !== row.paused }, invalidated: await this.#membership.follow({ scope: 'all' }) };
   }
 
   /** Records an event that changes no routing state (a tester override was minted) in the audit log. */
@@ -208,15 +220,16 @@ export class CanaryControl {
   }
 
   /**
-   * Runs one change statement. A timeout leaves it unknown whether Postgres committed: the cache is invalidated anyway
-   * (so it can never disagree with a committed change) and the error says the outcome is unknown.
+   * Runs one change statement. A timeout leaves it unknown whether Postgres committed (and at which version): the
+   * whole cached state is dropped anyway (so it can never disagree with a committed change) and the error says the
+   * outcome is unknown.
    */
-  async #write<Row extends Record<string, unknown>>(change: Invalidation, text: string, params: readonly unknown[]): Promise<Row[]> {
+  async #write<Row extends Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<Row[]> {
     try {
       return await this.#sql.query<Row>(text, params);
     } catch (error) {
       if (error instanceof StoreError && isTimeout(error.cause)) {
-        await this.#membership.invalidate(change);
+        await this.#membership.follow({ scope: 'all' });
         throw new StoreError(error.store, { cause: error.cause, outcome: 'unknown' });
       }
       throw error;

@@ -1,3 +1,5 @@
+import { explicitChoiceSql } from './sql.js';
+
 /**
  * SQL of the operator plane. Every change is one statement whose data-modifying CTEs write the change and its audit
  * entry together: a statement is atomic, so a change without its entry (or an entry without its change) cannot exist.
@@ -8,7 +10,10 @@ const ROLLOUT_JSON = `jsonb_build_object('percent', {t}.basis_points / 100.0, 'p
 const rolloutJson = (t: string): string => ROLLOUT_JSON.replaceAll('{t}', t);
 
 export const CONTROL_SQL = {
-  /** $1 platform, $2 canary, $3 actor, $4 action, $5 reason. Upserts the plan row (a platform without one gets it). */
+  /**
+   * $1 platform, $2 canary, $3 actor, $4 action (pin, exclude, quarantine), $5 reason. Upserts the plan row (a platform
+   * without one gets it); the audit id comes back as the change's version (ordered per platform by the row lock).
+   */
   setChoice: `WITH target AS (SELECT id FROM platform WHERE id = $1),
     before AS (SELECT canary, canary_explicit FROM platform_plan WHERE platform_id = $1),
     changed AS (
@@ -24,8 +29,9 @@ export const CONTROL_SQL = {
     SELECT c.platform_id, c.canary, (SELECT id FROM audit) AS audit_id FROM changed c`,
 
   /**
-   * $1 platform, $2 actor, $3 reason. Clears the explicit choice (`canary` back to false: `canary = true` keeps meaning
-   * "pinned"); the rollout row comes back so the caller can tell the effective membership.
+   * $1 platform, $2 actor, $3 reason, $4 action (follow, or release for a quarantined platform). Clears the explicit
+   * choice (`canary` back to false: `canary = true` keeps meaning "pinned"); the rollout row and the audit id (the
+   * change's version) come back so the caller can tell the effective membership and update the cache in place.
    */
   clearChoice: `WITH target AS (SELECT id FROM platform WHERE id = $1),
     before AS (SELECT canary, canary_explicit FROM platform_plan WHERE platform_id = $1),
@@ -35,11 +41,11 @@ export const CONTROL_SQL = {
       RETURNING platform_id, canary, canary_explicit),
     audit AS (
       INSERT INTO canary_audit (actor, action, platform_id, before, after, reason)
-      SELECT $2, 'follow', c.platform_id,
+      SELECT $2, $4, c.platform_id,
         (SELECT jsonb_build_object('canary', b.canary, 'explicit', b.canary_explicit) FROM before b),
         jsonb_build_object('canary', c.canary, 'explicit', c.canary_explicit), $3
       FROM changed c RETURNING id)
-    SELECT c.platform_id, c.canary, c.canary_explicit, r.basis_points, r.salt, r.paused
+    SELECT c.platform_id, ${explicitChoiceSql('c')} AS explicit_choice, r.basis_points, r.salt, r.paused, (SELECT id FROM audit) AS audit_id
     FROM changed c CROSS JOIN canary_rollout r WHERE r.id = 1`,
 
   /** $1 basis points, $2 actor, $3 reason. */

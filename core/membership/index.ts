@@ -1,5 +1,6 @@
 export * from './canary-control.js';
 export * from './effective.js';
+export * from './flip-entry.js';
 export * from './keys.js';
 export * from './membership-store.js';
 export type * from './ports.js';

@@ -13,18 +13,28 @@ export const GENERATION_KEY = 'canary-platform-ids:generation';
 export const COHORT_FILL_LOCK_KEY = 'canary-platform-ids:fill-lock';
 /** Stream of acknowledged changes (flips, rollout, pause); the origin consumes it to move queued jobs between fleets. */
 export const FLIPS_STREAM_KEY = 'canary-platform-flips';
-/** Member that marks a cached SET as loaded, so an empty set is distinguishable from a cache miss. */
-export const LOADED_MARKER = '';
+/**
+ * Redis key of the versions of recent explicit choices (a HASH: platform id -> audit id of its latest change), so a
+ * one-platform change applied to the cached state in place can never be overtaken by an older one (membership-store).
+ */
+export const CHOICE_VERSIONS_KEY = 'canary-platform-ids:versions';
+/**
+ * Member that marks a cached SET as loaded, so an empty set is distinguishable from a cache miss. The ':' keeps it
+ * outside the platform-id rule, so it can never be a platform.
+ */
+export const LOADED_MARKER = ':loaded';
+/** Resolver entry of a flow or API key known to name no platform (again outside the platform-id rule). */
+export const NO_PLATFORM = ':none';
 
 /** Keys of the cached membership state, in the order the scripts take them. */
-export const STATE_KEYS = [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY, EXCLUDED_KEY, ROLLOUT_KEY] as const;
+export const STATE_KEYS = [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY, EXCLUDED_KEY, ROLLOUT_KEY, CHOICE_VERSIONS_KEY] as const;
 
-/** Redis key caching flow id -> platform id ('' = known unknown). */
+/** Redis key caching flow id -> platform id (NO_PLATFORM = known unknown). */
 export function flowPlatformKey(flowId: string): string {
   return `canary-edge:flow-platform:${flowId}`;
 }
 
-/** Redis key caching sha256(api key) -> platform id ('' = known unknown). */
+/** Redis key caching sha256(api key) -> platform id (NO_PLATFORM = known unknown). */
 export function apiKeyPlatformKey(hashedKey: string): string {
   return `canary-edge:api-key-platform:${hashedKey}`;
 }

@@ -1,17 +1,22 @@
 import { cachedRolloutBucket } from '../rollout/bucket.js';
 import { effectiveMembership } from './effective.js';
 import type { ExplicitChoice, MembershipSource, RolloutState } from './effective.js';
+import type { MembershipChange } from './flip-entry.js';
+import { choiceField } from './flip-entry.js';
 import {
   COHORT_FILL_LOCK_KEY,
   FLIPS_STREAM_KEY,
   LOADED_MARKER,
+  NO_PLATFORM,
   STATE_KEYS,
   apiKeyPlatformKey,
   flowPlatformKey,
   resolverFillLockKey,
 } from './keys.js';
+import { decodeLookupReply } from './lookup-reply.js';
+import type { LookupReply } from './lookup-reply.js';
 import type { ScriptRunner, SqlClient } from './ports.js';
-import { CACHE_RESOLVER_SCRIPT, INSTALL_COHORT_SCRIPT, INVALIDATE_SCRIPT, LOOKUP_SCRIPT, RELEASE_LOCK_SCRIPT } from './scripts.js';
+import { APPLY_CHOICE_SCRIPT, CACHE_RESOLVER_SCRIPT, INSTALL_COHORT_SCRIPT, INVALIDATE_ALL_SCRIPT, LOOKUP_SCRIPT, RELEASE_LOCK_SCRIPT } from './scripts.js';
 import { SQL } from './sql.js';
 import type { StateRow } from './sql.js';
 
@@ -78,19 +83,19 @@ export interface MembershipStoreOptions {
   onFallback?: (event: { stage: string; error: unknown }) => void;
 }
 
-/** What a change did to the cache: false when Redis could not be reached (the cache converges within the TTL). */
-export interface Invalidation {
-  /** The one platform whose choice changed, or null for a change of every platform (rollout, pause). */
-  platformId: string | null;
-  /** The platform's new explicit choice, for the stream entry (null: cleared, or a change of every platform). */
-  canary: boolean | null;
-}
+/**
+ * A committed change the routing cache must follow: a change of every platform, or one platform's new explicit
+ * choice with its version (the audit id of the change; see scripts.ts for why it is applied in place).
+ */
+export type CommittedChange = { scope: 'all' } | (Extract<MembershipChange, { scope: 'platform' }> & { version: number });
 
-/** The whole membership state as cached: pinned and excluded platforms and the rollout. */
+/** The whole membership state as cached: pinned and excluded platforms, the rollout, and recent choice versions. */
 export interface CohortState {
   pinned: Set<string>;
   excluded: Set<string>;
   rollout: RolloutState;
+  /** Platform id -> version of its latest choice change of the last few minutes (sql.ts RECENT_CHOICES_SECONDS). */
+  recentChoices: Map<string, number>;
 }
 
 const DEFAULTS = {
@@ -103,49 +108,20 @@ const DEFAULTS = {
   flipsStreamMaxLength: 10_000,
 } as const;
 
-type LookupReply =
-  | { kind: 'hit'; platformId: string; explicit: ExplicitChoice; rollout: RolloutState; refreshGeneration: string | null }
-  | { kind: 'negative' }
-  | { kind: 'resolver-miss'; locked: boolean }
-  | { kind: 'miss'; platformId: string; generation: string; locked: boolean };
-
-function explicitOf(flag: unknown): ExplicitChoice {
-  return flag === '1' ? 'in' : flag === '0' ? 'out' : null;
-}
-
-function parseLookupReply(raw: unknown): LookupReply {
-  if (!Array.isArray(raw)) throw new Error(`unexpected lookup reply: ${typeof raw}`);
-  const [tag, a, b, c, d, e, f] = raw as unknown[];
-  if (tag === 'hit' && typeof a === 'string') {
-    return {
-      kind: 'hit',
-      platformId: a,
-      explicit: explicitOf(b),
-      rollout: { basisPoints: Number(c), salt: String(d ?? ''), paused: String(e) !== '0' },
-      refreshGeneration: f === undefined || f === null ? null : String(f),
-    };
-  }
-  if (tag === 'negative') return { kind: 'negative' };
-  if (tag === 'resolver-miss') return { kind: 'resolver-miss', locked: Number(a) === 1 };
-  if (tag === 'miss' && typeof a === 'string') {
-    return { kind: 'miss', platformId: a, generation: String(b), locked: Number(c) === 1 };
-  }
-  throw new Error(`unexpected lookup reply tag: ${String(tag)}`);
-}
+/**
+ * How long a recorded one-platform change is kept for fills to merge: a fill's snapshot is at most a few seconds old
+ * (store timeouts), so any change recorded longer ago than this was committed before it and is in the snapshot.
+ */
+const CHOICE_RECORD_KEEP_MS = 120_000;
 
 /** The rollout state of a row that carries one. */
 export function rolloutOf(row: { basis_points: number; salt: string; paused: boolean }): RolloutState {
   return { basisPoints: Number(row.basis_points), salt: row.salt, paused: row.paused };
 }
 
-/**
- * A platform's explicit choice from its plan row. `canary = true` is a pin even without `canary_explicit`: a tool or
- * seed that inserts `(platform_id, canary)` the way it did before the rollout existed must keep pinning (the admin
- * routes always write both columns, and clearing a choice sets both to false).
- */
-export function explicitChoiceOf(row: { canary: boolean; canary_explicit: boolean }): ExplicitChoice {
-  if (row.canary) return 'in';
-  return row.canary_explicit ? 'out' : null;
+/** A platform's explicit choice from a row's `explicit_choice` column (computed by the one SQL rule, sql.ts). */
+export function explicitChoiceOf(row: { explicit_choice: unknown }): ExplicitChoice {
+  return row.explicit_choice === 'in' ? 'in' : row.explicit_choice === 'out' ? 'out' : null;
 }
 
 function resolverKeyOf(ref: PlatformRef): string | null {
@@ -208,17 +184,18 @@ export class MembershipStore {
     if (resolverKey !== null) keys.push(resolverKey, resolverFillLockKey(resolverKey));
     const token = crypto.randomUUID();
     const args = [
-      ref.kind === 'platform' ? ref.platformId : '',
+      ref.kind === 'platform' ? ref.platformId : NO_PLATFORM,
       token,
       String(this.#opts.fillLockMs),
       crypto.randomUUID(),
       String(this.#opts.refreshAheadSeconds),
+      NO_PLATFORM,
     ];
 
     for (let attempt = 0; ; attempt++) {
       let reply: LookupReply;
       try {
-        reply = parseLookupReply(await redis.run(LOOKUP_SCRIPT, keys, args));
+        reply = decodeLookupReply(await redis.run(LOOKUP_SCRIPT, keys, args));
       } catch (error) {
         this.#onFallback({ stage: 'cache-lookup', error });
         return this.#fromDatabase(ref, 'error', attempt);
@@ -250,18 +227,23 @@ export class MembershipStore {
   }
 
   /**
-   * Drops the cached state and records the change on the flips stream, atomically (docs/architecture.md §3); call it
-   * after the change is committed to Postgres. False when Redis could not be reached.
+   * Makes the routing cache follow a committed change and records it on the flips stream, atomically (scripts.ts): a
+   * change of every platform drops the cached state; a one-platform change is applied in place. Call it after the
+   * change is committed to Postgres. False when Redis could not be reached (the cache converges within its TTL).
    */
-  async invalidate(change: Invalidation): Promise<boolean> {
+  async follow(change: CommittedChange): Promise<boolean> {
     if (this.#redis === null) return true;
-    const [cohort, generation, , excluded, rollout] = STATE_KEYS;
     try {
-      await this.#redis.run(
-        INVALIDATE_SCRIPT,
-        [cohort, generation, FLIPS_STREAM_KEY, excluded, rollout],
-        [change.platformId ?? '', change.canary === null ? '' : change.canary ? '1' : '0', String(this.#opts.flipsStreamMaxLength), crypto.randomUUID()],
-      );
+      if (change.scope === 'all') {
+        await this.#redis.run(INVALIDATE_ALL_SCRIPT, [...STATE_KEYS, FLIPS_STREAM_KEY], [String(this.#opts.flipsStreamMaxLength), crypto.randomUUID()]);
+      } else {
+        await this.#redis.run(APPLY_CHOICE_SCRIPT, [...STATE_KEYS, FLIPS_STREAM_KEY], [
+          change.platformId,
+          choiceField(change.choice),
+          String(change.version),
+          String(this.#opts.flipsStreamMaxLength),
+        ]);
+      }
       return true;
     } catch (error) {
       this.#onFallback({ stage: 'cache-invalidate', error });
@@ -271,11 +253,17 @@ export class MembershipStore {
 
   /** The whole membership state from the source of truth. Throws when Postgres fails. */
   async loadState(): Promise<CohortState> {
-    const rows = await this.#sql.query<{ basis_points: number; salt: string; paused: boolean; pinned: unknown; excluded: unknown }>(SQL.state, []);
+    const rows = await this.#sql.query<{ basis_points: number; salt: string; paused: boolean; pinned: unknown; excluded: unknown; recent: unknown }>(SQL.state, []);
     const row = rows[0];
     if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
     const ids = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
-    return { pinned: new Set(ids(row.pinned)), excluded: new Set(ids(row.excluded)), rollout: rolloutOf(row) };
+    const recentChoices = new Map<string, number>();
+    if (Array.isArray(row.recent)) {
+      for (const pair of row.recent as unknown[]) {
+        if (Array.isArray(pair) && typeof pair[0] === 'string' && Number.isSafeInteger(Number(pair[1]))) recentChoices.set(pair[0], Number(pair[1]));
+      }
+    }
+    return { pinned: new Set(ids(row.pinned)), excluded: new Set(ids(row.excluded)), rollout: rolloutOf(row), recentChoices };
   }
 
   async #fillCohort(platformId: string, generation: string, token: string, waits: number): Promise<MembershipAnswer> {
@@ -309,9 +297,13 @@ export class MembershipStore {
           String(state.rollout.basisPoints),
           state.rollout.salt,
           state.rollout.paused ? '1' : '0',
+          LOADED_MARKER,
+          String(CHOICE_RECORD_KEEP_MS),
           String(pinned.length),
+          String(excluded.length),
           ...pinned,
           ...excluded,
+          ...[...state.recentChoices].flatMap(([platformId, version]) => [platformId, String(version)]),
         ]);
       } catch (error) {
         this.#onFallback({ stage: 'cohort-install', error });
@@ -340,7 +332,7 @@ export class MembershipStore {
     }
     const ttl = answer.platformId === null ? this.#opts.negativeTtlSeconds : this.#opts.resolverTtlSeconds;
     try {
-      await this.#redis.run(CACHE_RESOLVER_SCRIPT, [resolverKey, resolverFillLockKey(resolverKey)], [answer.platformId ?? '', String(ttl), token]);
+      await this.#redis.run(CACHE_RESOLVER_SCRIPT, [resolverKey, resolverFillLockKey(resolverKey)], [answer.platformId ?? NO_PLATFORM, String(ttl), token]);
     } catch (error) {
       this.#onFallback({ stage: 'resolver-install', error });
       await this.#releaseLock(resolverFillLockKey(resolverKey), token);
@@ -382,8 +374,8 @@ export class MembershipStore {
     database: MembershipAnswer['trace']['database'],
     waits: number,
   ): Promise<MembershipAnswer> {
-    // The empty id is the loaded marker of the cached sets, never a platform.
-    if (platformId === '') return this.#answer(platformId, false, 'default', authority, cache, database, waits);
+    // A lookup that names no platform (NO_PLATFORM) reads the state only.
+    if (platformId === NO_PLATFORM) return this.#answer(null, false, 'default', authority, cache, database, waits);
     const { canary, source } = await effectiveMembership(platformId, explicit, rollout, this.#bucketOf);
     return this.#answer(platformId, canary, source, authority, cache, database, waits);
   }

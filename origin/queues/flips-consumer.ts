@@ -1,16 +1,12 @@
 import type { Redis } from 'ioredis';
-import { FLIPS_STREAM_KEY } from '../../core/membership/index.js';
+import { FLIPS_STREAM_KEY, decodeFlipFields } from '../../core/membership/index.js';
+import type { FlipEntry } from '../../core/membership/index.js';
 import type { Logger } from '../logger.js';
 
 /** Consumer group shared by every app: each flip entry is delivered to one app and stays pending until acked. */
 export const FLIPS_GROUP = 'origin-flip-movers';
 
-/** One entry of `canary-platform-flips`. */
-export interface FlipEntry {
-  id: string;
-  platformId: string;
-  canary: boolean;
-}
+export type { FlipEntry };
 
 export interface FlipsConsumerOptions {
   /** Opens the consumer's own connection (XREADGROUP BLOCK holds it); the consumer closes it. */
@@ -25,16 +21,10 @@ export interface FlipsConsumerOptions {
   logger: Logger;
 }
 
-type RawEntry = [string, string[]];
-
 function toFlip(raw: unknown): FlipEntry | null {
   if (!Array.isArray(raw) || raw.length < 2) return null;
-  const [id, fields] = raw as RawEntry;
-  if (!Array.isArray(fields)) return null;
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(String(fields[i]), String(fields[i + 1]));
-  const platformId = map.get('platformId');
-  return platformId === undefined ? null : { id: String(id), platformId, canary: map.get('canary') === '1' };
+  const [id, fields] = raw as unknown[];
+  return Array.isArray(fields) ? decodeFlipFields(String(id), fields) : null;
 }
 
 function readReplyEntries(reply: unknown): unknown[] {
@@ -128,10 +118,10 @@ export class FlipsConsumer {
       try {
         await this.#options.handle(flip);
         await connection.call('XACK', FLIPS_STREAM_KEY, FLIPS_GROUP, flip.id);
-        logger.info('flip handled', { entryId: flip.id, platformId: flip.platformId, canary: flip.canary });
+        logger.info('flip handled', { entryId: flip.id, ...flip.change });
       } catch (error) {
         // Left pending: XAUTOCLAIM hands it to an app (possibly this one) after claimIdleMs.
-        logger.error('flip handling failed, will retry', { entryId: flip.id, platformId: flip.platformId, error });
+        logger.error('flip handling failed, will retry', { entryId: flip.id, ...flip.change, error });
       } finally {
         clearInterval(keepClaimed);
       }

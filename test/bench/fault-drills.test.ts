@@ -10,27 +10,28 @@ import type { EdgeHarness } from '../../testkit/edge-harness.js';
 let h: EdgeHarness;
 let summary: SoakSummary;
 
+// The soak runs once, in the setup; each test reads its summary (none depends on another test having run).
 beforeAll(async () => {
   h = await startEdgeHarness({ storeTimeoutMs: 1_000 });
-});
+  summary = await runSoak(h, {
+    seconds: 14,
+    rate: 60,
+    platforms: 30,
+    canaryFraction: 0.2,
+    flipShare: 0.25,
+    flipIntervalMs: 1_000,
+    rolloutIntervalMs: 2_000,
+    drills: true,
+    drillSeconds: 1.5,
+    log: () => undefined,
+  });
+}, 180_000);
 afterAll(async () => {
   await h?.close();
 });
 
 describe('fault drills under load with flips and rollout changes', () => {
-  it('answers every request, routes by the acknowledged state, and only returns documented errors', async () => {
-    summary = await runSoak(h, {
-      seconds: 14,
-      rate: 60,
-      platforms: 30,
-      canaryFraction: 0.2,
-      flipShare: 0.25,
-      flipIntervalMs: 1_000,
-      rolloutIntervalMs: 2_000,
-      drills: true,
-      drillSeconds: 1.5,
-      log: () => undefined,
-    });
+  it('answers every request, routes by the acknowledged state, and only returns documented errors', () => {
     expect(summary.examples).toEqual([]);
     expect(summary.verdicts.lost).toBe(0);
     expect(summary.verdicts['undocumented-5xx']).toBe(0);

@@ -276,7 +276,7 @@ describe('MembershipStore refresh-ahead', () => {
     await Promise.all(tasks);
   });
 
-  it('never installs a refresh that read before a flip', async () => {
+  it('installs a refresh that read before a flip with the flip applied over it', async () => {
     const platformId = await seedPlatform(false);
     const runner = createIoredisScriptRunner(redis);
     const admin = new MembershipStore({ redis: runner, sql: createPgSqlClient(pool) });
@@ -289,8 +289,84 @@ describe('MembershipStore refresh-ahead', () => {
     await controlOf(admin).setChoice(platformId, true, META);
     held.release();
     await Promise.all(tasks);
-    expect(await redis.exists(COHORT_KEY)).toBe(0);
-    expect((await admin.lookup({ kind: 'platform', platformId })).canary).toBe(true);
+    // The refresh went in (a flip never costs a reload), and the flip it had not seen is in it.
+    expect(await redis.ttl(COHORT_KEY)).toBeGreaterThan(55);
+    expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
+  });
+
+  it('drops a refresh that read before a rollout change (a change of every platform)', async () => {
+    const platformId = await seedPlatform(false);
+    const runner = createIoredisScriptRunner(redis);
+    const admin = new MembershipStore({ redis: runner, sql: createPgSqlClient(pool) });
+    await admin.lookup({ kind: 'platform', platformId });
+    const held = heldCohortRead();
+    const refresher = new MembershipStore({ redis: runner, sql: held.sql, ...alwaysRefresh });
+    const tasks: Promise<void>[] = [];
+    await refresher.lookup({ kind: 'platform', platformId }, { defer: (t) => tasks.push(t) });
+    await held.readDone;
+    await controlOf(admin).setPaused(true, META);
+    held.release();
+    await Promise.all(tasks);
+    try {
+      expect(await redis.exists(COHORT_KEY)).toBe(0);
+      expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: false, source: 'paused' });
+    } finally {
+      await controlOf(admin).setPaused(false, META);
+    }
+  });
+});
+
+describe('one-platform changes applied in place', () => {
+  it('moves the platform inside the cached cohort: the next lookup is a cache hit, no reload, no query', async () => {
+    const platformId = await seedPlatform(false);
+    const { store, redisCalls, sqlCalls } = newStore();
+    await store.lookup({ kind: 'platform', platformId }); // cold fill
+    for (const [canary, choice] of [[true, 'in'], [false, 'out']] as const) {
+      expect(await controlOf(store).setChoice(platformId, canary, META)).toMatchObject({ invalidated: true });
+      redisCalls.length = 0;
+      sqlCalls.length = 0;
+      expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary, source: 'explicit', authority: 'cache', trace: { cache: 'hit' } });
+      expect([redisCalls, sqlCalls]).toEqual([['canary-lookup'], []]);
+      expect(await redis.sismember(COHORT_KEY, platformId)).toBe(canary ? 1 : 0);
+      expect(await redis.sismember('canary-platform-ids:excluded', platformId)).toBe(choice === 'out' ? 1 : 0);
+    }
+    await controlOf(store).clearChoice(platformId, META);
+    expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: false, source: 'default', authority: 'cache' });
+  });
+
+  it('ignores a change that arrives after a newer one of the same platform (reordered cache updates)', async () => {
+    const platformId = await seedPlatform(false);
+    const { store } = newStore();
+    await store.lookup({ kind: 'platform', platformId });
+    expect(await store.follow({ scope: 'platform', platformId, choice: 'in', version: 20 })).toBe(true);
+    expect(await store.follow({ scope: 'platform', platformId, choice: 'out', version: 19 })).toBe(true);
+    expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, source: 'explicit', authority: 'cache' });
+  });
+
+  it('keeps a change recorded while nothing was cached, for the next fill to merge', async () => {
+    const platformId = await seedPlatform(false);
+    const held = heldCohortRead();
+    const runner = createIoredisScriptRunner(redis);
+    const reader = new MembershipStore({ redis: runner, sql: held.sql });
+    const admin = new MembershipStore({ redis: runner, sql: createPgSqlClient(pool) });
+    const coldFill = reader.lookup({ kind: 'platform', platformId }); // cold: its fill reads "not canary"
+    await held.readDone;
+    await controlOf(admin).setChoice(platformId, true, META); // nothing cached to move it in: only recorded
+    held.release();
+    expect((await coldFill).canary).toBe(false);
+    expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
+  });
+
+  it('lets a fill whose snapshot already saw a change keep it, and a late copy of an older change cannot undo it', async () => {
+    const platformId = await seedPlatform(false);
+    const { store } = newStore();
+    await controlOf(store).setChoice(platformId, true, META); // version v (recorded while nothing was cached)
+    await redis.del('canary-platform-ids:versions'); // as if the record had been pruned
+    await store.lookup({ kind: 'platform', platformId }); // the fill's snapshot lists v for the platform
+    const [recorded] = (await redis.hget('canary-platform-ids:versions', platformId))?.split(':') ?? [];
+    expect(Number(recorded)).toBeGreaterThan(0);
+    expect(await store.follow({ scope: 'platform', platformId, choice: 'out', version: Number(recorded) - 1 })).toBe(true);
+    expect(await store.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
   });
 });
 
@@ -319,10 +395,23 @@ describe('CanaryControl.setChoice', () => {
     expect((await controlOf(store).overview()).pinned).toContain(id);
   });
 
-  it.each([
-    ['', false],
-    [' even when Redis lost the generation key meanwhile', true],
-  ])('never lets a fill that read before the flip install stale membership after it%s', async (_when, loseGeneration) => {
+  it('never lets a fill that read before the flip cache stale membership after it: the flip is applied over the fill', async () => {
+    const platformId = await seedPlatform(false);
+    const held = heldCohortRead();
+    const runner = createIoredisScriptRunner(redis);
+    const reader = new MembershipStore({ redis: runner, sql: held.sql });
+    const admin = new MembershipStore({ redis: runner, sql: createPgSqlClient(pool) });
+
+    const staleLookup = reader.lookup({ kind: 'platform', platformId });
+    await held.readDone;
+    await controlOf(admin).setChoice(platformId, true, META);
+    held.release();
+    expect((await staleLookup).canary).toBe(false); // its own answer predates the flip
+    expect(await redis.exists(COHORT_KEY)).toBe(1); // ...and it was installed, with the flip merged in
+    expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
+  });
+
+  it('refuses the install of a fill when Redis lost the generation key meanwhile', async () => {
     const platformId = await seedPlatform(false);
     const held = heldCohortRead();
     const runner = createIoredisScriptRunner(redis);
@@ -333,11 +422,10 @@ describe('CanaryControl.setChoice', () => {
     await held.readDone;
     await controlOf(admin).setChoice(platformId, true, META);
     // Eviction, failover or a restart of a non-persistent Redis between the flip and the stale install.
-    if (loseGeneration) await redis.del('canary-platform-ids:generation');
+    await redis.del('canary-platform-ids:generation', 'canary-platform-ids:versions');
     held.release();
-    expect((await staleLookup).canary).toBe(false); // its own answer predates the flip
-    expect(await redis.exists(COHORT_KEY)).toBe(0); // ...but it was not installed
-
+    expect((await staleLookup).canary).toBe(false);
+    expect(await redis.exists(COHORT_KEY)).toBe(0);
     expect((await admin.lookup({ kind: 'platform', platformId })).canary).toBe(true);
     expect(await admin.lookup({ kind: 'platform', platformId })).toMatchObject({ canary: true, authority: 'cache' });
   });
@@ -368,7 +456,10 @@ describe('CanaryControl.setChoice', () => {
     await controlOf(store).setChoice(platformId, true, META);
     const entries = await redis.xrange('canary-platform-flips', '-', '+');
     const fields = entries.at(-1)?.[1] ?? [];
-    expect(fields).toEqual(['platformId', platformId, 'canary', '1', 'generation', expect.any(String)]);
+    expect(fields).toEqual(['scope', 'platform', 'platformId', platformId, 'choice', 'in']);
+    await controlOf(store).setRollout(500, META);
+    expect((await redis.xrange('canary-platform-flips', '-', '+')).at(-1)?.[1]).toEqual(['scope', 'all', 'generation', expect.any(String)]);
+    await controlOf(store).setRollout(0, META);
   });
 
   it('lists the pinned cohort sorted', async () => {

@@ -147,8 +147,9 @@ describe('a plan row written the way it was before the rollout existed', () => {
     await h.pool.query('INSERT INTO platform_plan (platform_id, canary) VALUES ($1, true)', [platformId]);
     expect(await json(await h.call('GET', `/v1/admin/platforms/canary/${platformId}`))).toEqual({ platformId, canary: true, source: 'explicit' });
     expect((await json<{ platformIds: string[] }>(await h.call('GET', '/v1/admin/platforms/canary'))).platformIds).toContain(platformId);
-    // Another platform's flip drops the cached cohort, so the next request reads the row inserted behind the cache's back.
-    await h.call('POST', '/v1/admin/platforms/canary', { platformId: await h.seedPlatform(), canary: false });
+    // A rollout change drops the cached cohort (a flip no longer does: it moves one platform in place), so the next
+    // request reads the row inserted behind the cache's back.
+    await h.call('PUT', '/v1/admin/canary/rollout', { percent: 0 });
     expect(await routeOf(platformId)).toBe('canary');
   });
 });

@@ -65,21 +65,30 @@ describe('PUT /v1/admin/canary/rollout', () => {
   });
 
   it('only adds platforms when raised and only removes them when lowered', async () => {
-    const ids = await platforms(30);
-    const cohortAt = async (percent: number): Promise<Set<string>> => {
+    // Platforms chosen by their bucket, so every band the steps below cross holds some: each check compares sets that
+    // are known to be non-empty and to differ (random ids would leave the 10% set empty in about 4% of runs).
+    const { salt } = await json<RolloutView>(await h.call('GET', '/v1/admin/canary/rollout'));
+    const bands = [[0, 1_000], [1_000, 2_500], [2_500, 6_000], [6_000, 10_000]] as const;
+    const chosen: string[][] = bands.map(() => []);
+    while (chosen.some((band) => band.length < 3)) {
+      const id = randomId('plat');
+      const bucket = await rolloutBucket(salt, id);
+      const band = chosen[bands.findIndex(([low, high]) => bucket >= low && bucket < high)];
+      if (band !== undefined && band.length < 3) band.push(id);
+    }
+    const ids = chosen.flat();
+    await Promise.all(ids.map((id) => seedPlatform(h.pool, { id })));
+    const cohortAt = async (percent: number): Promise<string[]> => {
       await setRollout(percent);
       const routes = await Promise.all(ids.map(async (id) => [id, await routeOf(id)] as const));
-      return new Set(routes.filter(([, origin]) => origin === 'canary').map(([id]) => id));
+      return routes.filter(([, origin]) => origin === 'canary').map(([id]) => id).sort();
     };
-    const at10 = await cohortAt(10);
-    const at60 = await cohortAt(60);
-    const at100 = await cohortAt(100);
-    const at25 = await cohortAt(25);
-    for (const id of at10) expect(at60.has(id)).toBe(true);
-    for (const id of at60) expect(at100.has(id)).toBe(true);
-    for (const id of at25) expect(at60.has(id)).toBe(true);
-    expect(at100.size).toBe(ids.length);
-    expect((await cohortAt(0)).size).toBe(0);
+    const upTo = (bandCount: number): string[] => chosen.slice(0, bandCount).flat().sort();
+    expect(await cohortAt(10)).toEqual(upTo(1));
+    expect(await cohortAt(60)).toEqual(upTo(3));
+    expect(await cohortAt(100)).toEqual(upTo(4));
+    expect(await cohortAt(25)).toEqual(upTo(2));
+    expect(await cohortAt(0)).toEqual([]);
   });
 
   it('is overruled by an explicit choice, and the kill switch overrules both', async () => {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
-import { percentile, randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
+import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
 import type { SeededPlatform } from '../../testkit/origin-fixtures.js';
 import { startOriginEdge } from '../../testkit/origin-edge.js';
 import type { OriginEdge } from '../../testkit/origin-edge.js';
@@ -182,44 +182,24 @@ describe('primary and canary fleets', () => {
     });
   });
 
-  describe('measurements', () => {
-    it('reports sync webhook latency (p50 over 100 runs) and jobs/s per fleet', async () => {
+  describe('under concurrent load', () => {
+    it('runs 100 sync webhooks of a canary platform in a row through the edge on the canary fleet, and 300 concurrent ones per fleet with every finish event delivered', async () => {
+      // Timings of these runs are the bench's (npm run bench, "origin fleets"); here only what happened is checked.
       const platform = byCanary(true);
-      const latency = async (target: { url: string }): Promise<number[]> => {
-        const samples: number[] = [];
-        for (let i = 0; i < 100; i++) {
-          const started = performance.now();
-          const run = await webhook(target, platform.flowId, { n: i }, true);
-          samples.push(performance.now() - started);
-          expect(run.workerVersion).toBe(CANARY_VERSION);
-        }
-        return samples;
-      };
-      const viaEdge = await latency(edge);
-      const direct = await latency(canary);
-      const throughput = async (app: StartedApp, isCanary: boolean): Promise<number> => {
+      for (let i = 0; i < 100; i++) {
+        const run = await webhook(edge, platform.flowId, { n: i }, true);
+        expect(run).toMatchObject({ status: 'SUCCEEDED', queue: 'canaryWorkerJobs', workerVersion: CANARY_VERSION });
+      }
+      for (const isCanary of [true, false]) {
         const fleetPlatforms = platforms.filter((p) => p.canary === isCanary);
         const listeners = await Promise.all(fleetPlatforms.map((p) => primaryEvents(p)));
         const n = 300;
-        const started = performance.now();
-        await inParallel(Array.from({ length: n }, (_, i) => i), 20, (i) =>
-          webhook(app, (fleetPlatforms[i % fleetPlatforms.length] as SeededPlatform).flowId, { n: i }),
+        const runIds = await inParallel(Array.from({ length: n }, (_, i) => i), 20, (i) =>
+          webhook(isCanary ? canary : primary, (fleetPlatforms[i % fleetPlatforms.length] as SeededPlatform).flowId, { n: i }),
         );
         await Promise.all(listeners.map((l) => l.waitForCount(n / fleetPlatforms.length)));
-        return n / ((performance.now() - started) / 1000);
-      };
-      const canaryRate = await throughput(canary, true);
-      const primaryRate = await throughput(primary, false);
-      const report = {
-        edgeSyncWebhookP50Ms: Number(percentile(viaEdge, 50).toFixed(1)),
-        edgeSyncWebhookP95Ms: Number(percentile(viaEdge, 95).toFixed(1)),
-        directSyncWebhookP50Ms: Number(percentile(direct, 50).toFixed(1)),
-        canaryJobsPerSecond: Number(canaryRate.toFixed(1)),
-        primaryJobsPerSecond: Number(primaryRate.toFixed(1)),
-      };
-      process.stdout.write(`origin measurements (canary platform; 1 worker per fleet, concurrency 5): ${JSON.stringify(report)}\n`);
-      expect(report.edgeSyncWebhookP50Ms).toBeGreaterThan(0);
-      expect(report.canaryJobsPerSecond).toBeGreaterThan(0);
+        expect(new Set(runIds.map((r) => String(r.runId))).size).toBe(n);
+      }
     });
   });
 });

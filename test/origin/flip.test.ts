@@ -94,7 +94,7 @@ describe('flipping a platform moves its queued work', () => {
   const flipHandled = (platformId: string, toCanary: boolean): Promise<LogLine> =>
     Promise.any(
       [primary, canary].map((a) =>
-        a.process.waitForLog((l) => l.msg === 'flip handled' && l.platformId === platformId && l.canary === toCanary, 60_000),
+        a.process.waitForLog((l) => l.msg === 'flip handled' && l.platformId === platformId && l.choice === (toCanary ? 'in' : 'out'), 60_000),
       ),
     );
   /** Starts one worker per fleet (once); until then jobs only queue up. */
@@ -133,7 +133,7 @@ describe('flipping a platform moves its queued work', () => {
   const rebalanced = (): Promise<unknown> =>
     Promise.any(
       [primary, canary].map((a) => {
-        const isRebalance = (l: LogLine): boolean => l.msg === 'flip handled' && l.platformId === '';
+        const isRebalance = (l: LogLine): boolean => l.msg === 'flip handled' && l.scope === 'all';
         return a.process.waitForLogCount(isRebalance, a.process.logs.filter(isRebalance).length + 1, 60_000);
       }),
     );

@@ -26,6 +26,7 @@ describe('origin membership when Redis is unreachable', () => {
     await pool.query("INSERT INTO platform_plan (platform_id, canary, canary_explicit) VALUES ('p1', true, true)");
     const logger = createLogger({ test: 'membership-fallback' });
     const silent = { ...logger, error: () => undefined, warn: () => undefined };
+    // A port the allocator holds and nothing listens on: this Redis never becomes reachable during the test.
     const redis = createCacheRedis(`redis://127.0.0.1:${await allocatePort()}`, 'test:membership', silent);
     try {
       const store = new MembershipStore({ redis: createIoredisScriptRunner(redis), sql: createPgSqlClient(pool) });
@@ -34,8 +35,12 @@ describe('origin membership when Redis is unreachable', () => {
         authority: 'database',
         trace: { cache: 'error' },
       });
+      // The answer came while the client had never been connected: a queued command could not have completed by now,
+      // so the lookup did not wait for Redis (it would have waited forever: Redis never returns here).
+      expect(redis.status).not.toBe('ready');
+      expect(redis.options.enableOfflineQueue).toBe(false);
     } finally {
       await closeRedis(redis);
     }
-  });
+  }, 10_000);
 });
