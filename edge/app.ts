@@ -10,10 +10,13 @@ import { adminPageRoutes } from './routes/admin-page-routes.js';
 import { canaryRoutes } from './routes/admin/canary-routes.js';
 import { platformRoutes } from './routes/admin/platform-routes.js';
 import { proxyHandler } from './routes/proxy.js';
-import type { AppEnv } from './types.js';
+import { servicesFor } from './services.js';
+import type { AppEnv, ServicesFactory } from './types.js';
 
 export interface CreateAppOptions {
   log?: RequestLogOptions;
+  /** Builds the services from the bindings: the real stores by default; tests inject in-memory ones. */
+  services?: ServicesFactory;
 }
 
 /** The edge Worker: admin routes served here, every other request proxied to the primary or the canary origin. */
@@ -22,7 +25,7 @@ export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
 
   // Two layers for every request: the log line around everything, then the request's context (or a refusal).
   app.use('*', requestLog(options.log));
-  app.use('*', edgeContext());
+  app.use('*', edgeContext(options.services ?? servicesFor));
 
   app.route('/v1/admin/platforms/canary', platformRoutes());
   app.route('/v1/admin/canary', canaryRoutes());

@@ -1,7 +1,9 @@
 import { cachedPrincipalVerifier } from '../core/auth/principal-jwt.js';
-import { resetHealth } from '../core/health/health-window.js';
+import { readGuardWindow } from '../core/health/guard-window.js';
+import { recordHealth, resetHealth } from '../core/health/health-window.js';
 import { describeStoreError, urlPassword } from '../core/log/redact.js';
 import { CanaryControl, MembershipStore } from '../core/membership/index.js';
+import { OperatorCommands } from '../core/operator/operator-commands.js';
 import { parseConfig } from './config.js';
 import { HealthCounter } from './health/health-counter.js';
 import { cachedCanaryCookieSigner } from './resolve/canary-cookie.js';
@@ -12,47 +14,52 @@ import type { EdgeServices } from './types.js';
 // request-bound I/O object: the Upstash and Neon HTTP clients issue a fresh fetch per call.
 const byEnv = new WeakMap<object, EdgeServices>();
 
-/** Services for these bindings, built on first use. Throws ConfigError when bindings are invalid. */
+/** Services for these bindings over the real stores, built on first use. Throws ConfigError when bindings are invalid. */
 export function servicesFor(env: Env): EdgeServices {
   let services = byEnv.get(env);
   if (services === undefined) {
-    const config = parseConfig(env as unknown as Record<string, unknown>);
-    const clientOptions = {
-      upstashUrl: config.upstashUrl,
-      upstashToken: config.upstashToken,
-      databaseUrl: config.databaseUrl,
-      neonHttpEndpoint: config.neonHttpEndpoint,
-      timeoutMs: config.storeTimeoutMs,
-    };
-    // Whatever a store client puts in an error, these never reach a log line.
-    const secrets = [config.databaseUrl, urlPassword(config.databaseUrl) ?? '', config.upstashToken, config.apiKey, config.jwtSecret];
-    const reportStoreError = (stage: string, error: unknown): void =>
-      console.error(JSON.stringify({ msg: 'store error', stage, error: describeStoreError(error, secrets) }));
-    const redis = createRedisRunner(clientOptions);
-    const membership = new MembershipStore({
-      redis,
-      sql: createSqlClient(clientOptions),
-      onFallback: ({ stage, error }) => reportStoreError(stage, error),
-    });
-    // The operator plane waits longer for Postgres than the request path does: an emergency pause must get through.
-    const control = new CanaryControl({
-      sql: createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs }),
-      membership,
-      // A resumed canary is judged by the health guard on its traffic after the resume only.
-      beforeResume: redis === null ? undefined : () => resetHealth(redis, Date.now()),
-      onHookError: reportStoreError,
-    });
-    services = {
-      config,
-      membership,
-      control,
-      redis,
-      health: new HealthCounter(),
-      verifyJwt: cachedPrincipalVerifier(config.jwtSecret),
-      canaryCookie: cachedCanaryCookieSigner(config.jwtSecret),
-      reportStoreError,
-    };
+    services = buildServices(env);
     byEnv.set(env, services);
   }
   return services;
+}
+
+function buildServices(env: Env): EdgeServices {
+  const config = parseConfig(env as unknown as Record<string, unknown>);
+  const clientOptions = {
+    upstashUrl: config.upstashUrl,
+    upstashToken: config.upstashToken,
+    databaseUrl: config.databaseUrl,
+    neonHttpEndpoint: config.neonHttpEndpoint,
+    timeoutMs: config.storeTimeoutMs,
+  };
+  // Whatever a store client puts in an error, these never reach a log line.
+  const secrets = [config.databaseUrl, urlPassword(config.databaseUrl) ?? '', config.upstashToken, config.apiKey, config.jwtSecret];
+  const reportStoreError = (stage: string, error: unknown): void =>
+    console.error(JSON.stringify({ msg: 'store error', stage, error: describeStoreError(error, secrets) }));
+  const redis = createRedisRunner(clientOptions);
+  const membership = new MembershipStore({
+    redis,
+    sql: createSqlClient(clientOptions),
+    onFallback: ({ stage, error }) => reportStoreError(stage, error),
+  });
+  // The operator plane waits longer for Postgres than the request path does: an emergency pause must get through.
+  const control = new CanaryControl({
+    sql: createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs }),
+    membership,
+    // A resumed canary is judged by the health guard on its traffic after the resume only.
+    beforeResume: redis === null ? undefined : () => resetHealth(redis, Date.now()),
+    onHookError: reportStoreError,
+  });
+  return {
+    config,
+    membership,
+    operator: new OperatorCommands({ control, onStoreError: reportStoreError }),
+    health: redis === null ? null : { record: (batch) => recordHealth(redis, batch), readWindow: (nowMs) => readGuardWindow(redis, nowMs) },
+    healthCounter: new HealthCounter(),
+    fetchOrigin: (url, init) => fetch(url, init),
+    verifyJwt: cachedPrincipalVerifier(config.jwtSecret),
+    canaryCookie: cachedCanaryCookieSigner(config.jwtSecret),
+    reportStoreError,
+  };
 }

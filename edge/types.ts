@@ -1,19 +1,42 @@
 import type { PrincipalVerifier } from '../core/auth/principal-jwt.js';
-import type { CanaryControl, MembershipStore, ScriptRunner } from '../core/membership/index.js';
+import type { GuardWindow } from '../core/health/guard-window.js';
+import type { MinuteCounts } from '../core/health/health-window.js';
+import type { LookupOptions, MembershipAnswer, PlatformRef } from '../core/membership/index.js';
+import type { OperatorCommands } from '../core/operator/operator-commands.js';
 import type { EdgeConfig } from './config.js';
 import type { HealthCounter } from './health/health-counter.js';
 import type { RequestLogFields } from './middleware/request-log.js';
 
-/** Services built from the bindings, once per isolate. */
+/** The membership lookup the routing path asks (MembershipStore, or a table of answers in unit tests). */
+export interface MembershipLookup {
+  lookup(ref: PlatformRef, options?: LookupOptions): Promise<MembershipAnswer>;
+}
+
+/** Where the edge keeps its health counts (Redis through Upstash). */
+export interface HealthStore {
+  /** Adds a batch of minute counts (one round trip). */
+  record(batch: readonly MinuteCounts[]): Promise<void>;
+  /** The counts over the guard's window, with its settings and last verdict. */
+  readWindow(nowMs: number): Promise<GuardWindow>;
+}
+
+/** Sends a request to an origin (the runtime's fetch; a stand-in in unit tests). */
+export type OriginFetch = (url: URL, init: RequestInit) => Promise<Response>;
+
+/**
+ * What the edge's routes run on, built from the bindings once per isolate (services.ts), or injected by a test through
+ * `createApp({ services })`: every rule of the edge can then be driven with `app.request` in milliseconds.
+ */
 export interface EdgeServices {
   config: EdgeConfig;
-  membership: MembershipStore;
-  /** The operator plane (its Postgres calls get the longer ADMIN_STORE_TIMEOUT_MS). */
-  control: CanaryControl;
-  /** Redis (Upstash) for the health counts; null when no cache is configured. */
-  redis: ScriptRunner | null;
-  /** This isolate's counts of responses and errors per origin. */
-  health: HealthCounter;
+  membership: MembershipLookup;
+  /** The operator plane's commands (admin API and page); its Postgres calls get ADMIN_STORE_TIMEOUT_MS. */
+  operator: OperatorCommands;
+  /** Null when no cache is configured (no health counts then). */
+  health: HealthStore | null;
+  /** This isolate's counts of responses and errors per origin, flushed to `health` in batches. */
+  healthCounter: HealthCounter;
+  fetchOrigin: OriginFetch;
   /** Principal JWTs under AP_JWT_SECRET, valid ones remembered per isolate (bounded). */
   verifyJwt: PrincipalVerifier;
   /** `Set-Cookie` for a canary platform, its signed value reused for a minute. */
@@ -21,6 +44,9 @@ export interface EdgeServices {
   /** Logs a store failure (credentials removed); the caller decides what the client is told. */
   reportStoreError(stage: string, error: unknown): void;
 }
+
+/** Builds (or returns the already built) services for an isolate's bindings. */
+export type ServicesFactory = (env: Env) => EdgeServices;
 
 /** The Hono environment of the edge Worker. */
 export type AppEnv = {

@@ -48,7 +48,8 @@ export interface DashboardModel {
   excluded: string[];
   audit: AuditEntry[];
   /** The answer to "where does platform X go, and why". */
-  lookup: { platformId: string; result: { canary: boolean; source: MembershipSource } | null } | null;
+  /** `problem`: why there is no answer other than "no such platform" (an invalid id, the database down). */
+  lookup: { platformId: string; result: { canary: boolean; source: MembershipSource } | null; problem?: string | null } | null;
   flash: { kind: 'ok' | 'error'; text: string } | null;
   /** The edge's counts over the guard's window, or why they cannot be shown. */
   health: { window: GuardWindow } | { unavailable: string };
@@ -190,7 +191,7 @@ export function Dashboard(props: DashboardModel) {
           {props.lookup !== null &&
             (props.lookup.result === null ? (
               <p class="answer" id="lookup-answer">
-                No platform <code>{props.lookup.platformId}</code>.
+                {props.lookup.problem ?? (<>No platform <code>{props.lookup.platformId}</code>.</>)}
               </p>
             ) : (
               <p class="answer" id="lookup-answer">

@@ -14,8 +14,14 @@ const LOST_FLUSH_MS = 30_000;
  */
 export class HealthCounter {
   readonly #pending = new Map<number, MinuteCounts>();
+  readonly #flushIntervalMs: number;
   #lastFlush = 0;
   #scheduledAt: number | null = null;
+
+  /** `flushIntervalMs`: at most one flush per this many ms (FLUSH_INTERVAL_MS; unit tests flush at once). */
+  constructor(options: { flushIntervalMs?: number } = {}) {
+    this.#flushIntervalMs = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
+  }
 
   /** Counts one request an origin answered (`error`: a 5xx) or never answered (`error` too). */
   record(origin: 'primary' | 'canary', error: boolean, nowMs: number): void {
@@ -37,7 +43,7 @@ export class HealthCounter {
     if (this.#pending.size === 0) return null;
     if (this.#scheduledAt !== null && nowMs - this.#scheduledAt < LOST_FLUSH_MS) return null;
     this.#scheduledAt = nowMs;
-    return Math.max(0, this.#lastFlush + FLUSH_INTERVAL_MS - nowMs);
+    return Math.max(0, this.#lastFlush + this.#flushIntervalMs - nowMs);
   }
 
   /** The counts to send now; forgets them and lets the next count schedule a flush. */

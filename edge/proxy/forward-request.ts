@@ -5,6 +5,8 @@ import { targetUrl } from './target-url.js';
 export type OriginName = 'primary' | 'canary';
 
 export interface ForwardOptions {
+  /** The runtime's fetch (a stand-in in unit tests). */
+  fetch: (url: URL, init: RequestInit) => Promise<Response>;
   request: Request;
   url: URL;
   origin: OriginName;
@@ -33,7 +35,7 @@ class OriginNotReached extends Error {
 async function send(base: string, opts: ForwardOptions, origin: OriginName): Promise<Response> {
   const method = opts.request.method;
   const hasBody = method !== 'GET' && method !== 'HEAD' && opts.request.body !== null;
-  const response = await fetch(targetUrl(base, opts.url), {
+  const response = await opts.fetch(targetUrl(base, opts.url), {
     method,
     headers: requestHeadersForOrigin(opts.request.headers, opts.forward),
     body: hasBody ? opts.request.body : null,

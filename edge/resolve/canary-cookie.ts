@@ -3,21 +3,16 @@ import { parse } from 'hono/utils/cookie';
 import { BoundedCache } from '../../core/cache/bounded-cache.js';
 import { hmacKey } from '../../core/crypto/web-crypto.js';
 import { fromBase64Url, toBase64Url, utf8 } from '../../core/crypto/encoding.js';
+import { isPlatformId } from '../../core/platform-id.js';
 
 export const CANARY_COOKIE = 'ap_canary';
 export const CANARY_COOKIE_MAX_AGE_SECONDS = 86_400;
-const PLATFORM_ID = /^[A-Za-z0-9_-]{1,128}$/;
 // Domain separation: the cookie shares AP_JWT_SECRET with principal JWTs, so its MAC input can never parse as one.
 const MAC_CONTEXT = 'ap_canary.v1';
 
 async function mac(secret: string, platformId: string, expires: number): Promise<string> {
   const sig = await crypto.subtle.sign('HMAC', await hmacKey(secret), utf8(`${MAC_CONTEXT}|${platformId}|${expires}`));
   return toBase64Url(sig);
-}
-
-/** True for platform ids a cookie can carry (no separators, no header-breaking characters). */
-export function isCookieSafePlatformId(platformId: string): boolean {
-  return PLATFORM_ID.test(platformId);
 }
 
 /**
@@ -30,7 +25,7 @@ export async function signCanaryCookie(
   nowSeconds: number,
   validSeconds = CANARY_COOKIE_MAX_AGE_SECONDS,
 ): Promise<string | null> {
-  if (!isCookieSafePlatformId(platformId)) return null;
+  if (!isPlatformId(platformId)) return null;
   const expires = nowSeconds + validSeconds;
   return `${platformId}.${expires}.${await mac(secret, platformId, expires)}`;
 }
@@ -40,7 +35,7 @@ export async function verifyCanaryCookie(value: string, secret: string, nowSecon
   const parts = value.split('.');
   if (parts.length !== 3 || secret === '') return null;
   const [platformId, expiresText, signature] = parts as [string, string, string];
-  if (!PLATFORM_ID.test(platformId) || !/^\d{1,12}$/.test(expiresText)) return null;
+  if (!isPlatformId(platformId) || !/^\d{1,12}$/.test(expiresText)) return null;
   const expires = Number(expiresText);
   if (expires <= nowSeconds) return null;
   const given = fromBase64Url(signature);

@@ -6,10 +6,10 @@ import { verifyOverride } from '../../core/auth/override-token.js';
 import { toBase64Url } from '../../core/crypto/encoding.js';
 import { constantTimeEqual } from '../../core/crypto/web-crypto.js';
 import { StoreError } from '../../core/membership/index.js';
-import { percentToBasisPoints } from '../../core/rollout/bucket.js';
+import { percentFromText } from '../../core/operator/inputs.js';
+import type { Outcome } from '../../core/operator/outcome.js';
 import { ADMIN_CSS } from '../admin-page/admin-css.js';
 import { LOGIN_COOKIE, PAGE_PATH, SESSION_COOKIE, SESSION_SECONDS, csrfToken, csrfValid, newSession, verifySession } from '../admin-page/session.js';
-import { readGuardWindow } from '../../core/health/guard-window.js';
 import { Dashboard, SignIn } from '../admin-page/views.js';
 import type { DashboardModel } from '../admin-page/views.js';
 import { OVERRIDE_COOKIE } from '../resolve/override.js';
@@ -31,14 +31,13 @@ const DONE = new Map<string, string>([
 ]);
 
 /** What an action did: done (redirect with a message), or an error shown on the page with its status. */
-type ActionOutcome = { done: string; platform?: string } | { error: string; status?: 400 | 503 };
+type ActionOutcome = { done: string; platform?: string } | { error: string; status: 400 | 404 | 503 };
 
-/** The change is in Postgres, but Redis did not take the invalidation: say so, as the API's 503 does. */
-function notInvalidated(what: string): ActionOutcome {
-  return {
-    error: `${what} is saved, but the routing cache could not be reset, so edges may keep the old routing for up to 60 s. Do it again (repeating is safe).`,
-    status: 503,
-  };
+const PAGE_STATUS = { invalid: 400, not_found: 404, store_unavailable: 503, cache_not_invalidated: 503 } as const;
+
+/** An operator command's outcome as the page shows it: the same message the API gives, on the page, with its status. */
+function pageOutcome<T>(outcome: Outcome<T>, done: (value: T) => { done: string; platform?: string }): ActionOutcome {
+  return outcome.kind === 'ok' ? done(outcome.value) : { error: outcome.message, status: PAGE_STATUS[outcome.kind] };
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -79,10 +78,10 @@ async function sessionNonce(c: Context<AppEnv>): Promise<string | null> {
 
 /** The health window for the page; a Redis fault costs the page its chart, never the page itself. */
 async function healthOf(c: Context<AppEnv>): Promise<DashboardModel['health']> {
-  const { redis, reportStoreError } = c.get('services');
-  if (redis === null) return { unavailable: 'No Redis is configured (UPSTASH_REDIS_REST_URL), so the edge keeps no health counts.' };
+  const { health, reportStoreError } = c.get('services');
+  if (health === null) return { unavailable: 'No Redis is configured (UPSTASH_REDIS_REST_URL), so the edge keeps no health counts.' };
   try {
-    return { window: await readGuardWindow(redis, Date.now()) };
+    return { window: await health.readWindow(Date.now()) };
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
     reportStoreError('admin-page-health', error);
@@ -90,23 +89,30 @@ async function healthOf(c: Context<AppEnv>): Promise<DashboardModel['health']> {
   }
 }
 
-async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardModel['flash'], status: 200 | 400 | 503 = 200): Promise<Response> {
-  const { control, config } = c.get('services');
-  const platform = c.req.query('platform')?.trim().slice(0, 128) || null;
-  try {
-    const [{ pinned, excluded, rollout }, audit, lookup, health] = await Promise.all([
-      control.overview(),
-      control.audit({ limit: 30, platformId: null, before: null }),
-      platform === null ? Promise.resolve(null) : control.status(platform).then((result) => ({ platformId: platform, result })),
-      healthOf(c),
-    ]);
-    const model: DashboardModel = { csrf: await csrfToken(config.apiKey, nonce), rollout, pinned, excluded, audit, lookup, flash, health };
-    return c.html(<Dashboard {...model} />, status);
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    c.get('services').reportStoreError('admin-page', error);
+async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardModel['flash'], status: 200 | 400 | 404 | 503 = 200): Promise<Response> {
+  const { operator, config } = c.get('services');
+  const platform = c.req.query('platform')?.trim() || null;
+  const [overview, audit, lookup, health] = await Promise.all([
+    operator.overview(),
+    operator.audit({ limit: 30 }),
+    platform === null ? Promise.resolve(null) : operator.status(platform),
+    healthOf(c),
+  ]);
+  if (overview.kind !== 'ok' || audit.kind !== 'ok') {
     return c.html(<p>The database is unavailable; the page cannot show the state. Reload in a moment.</p>, 503);
   }
+  const { pinned, excluded, rollout } = overview.value;
+  const model: DashboardModel = {
+    csrf: await csrfToken(config.apiKey, nonce),
+    rollout,
+    pinned,
+    excluded,
+    audit: audit.value.entries,
+    lookup: platform === null || lookup === null ? null : lookup.kind === 'ok' ? { platformId: platform, result: lookup.value } : { platformId: platform, result: null, problem: lookup.kind === 'not_found' ? null : lookup.message },
+    flash,
+    health,
+  };
+  return c.html(<Dashboard {...model} />, status);
 }
 
 type Form = Record<string, string | File | (string | File)[]>;
@@ -124,27 +130,16 @@ async function action(c: Context<AppEnv>, run: (form: Form) => Promise<ActionOut
   if (!(await csrfValid(c.get('services').config.apiKey, nonce, form.csrf))) {
     return c.text('This form is stale or was not sent by this page (CSRF check failed). Reload the page and try again.', 403);
   }
-  let outcome: ActionOutcome;
-  try {
-    outcome = await run(form);
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    c.get('services').reportStoreError('admin-page-action', error);
-    outcome = {
-      error:
-        error.outcome === 'unknown'
-          ? 'The database did not answer in time: the change may or may not have been applied. Check the audit log, then retry.'
-          : 'The database is unavailable: nothing was changed. Retry in a moment.',
-    };
-  }
-  if ('error' in outcome) return dashboard(c, nonce, { kind: 'error', text: outcome.error }, outcome.status ?? 400);
+  const outcome = await run(form);
+  if ('error' in outcome) return dashboard(c, nonce, { kind: 'error', text: outcome.error }, outcome.status);
   const query = new URLSearchParams({ done: outcome.done, ...(outcome.platform === undefined ? {} : { platform: outcome.platform }) });
   return c.redirect(`${PAGE_PATH}/?${query}`, 303);
 }
 
+/** The form's reason as the command takes it: empty means none (the command's schema checks the rest). */
 function reasonOf(form: Form): string | null {
   const reason = field(form, 'reason');
-  return reason === '' ? null : reason.slice(0, 500);
+  return reason === '' ? null : reason;
 }
 
 /**
@@ -196,11 +191,9 @@ export function adminPageRoutes(): Hono<AppEnv> {
 
   for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
     app.post(`${P}/actions/${name}`, (c) =>
-      action(c, async (form) => {
-        const applied = await c.get('services').control.setPaused(paused, { actor: ACTOR, reason: reasonOf(form) });
-        if (!applied.invalidated) return notInvalidated(paused ? 'The pause' : 'The resume');
-        return { done: paused ? 'paused' : 'resumed' };
-      }),
+      action(c, async (form) =>
+        pageOutcome(await c.get('services').operator.setPaused(paused, { reason: reasonOf(form) }, ACTOR), () => ({ done: paused ? 'paused' : 'resumed' })),
+      ),
     );
   }
 
@@ -208,27 +201,20 @@ export function adminPageRoutes(): Hono<AppEnv> {
     action(c, async (form) => {
       const platformId = field(form, 'platformId');
       const choice = field(form, 'choice');
-      if (platformId === '' || platformId.length > 128) return { error: 'Give a platform id (1 to 128 characters).' };
-      if (choice !== 'in' && choice !== 'out' && choice !== 'follow') return { error: 'Choose pin, exclude or follow.' };
-      const meta = { actor: ACTOR, reason: reasonOf(form) };
-      const { control } = c.get('services');
-      const applied = choice === 'follow' ? await control.clearChoice(platformId, meta) : await control.setChoice(platformId, choice === 'in', meta);
-      if (applied === null) return { error: `No platform ${platformId}: nothing was changed.` };
-      if (!applied.invalidated) return notInvalidated(`The choice for ${platformId}`);
-      return { done: choice, platform: platformId };
+      const input = { platformId, reason: reasonOf(form) };
+      const { operator } = c.get('services');
+      if (choice === 'follow') return pageOutcome(await operator.follow(input, ACTOR), () => ({ done: choice, platform: platformId }));
+      if (choice !== 'in' && choice !== 'out') return { error: 'Choose pin, exclude or follow.', status: 400 };
+      return pageOutcome(await operator.setChoice({ ...input, canary: choice === 'in' }, ACTOR), () => ({ done: choice, platform: platformId }));
     }),
   );
 
   app.post(`${P}/actions/rollout`, (c) =>
-    action(c, async (form) => {
-      const percent = Number(field(form, 'percent'));
-      if (field(form, 'percent') === '' || !Number.isFinite(percent) || percent < 0 || percent > 100 || Math.abs(percent * 100 - Math.round(percent * 100)) > 1e-9) {
-        return { error: 'The rollout is a percentage from 0 to 100 with two decimals at most.' };
-      }
-      const applied = await c.get('services').control.setRollout(percentToBasisPoints(percent), { actor: ACTOR, reason: reasonOf(form) });
-      if (!applied.invalidated) return notInvalidated(`The rollout of ${percent}%`);
-      return { done: 'rollout' };
-    }),
+    action(c, async (form) =>
+      pageOutcome(await c.get('services').operator.setRollout({ percent: percentFromText(field(form, 'percent')), reason: reasonOf(form) }, ACTOR), () => ({
+        done: 'rollout',
+      })),
+    ),
   );
 
   // The tester's browser link: a valid override token becomes a cookie (until the token expires) and the tester lands

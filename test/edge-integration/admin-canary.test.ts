@@ -83,7 +83,7 @@ describe('POST /v1/admin/platforms/canary', () => {
       expect(await errorCode(res)).toBe('store_unavailable');
       expect(await routeOf(platformId)).toBe('primary');
       // The cause is logged (the client is only told the store is unavailable).
-      expect(h.logs.some((l) => l.includes('"msg":"store error"') && l.includes('"stage":"admin-set-choice"') && l.includes('StoreError'))).toBe(true);
+      expect(h.logs.some((l) => l.includes('"msg":"store error"') && l.includes('"stage":"operator-set-choice"') && l.includes('StoreError'))).toBe(true);
     } finally {
       await h.startNeon();
     }

@@ -91,13 +91,14 @@ describe('canary origin down', () => {
     await h.startCanary();
   });
 
-  it.each(['GET', 'HEAD', 'OPTIONS'])('serves %s from the primary instead', async (method) => {
-    expect(await originOf('/v1/flows', canaryPlatform, method)).toEqual({ status: 200, origin: 'primary' });
+  // Every method's fallback rule is in test/edge/routing-table.test.ts; here the canary's socket is really closed.
+  it('serves a GET from the primary instead', async () => {
+    expect(await originOf('/v1/flows', canaryPlatform, 'GET')).toEqual({ status: 200, origin: 'primary' });
   });
 
-  it.each(['POST', 'PUT', 'PATCH', 'DELETE'])('answers %s with 502 canary_unavailable and does not send it to primary', async (method) => {
+  it('answers a POST with 502 canary_unavailable and does not send it to primary', async () => {
     const before = h.primary.requests.length;
-    const res = await request('/v1/flows', canaryPlatform, method);
+    const res = await request('/v1/flows', canaryPlatform, 'POST');
     expect(res.status).toBe(502);
     expect(await res.json()).toEqual({ error: { code: 'canary_unavailable', message: expect.any(String) } });
     expect(h.primary.requests.length).toBe(before);
@@ -136,7 +137,8 @@ describe('canary reported unreachable by the edge network (52x)', () => {
     await h.startCanary();
   }
 
-  it.each([521, 522, 523, 530])('serves GET from the primary and answers POST 502 canary_unavailable on %i', async (status) => {
+  // Each status is a case of test/edge/routing-table.test.ts; here one comes from a real socket.
+  it.each([521])('serves GET from the primary and answers POST 502 canary_unavailable on %i', async (status) => {
     await answerEverythingWith(status);
     try {
       expect(await originOf('/v1/flows', canaryPlatform)).toEqual({ status: 200, origin: 'primary' });
@@ -148,7 +150,7 @@ describe('canary reported unreachable by the edge network (52x)', () => {
     }
   });
 
-  it('passes 520 and 524 through: the canary may have processed the request', async () => {
+  it('passes 524 through: the canary may have processed the request', async () => {
     await answerEverythingWith(524);
     try {
       expect(await originOf('/v1/flows', canaryPlatform, 'POST')).toEqual({ status: 524, origin: 'canary' });

@@ -127,7 +127,7 @@ describe('npx canary-edge', () => {
 
   it('exits 1 with the edge\'s message when it refuses the request', async () => {
     const result = await cli(['enable', 'no-such-platform']);
-    expect(result).toMatchObject({ code: 1, stdout: '', stderr: 'error: Platform no-such-platform does not exist. (404 platform_not_found)\n' });
+    expect(result).toMatchObject({ code: 1, stdout: '', stderr: 'error: Platform no-such-platform does not exist: nothing was changed. (404 platform_not_found)\n' });
     const wrongKey = await cli(['list'], { AP_API_KEY: 'not-the-key' });
     expect(wrongKey).toMatchObject({ code: 1, stderr: 'error: Invalid api-key. (401 unauthorized)\n' });
   });
@@ -139,8 +139,8 @@ describe('npx canary-edge', () => {
   });
 
   it.each([
-    [['rollout', '101'], '<percent> must be at most 100'],
-    [['rollout', '12.345'], '<percent> must be a percentage from 0 to 100 with two decimals at most'],
+    [['rollout', '101'], '<percent>: must be a percentage from 0 to 100 with two decimals at most'],
+    [['rollout', '12.345'], '<percent>: must be a percentage from 0 to 100 with two decimals at most'],
     [['override', 'elsewhere'], '<target> must be canary or primary'],
     [['override', 'canary', '--ttl', '10s'], '--ttl: must be at least 1m'],
     [['override', 'canary', '--ttl', '25h'], '--ttl: must be more than 0s and at most 24h'],

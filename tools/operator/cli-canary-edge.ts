@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AuditEntry } from '../../core/membership/index.js';
+import { percentFromText, percentInput, platformIdInput, reasonInput, validateInput } from '../../core/operator/inputs.js';
 import { UsageError, createProgram, durationSchema, runCli, validateOptions } from '../cli/index.js';
 import type { CliCommand } from '../cli/index.js';
 import { adminTargetFromEnv, callAdmin } from './admin-client.js';
@@ -40,14 +41,17 @@ interface Health {
 
 const rateText = (rate: number | null): string => (rate === null ? '-' : `${(rate * 100).toFixed(2)}%`);
 
-const reasonOption = z.string().max(500, 'at most 500 characters').optional();
+// The operator plane's own input rules (core/operator/inputs.ts): what the API and the page refuse, the CLI refuses
+// before asking, with the same words.
+const reasonOption = reasonInput();
+const platformOption = platformIdInput();
 
-/** A percentage argument: 0 to 100, two decimals at most. */
-const percentArgument = z
-  .string()
-  .regex(/^\d{1,3}(\.\d{1,2})?$/, 'must be a percentage from 0 to 100 with two decimals at most, e.g. 5 or 12.5')
-  .transform(Number)
-  .refine((p) => p <= 100, 'must be at most 100');
+/** A command argument checked by one of those rules: its value, or a usage error naming the argument. */
+function argument<T>(name: string, schema: Parameters<typeof validateInput<T>>[0], value: unknown, usage: string): T {
+  const valid = validateInput(schema, value, name);
+  if (!valid.ok) throw new UsageError(`${valid.message}\nusage: ${usage}`);
+  return valid.value;
+}
 
 function routeText(out: Output, canary: boolean): string {
   return canary ? out.yellow('canary') : out.green('primary');
@@ -129,9 +133,8 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
     .option('--reason <text>', 'why (recorded in the audit log)')
     .action(async (percentText: string, _options: unknown, command: CliCommand) => {
       const { reason } = validateOptions(command, z.object({ reason: reasonOption }));
-      const percent = percentArgument.safeParse(percentText);
-      if (!percent.success) throw new UsageError(`<percent> ${percent.error.issues[0]?.message ?? 'is invalid'}\nusage: canary-edge rollout <percent> [--reason <text>]`);
-      const r = await call<Rollout>('PUT', '/v1/admin/canary/rollout', { percent: percent.data, reason });
+      const percent = argument('<percent>', percentInput(), percentFromText(percentText), 'canary-edge rollout <percent> [--reason <text>]');
+      const r = await call<Rollout>('PUT', '/v1/admin/canary/rollout', { percent, reason });
       print(r, () => out.line(`rollout set to ${r.percent}%${r.paused ? out.red(' (routing is PAUSED: nobody goes to the canary until resume)') : ''}`));
     });
 
@@ -154,7 +157,7 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
     .option('--ttl <duration>', 'how long it is valid, 1m to 24h (default 1h)')
     .action(async (targetName: string, _options: unknown, command: CliCommand) => {
       if (targetName !== 'canary' && targetName !== 'primary') throw new UsageError('<target> must be canary or primary\nusage: canary-edge override <canary|primary> [--platform <id>] [--ttl 1h]');
-      const options = validateOptions(command, z.object({ platform: z.string().min(1).max(128).optional(), ttl: durationSchema.optional() }));
+      const options = validateOptions(command, z.object({ platform: z.optional(platformOption), ttl: durationSchema.optional() }));
       const ttlSeconds = Math.round((options.ttl ?? 3_600_000) / 1000);
       if (ttlSeconds < 60) throw new UsageError('--ttl: must be at least 1m\nusage: canary-edge override <canary|primary> [--platform <id>] [--ttl 1h]');
       const answer = await call<{ token: string; expiresAt: string }>('POST', '/v1/admin/canary/overrides', {
@@ -185,7 +188,7 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
       const o = validateOptions(
         command,
         z.object({
-          platform: z.string().min(1).max(128).optional(),
+          platform: z.optional(platformOption),
           limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).refine((n) => n >= 1 && n <= 500, 'must be 1 to 500').optional(),
           before: z.string().regex(/^\d+$/, 'must be an entry id').optional(),
         }),

@@ -1,9 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod/mini';
 import { constantTimeEqual } from '../../../core/crypto/web-crypto.js';
 import { ApiError } from '../../../core/http/api-error.js';
-import { StoreError } from '../../../core/membership/index.js';
+import type { Outcome } from '../../../core/operator/outcome.js';
 import type { AppEnv } from '../../types.js';
 
 /** Admin request bodies are tiny; anything larger is refused before it is read. */
@@ -41,60 +40,44 @@ export function adminBodyLimit(): MiddlewareHandler<AppEnv> {
   });
 }
 
-/** `reason`: optional, at most 500 characters (contract). */
-export const reasonField = () => z.optional(z.nullable(z.string().check(z.maxLength(500))));
-
 /**
- * The JSON body validated by `schema`: 400 `invalid_json` or `invalid_body` naming what is expected. An empty body
- * reads as `{}` when `emptyIsObject` (routes whose every field is optional).
+ * The request body as JSON (its rules are the operator command's to check): 400 `invalid_json` naming what is
+ * expected. An empty body reads as `{}` when `emptyIsObject` (routes whose every field is optional).
  */
-export async function readBody<T>(c: Context<AppEnv>, schema: z.ZodMiniType<T>, expected: string, emptyIsObject = false): Promise<T> {
+export async function readJson(c: Context<AppEnv>, expected: string, emptyIsObject = false): Promise<unknown> {
   const text = await c.req.text();
-  let json: unknown;
-  if (text.trim() === '' && emptyIsObject) json = {};
-  else {
-    try {
-      json = JSON.parse(text) as unknown;
-    } catch {
-      throw new ApiError(400, 'invalid_json', `Request body must be JSON: ${expected}.`);
-    }
+  if (text.trim() === '' && emptyIsObject) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError(400, 'invalid_json', `Request body must be JSON: ${expected}.`);
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-    throw new ApiError(400, 'invalid_body', `Expected ${expected}. ${detail}`);
-  }
-  return parsed.data;
+}
+
+/** How the API names an invalid input of a route (the body by default) and what it expected. */
+export interface RenderOptions {
+  expected?: string;
+  invalidCode?: 'invalid_body' | 'invalid_platform_id' | 'invalid_query';
 }
 
 /**
- * Runs a store call of an admin route. Only an unavailable store is a 503 (cause logged, credentials removed, the
- * message saying whether the change may have been applied); anything else is a bug and surfaces as 500 via onError.
+ * The value of an `ok` outcome; any other outcome becomes the API's JSON error: 400 invalid input (naming the rule
+ * broken), 404 `platform_not_found`, 503 `store_unavailable` (saying whether the change may have been applied), 503
+ * `cache_invalidation_failed`.
  */
-export async function withStore<T>(c: Context<AppEnv>, stage: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    c.get('services').reportStoreError(stage, error);
-    throw new ApiError(
-      503,
-      'store_unavailable',
-      error.outcome === 'unknown'
-        ? 'The database did not answer in time: the change may or may not have been applied (the routing cache was reset to follow the database either way). Retry the same request; it is idempotent.'
-        : 'The database is unavailable; the change was not applied. Retry the same request.',
-    );
+export function valueOf<T>(outcome: Outcome<T>, options: RenderOptions = {}): T {
+  switch (outcome.kind) {
+    case 'ok':
+      return outcome.value;
+    case 'invalid':
+      throw new ApiError(400, options.invalidCode ?? 'invalid_body', options.expected === undefined ? outcome.message : `Expected ${options.expected}. ${outcome.message}`);
+    case 'not_found':
+      throw new ApiError(404, 'platform_not_found', outcome.message);
+    case 'store_unavailable':
+      throw new ApiError(503, 'store_unavailable', outcome.message);
+    case 'cache_not_invalidated':
+      throw new ApiError(503, 'cache_invalidation_failed', outcome.message);
   }
-}
-
-/** 503 when the change was committed but the routing cache could not be invalidated (Redis down). */
-export function requireInvalidated(invalidated: boolean, what: string): void {
-  if (invalidated) return;
-  throw new ApiError(
-    503,
-    'cache_invalidation_failed',
-    `The database now has ${what}, but the routing cache could not be invalidated, so edges may keep the old routing until the cache expires (60 s). Retry the same request.`,
-  );
 }
 
 /** 405 for the methods a path does not serve. */

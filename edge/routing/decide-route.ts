@@ -1,0 +1,123 @@
+import type { MembershipAnswer } from '../../core/membership/index.js';
+import type { OriginName } from '../proxy/forward-request.js';
+import type { PresentedOverride } from '../resolve/override.js';
+import type { Candidate, PlatformSource, Resolution } from '../resolve/resolve-platform.js';
+
+/** What the membership lookup found: the candidate that named a platform (or the last one asked) and its answer. */
+export interface LookupResult {
+  candidate: Candidate;
+  answer: MembershipAnswer;
+}
+
+/** Everything the routing decision depends on; all of it known before the request is forwarded. */
+export interface RouteInput {
+  resolution: Resolution;
+  /** What the stores answered, or null when they were not asked (`needsLookup` said so). */
+  lookup: LookupResult | null;
+  override: PresentedOverride;
+  /** False when AP_CANARY_APP_URL is empty: canary routing off. */
+  canaryRouting: boolean;
+}
+
+/** A change of the `ap_canary` cookie on the response. */
+export type CookieChange = { kind: 'set'; platformId: string } | { kind: 'clear' };
+
+/** The decision's part of the request's log line (never a secret). */
+export interface RouteLog {
+  source: PlatformSource | 'none';
+  decision: string;
+  platformId?: string | null;
+  authority?: string;
+  cache?: string;
+  database?: string;
+  fillWaits?: number;
+  cacheRefresh?: boolean;
+  override?: string;
+  error?: string;
+}
+
+/** Seconds a client over its unknown-id budget is told to wait (the limiter's period). */
+export const UNKNOWN_ID_RETRY_AFTER_SECONDS = 60;
+
+export type RouteDecision =
+  | { kind: 'refuse'; status: 429; code: 'rate_limited'; message: string; retryAfterSeconds: number; log: RouteLog }
+  | {
+      kind: 'forward';
+      origin: OriginName;
+      /** The cookie change, by the origin that ends up serving the request (a fallback to the primary sets nothing). */
+      cookie: Record<OriginName, CookieChange | null>;
+      /** An honoured override: the response tells the tester where it went (`x-canary-routed`). */
+      showRoute: boolean;
+      /** The request counts towards the health of the origins. */
+      record: boolean;
+      log: RouteLog;
+    };
+
+/**
+ * Whether the stores must be asked: not with canary routing off (nothing to decide), not for a request that names no
+ * platform, and not for an override valid for any platform (it decides alone).
+ */
+export function needsLookup(resolution: Resolution, override: PresentedOverride, canaryRouting: boolean): boolean {
+  if (!canaryRouting || resolution.candidates.length === 0) return false;
+  return !(override.kind === 'valid' && override.override.platformId === null);
+}
+
+function isPrincipal(source: PlatformSource): boolean {
+  return source === 'jwt' || source === 'api-key';
+}
+
+/** The override's effect: the origin it chooses, or null when it does not apply, and what the log says about it. */
+function overrideEffect(override: PresentedOverride, answer: MembershipAnswer | null): { target: OriginName | null; log?: string } {
+  if (override.kind === 'none') return { target: null };
+  if (override.kind === 'ignored') return { target: null, log: `ignored:${override.reason}` };
+  const { platformId, target } = override.override;
+  if (platformId !== null && answer?.platformId !== platformId) return { target: null, log: 'ignored:other-platform' };
+  return { target, log: `honoured:${target}` };
+}
+
+const NO_COOKIE: Record<OriginName, CookieChange | null> = { primary: null, canary: null };
+
+/**
+ * The routing rule (README "How the edge routes a request"), as one pure function: a tester's override first (for its
+ * platform, or any; also while paused), then the cohort's answer; a request over its unknown-id budget is refused; the
+ * `ap_canary` cookie is set for a principal the canary serves and cleared when its platform is authoritatively not on
+ * the canary. No I/O: `proxy.ts` asks the stores, forwards, and applies what this returns.
+ */
+export function decideRoute(input: RouteInput): RouteDecision {
+  const { resolution, lookup, canaryRouting } = input;
+  const candidate = lookup?.candidate ?? resolution.candidates[0] ?? null;
+  const answer = lookup?.answer ?? null;
+  const log: RouteLog = { source: candidate?.source ?? 'none', decision: '' };
+  if (answer !== null) {
+    Object.assign(log, { platformId: answer.platformId, authority: answer.authority, cache: answer.trace.cache, database: answer.trace.database, fillWaits: answer.trace.waits });
+    if (answer.trace.refresh) log.cacheRefresh = true;
+    if (answer.authority === 'none') log.error = 'membership stores unavailable; routed to primary';
+  }
+  const override = overrideEffect(input.override, answer);
+  if (override.log !== undefined) log.override = override.log;
+
+  if (answer?.authority === 'refused') {
+    log.decision = 'rate-limited';
+    const message = `Too many requests naming unknown API keys or flows from this client. Retry after ${UNKNOWN_ID_RETRY_AFTER_SECONDS} s.`;
+    return { kind: 'refuse', status: 429, code: 'rate_limited', message, retryAfterSeconds: UNKNOWN_ID_RETRY_AFTER_SECONDS, log };
+  }
+
+  // With canary routing off nothing reaches a canary, not even an override.
+  if (override.target !== null) {
+    const origin = canaryRouting ? override.target : 'primary';
+    log.decision = `override-${origin}`;
+    return { kind: 'forward', origin, cookie: NO_COOKIE, showRoute: true, record: canaryRouting, log };
+  }
+  const origin: OriginName = canaryRouting && answer?.canary === true ? 'canary' : 'primary';
+  log.decision = candidate === null ? 'unresolved' : canaryRouting ? origin : 'canary-off';
+
+  let cookie = NO_COOKIE;
+  if (candidate !== null && answer !== null && answer.platformId !== null) {
+    const principal = isPrincipal(candidate.source);
+    if (origin === 'canary' && principal) cookie = { primary: null, canary: { kind: 'set', platformId: answer.platformId } };
+    else if (!answer.canary && answer.authority !== 'none' && resolution.hasCanaryCookie && (principal || candidate.source === 'cookie')) {
+      cookie = { primary: { kind: 'clear' }, canary: null };
+    }
+  }
+  return { kind: 'forward', origin, cookie, showRoute: false, record: canaryRouting, log };
+}

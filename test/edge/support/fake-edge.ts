@@ -1,0 +1,182 @@
+import type { Hono } from 'hono';
+import { cachedPrincipalVerifier } from '../../../core/auth/principal-jwt.js';
+import { sha256Hex } from '../../../core/crypto/web-crypto.js';
+import type { GuardWindow } from '../../../core/health/guard-window.js';
+import type { MinuteCounts } from '../../../core/health/health-window.js';
+import type { MembershipAnswer, MembershipSource, PlatformRef } from '../../../core/membership/index.js';
+import { OperatorCommands } from '../../../core/operator/operator-commands.js';
+import type { ControlPort } from '../../../core/operator/operator-commands.js';
+import { createApp } from '../../../edge/app.js';
+import { parseConfig } from '../../../edge/config.js';
+import { HealthCounter } from '../../../edge/health/health-counter.js';
+import { cachedCanaryCookieSigner } from '../../../edge/resolve/canary-cookie.js';
+import type { AppEnv, EdgeServices, MembershipLookup } from '../../../edge/types.js';
+
+// The edge over in-memory ports, for `app.request` specs: every rule of the routing path runs as in workerd, with the
+// stores and origins replaced by tables the test controls. (The real stores are tested in core/ and edge-integration/,
+// the real origins in edge-integration/ and origin/.)
+
+export const FAKE_PRIMARY_URL = 'http://primary.test';
+export const FAKE_CANARY_URL = 'http://canary.test';
+export const FAKE_API_KEY = 'fake-admin-api-key-0123456789abcdef';
+export const FAKE_JWT_SECRET = 'fake-jwt-secret-0123456789abcdef';
+
+/** What the cohort answers for a platform: its effective membership and why (the rule itself is tested in core/). */
+export interface FakeMembership {
+  canary: boolean;
+  source: MembershipSource;
+}
+
+/** A request an origin received from the edge. */
+export interface ForwardedRequest {
+  origin: 'primary' | 'canary';
+  method: string;
+  url: string;
+  headers: Headers;
+}
+
+/** How an origin behaves: answer (with this status), fail to connect, or answer as Cloudflare does when it never reached it. */
+export type OriginBehaviour = { kind: 'up'; status?: number } | { kind: 'down' };
+
+export interface FakeEdge {
+  app: Hono<AppEnv>;
+  env: Env;
+  services: EdgeServices;
+  /** Platform id -> what the cohort answers; a platform absent here is unknown to the stores. */
+  platforms: Map<string, FakeMembership>;
+  /** Flow id -> platform id. */
+  flows: Map<string, string>;
+  /** sha256(api key) -> platform id. */
+  apiKeys: Map<string, string>;
+  /** Both stores down: every lookup fails open (authority none). */
+  storesDown: boolean;
+  /** The unknown-id budget (Workers Rate Limiting) admits this client. */
+  limiterAdmits: boolean;
+  origins: Record<'primary' | 'canary', OriginBehaviour>;
+  forwarded: ForwardedRequest[];
+  /** Every lookup the routing path made. */
+  lookups: PlatformRef[];
+  /** Health batches the isolate flushed. */
+  recorded: MinuteCounts[];
+  /** Log lines of the edge (JSON). */
+  logs: Record<string, unknown>[];
+  /** Sends a request through the edge and waits for its background work (counts, refreshes). */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  addApiKey(key: string, platformId: string): Promise<void>;
+}
+
+function answer(platformId: string | null, membership: FakeMembership | undefined, authority: MembershipAnswer['authority']): MembershipAnswer {
+  return {
+    platformId,
+    canary: membership?.canary ?? false,
+    source: membership?.source ?? 'default',
+    authority,
+    trace: { cache: authority === 'cache' ? 'hit' : 'error', database: authority === 'none' ? 'error' : 'none', waits: 0, refresh: false },
+  };
+}
+
+const UNUSED_CONTROL: ControlPort = new Proxy({} as ControlPort, {
+  get: () => () => Promise.reject(new Error('this fake edge has no operator plane: use the workerd tests for it')),
+});
+
+/** An edge whose stores and origins are tables in memory. */
+export function fakeEdge(options: { canaryRouting?: boolean; control?: ControlPort; bindings?: Partial<Record<string, string>> } = {}): FakeEdge {
+  const platforms = new Map<string, FakeMembership>();
+  const flows = new Map<string, string>();
+  const apiKeys = new Map<string, string>();
+  const forwarded: ForwardedRequest[] = [];
+  const lookups: PlatformRef[] = [];
+  const recorded: MinuteCounts[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const state = { storesDown: false, limiterAdmits: true };
+  const origins: FakeEdge['origins'] = { primary: { kind: 'up' }, canary: { kind: 'up' } };
+
+  const membership: MembershipLookup = {
+    async lookup(ref, lookupOptions = {}) {
+      lookups.push(ref);
+      if (state.storesDown) return answer(ref.kind === 'platform' ? ref.platformId : null, undefined, 'none');
+      if (ref.kind === 'platform') return answer(platforms.has(ref.platformId) ? ref.platformId : ref.platformId, platforms.get(ref.platformId), 'cache');
+      const platformId = ref.kind === 'flow' ? flows.get(ref.flowId) : apiKeys.get(ref.hashedKey);
+      if (platformId === undefined) {
+        // An id the cache does not know costs a database read, within the client's budget.
+        if (lookupOptions.admitResolverFill !== undefined && !(await lookupOptions.admitResolverFill())) return answer(null, undefined, 'refused');
+        return answer(null, undefined, 'database');
+      }
+      return answer(platformId, platforms.get(platformId), 'cache');
+    },
+  };
+
+  const bindings = {
+    AP_PRIMARY_APP_URL: FAKE_PRIMARY_URL,
+    AP_CANARY_APP_URL: options.canaryRouting === false ? '' : FAKE_CANARY_URL,
+    AP_API_KEY: FAKE_API_KEY,
+    AP_JWT_SECRET: FAKE_JWT_SECRET,
+    UPSTASH_REDIS_REST_URL: 'http://upstash.test',
+    UPSTASH_REDIS_REST_TOKEN: 'token',
+    DATABASE_URL: 'postgres://postgres@neon.test/none',
+    ...options.bindings,
+  };
+  const config = parseConfig(bindings);
+  const services: EdgeServices = {
+    config,
+    membership,
+    operator: new OperatorCommands({ control: options.control ?? UNUSED_CONTROL, onStoreError: () => undefined }),
+    health: {
+      record: async (batch) => void recorded.push(...batch),
+      readWindow: (): Promise<GuardWindow> => Promise.reject(new Error('not in the fake edge')),
+    },
+    healthCounter: new HealthCounter({ flushIntervalMs: 0 }),
+    async fetchOrigin(url, init) {
+      const origin = url.origin === FAKE_CANARY_URL ? 'canary' : 'primary';
+      const behaviour = origins[origin];
+      forwarded.push({ origin, method: init.method ?? 'GET', url: url.toString(), headers: new Headers(init.headers) });
+      if (behaviour.kind === 'down') throw new TypeError(`fetch failed: ${origin} is down`);
+      return new Response(behaviour.status === 204 ? null : JSON.stringify({ origin }), { status: behaviour.status ?? 200, headers: { 'x-origin': origin, 'content-type': 'application/json' } });
+    },
+    verifyJwt: cachedPrincipalVerifier(config.jwtSecret),
+    canaryCookie: cachedCanaryCookieSigner(config.jwtSecret),
+    reportStoreError: () => undefined,
+  };
+
+  const env = {
+    ...bindings,
+    UNKNOWN_ID_LIMITER: { limit: () => Promise.resolve({ success: state.limiterAdmits }) },
+  } as unknown as Env;
+  const app = createApp({ services: () => services, log: { sink: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) } });
+
+  return {
+    app,
+    env,
+    services,
+    platforms,
+    flows,
+    apiKeys,
+    get storesDown() {
+      return state.storesDown;
+    },
+    set storesDown(value: boolean) {
+      state.storesDown = value;
+    },
+    get limiterAdmits() {
+      return state.limiterAdmits;
+    },
+    set limiterAdmits(value: boolean) {
+      state.limiterAdmits = value;
+    },
+    origins,
+    forwarded,
+    lookups,
+    recorded,
+    logs,
+    async request(path, init = {}) {
+      const tasks: Promise<unknown>[] = [];
+      const ctx = { waitUntil: (task: Promise<unknown>) => void tasks.push(task), passThroughOnException: () => undefined, props: {} };
+      const res = await app.request(`https://edge.test${path}`, init, env, ctx as unknown as ExecutionContext);
+      await Promise.all(tasks);
+      return res;
+    },
+    async addApiKey(key, platformId) {
+      apiKeys.set(await sha256Hex(key), platformId);
+    },
+  };
+}
