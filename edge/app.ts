@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config.js';
 import { ApiError, errorResponse } from '../core/http/api-error.js';
 import { redactSecrets } from '../core/log/redact.js';
+import { adminHostOnly } from './middleware/admin-host.js';
 import { edgeContext } from './middleware/edge-context.js';
 import { requestLog } from './middleware/request-log.js';
 import type { RequestLogOptions } from './middleware/request-log.js';
@@ -23,9 +24,11 @@ export interface CreateAppOptions {
 export function createApp(options: CreateAppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  // Two layers for every request: the log line around everything, then the request's context (or a refusal).
+  // Three layers for every request: the log line around everything, the request's context (or a refusal), and the
+  // operator plane's host rule (ADMIN_HOSTNAME).
   app.use('*', requestLog(options.log));
   app.use('*', edgeContext(options.services ?? servicesFor));
+  app.use('*', adminHostOnly());
 
   app.route('/v1/admin/platforms/canary', platformRoutes());
   app.route('/v1/admin/canary', canaryRoutes());

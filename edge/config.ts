@@ -39,6 +39,18 @@ export const EDGE_BINDINGS = {
   DATABASE_URL: b('databaseUrl', 'secret', postgresUrl(), 'Postgres connection string for `@neondatabase/serverless` (HTTP queries)'),
   NEON_HTTP_ENDPOINT: b('neonHttpEndpoint', 'var', optionalUrl(), 'local development only: where the Neon driver sends queries (the repo\'s local endpoint); empty when deployed'),
   STORE_TIMEOUT_MS: b('storeTimeoutMs', 'var', z._default(z.coerce.number().check(z.int(), z.positive()), 1_000), 'per-call Redis/Postgres timeout of the request path, in ms'),
+  ADMIN_HOSTNAME: b(
+    'adminHostname',
+    'var',
+    z._default(z.union([z.literal(''), z.string().check(z.regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, 'must be a host name (and optional port), e.g. canary-admin.example.com'))]), ''),
+    'the only host that serves `/__canary/` and `/v1/admin/canary/*` (404 elsewhere); empty: every host. Set it in production so the page has an origin of its own',
+  ),
+  LOCAL_DEVELOPMENT: b(
+    'localDevelopment',
+    'var',
+    z._default(z.pipe(z.enum(['', 'true', 'false']), z.transform((v) => v === 'true')), false),
+    '`true` only on a developer\'s machine (npm start, wrangler dev): allows an `AP_API_KEY` shorter than 32 characters',
+  ),
   ADMIN_STORE_TIMEOUT_MS: b(
     'adminStoreTimeoutMs',
     'var',
@@ -46,6 +58,12 @@ export const EDGE_BINDINGS = {
     'Postgres timeout of admin changes, in ms: a pause must get through a slow database (beyond it: 503, outcome stated)',
   ),
 };
+
+/** The Workers Rate Limiting bindings (wrangler.toml `[[ratelimits]]`) and what each budgets, for the README table. */
+export const EDGE_RATE_LIMITERS = {
+  UNKNOWN_ID_LIMITER: 'Postgres reads for API keys and flow ids the cache does not know, per client IP (over budget: 429)',
+  ADMIN_AUTH_LIMITER: 'failed admin authentications (API `api-key`, page sign-in) per client IP (over budget: 429 with `Retry-After`, the right key included)',
+} as const;
 
 /** Validated edge configuration. */
 export type EdgeConfig = ConfigOf<typeof EDGE_BINDINGS>;
@@ -60,11 +78,20 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Shortest admin key the edge accepts outside local development: it must not be guessable. */
+export const MIN_API_KEY_LENGTH = 32;
+
 /** Parses the Worker bindings into an EdgeConfig. */
 export function parseConfig(env: Record<string, unknown>): EdgeConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
-  return toConfig(EDGE_BINDINGS, parsed.data);
+  const config = toConfig(EDGE_BINDINGS, parsed.data);
+  if (!config.localDevelopment && config.apiKey.length < MIN_API_KEY_LENGTH) {
+    throw new ConfigError(
+      `AP_API_KEY: must be at least ${MIN_API_KEY_LENGTH} characters outside local development; generate one (openssl rand -hex 32) and set it with wrangler secret put AP_API_KEY`,
+    );
+  }
+  return config;
 }

@@ -3,7 +3,9 @@ import { readGuardWindow } from '../core/health/guard-window.js';
 import { recordHealth, resetHealth } from '../core/health/health-window.js';
 import { describeStoreError, urlPassword } from '../core/log/redact.js';
 import { CanaryControl, MembershipStore } from '../core/membership/index.js';
+import { SqlAdminSessions } from '../core/operator/admin-sessions.js';
 import { OperatorCommands } from '../core/operator/operator-commands.js';
+import { BoundedCache } from '../core/cache/bounded-cache.js';
 import { parseConfig } from './config.js';
 import { HealthCounter } from './health/health-counter.js';
 import { cachedCanaryCookieSigner } from './resolve/canary-cookie.js';
@@ -44,8 +46,9 @@ function buildServices(env: Env): EdgeServices {
     onFallback: ({ stage, error }) => reportStoreError(stage, error),
   });
   // The operator plane waits longer for Postgres than the request path does: an emergency pause must get through.
+  const adminSql = createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs });
   const control = new CanaryControl({
-    sql: createSqlClient({ ...clientOptions, timeoutMs: config.adminStoreTimeoutMs }),
+    sql: adminSql,
     membership,
     // A resumed canary is judged by the health guard on its traffic after the resume only.
     beforeResume: redis === null ? undefined : () => resetHealth(redis, Date.now()),
@@ -55,6 +58,8 @@ function buildServices(env: Env): EdgeServices {
     config,
     membership,
     operator: new OperatorCommands({ control, onStoreError: reportStoreError }),
+    sessions: new SqlAdminSessions(adminSql),
+    adminAuthBlocks: new BoundedCache<number>(10_000),
     health: redis === null ? null : { record: (batch) => recordHealth(redis, batch), readWindow: (nowMs) => readGuardWindow(redis, nowMs) },
     healthCounter: new HealthCounter(),
     fetchOrigin: (url, init) => fetch(url, init),

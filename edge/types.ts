@@ -2,6 +2,8 @@ import type { PrincipalVerifier } from '../core/auth/principal-jwt.js';
 import type { GuardWindow } from '../core/health/guard-window.js';
 import type { MinuteCounts } from '../core/health/health-window.js';
 import type { LookupOptions, MembershipAnswer, PlatformRef } from '../core/membership/index.js';
+import type { BoundedCache } from '../core/cache/bounded-cache.js';
+import type { AdminSessionStore } from '../core/operator/admin-sessions.js';
 import type { OperatorCommands } from '../core/operator/operator-commands.js';
 import type { EdgeConfig } from './config.js';
 import type { HealthCounter } from './health/health-counter.js';
@@ -32,6 +34,10 @@ export interface EdgeServices {
   membership: MembershipLookup;
   /** The operator plane's commands (admin API and page); its Postgres calls get ADMIN_STORE_TIMEOUT_MS. */
   operator: OperatorCommands;
+  /** Admin page sessions (server-side, so signing out ends one for real). */
+  sessions: AdminSessionStore;
+  /** Clients this isolate refuses admin authentication for, until when (epoch ms): over their failure budget. */
+  adminAuthBlocks: BoundedCache<number>;
   /** Null when no cache is configured (no health counts then). */
   health: HealthStore | null;
   /** This isolate's counts of responses and errors per origin, flushed to `health` in batches. */

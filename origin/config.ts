@@ -28,6 +28,11 @@ export const ORIGIN_ENV = {
   AP_CONTAINER_TYPE: v('containerType', z.enum(['APP', 'WORKER']), '`APP` or `WORKER`'),
   AP_FRONTEND_URL: v('frontendUrl', z.url().optional(), 'the app\'s URL; a worker connects its RPC channel to it and posts results there (required for `WORKER`)'),
   AP_IS_CANARY_WORKER: v('isCanaryWorker', booleanString, '`true`: the worker polls `canaryWorkerJobs` only'),
+  AP_IS_CANARY_APP: v(
+    'isCanaryApp',
+    booleanString,
+    '`true`: this app runs the canary build; it never schedules or runs guard, judge or plan ticks (a build does not judge itself)',
+  ),
   AP_VERSION: v('version', z.string().min(1), 'build tag; header `x-ap-version` on every app response; app and worker versions must match'),
   AP_REDIS_URL: v('redisUrl', z.url(), 'shared Redis (BullMQ, membership cache, Socket.IO adapter)'),
   AP_POSTGRES_URL: v('postgresUrl', z.url(), 'shared Postgres'),

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { startApp } from './start-app.js';
+import { PortTakenError, startApp } from './start-app.js';
 import { startWorker } from './start-worker.js';
 import { VersionMismatchError, WorkerUnauthorizedError } from './worker/rpc-client.js';
 
@@ -30,6 +30,10 @@ export async function main(): Promise<void> {
     running = config.containerType === 'APP' ? await startApp(config, logger) : await startWorker(config, logger, refused);
   } catch (error) {
     if (error instanceof VersionMismatchError || error instanceof WorkerUnauthorizedError) refused(error);
+    if (error instanceof PortTakenError) {
+      logger.error(error.message);
+      process.exit(EXIT_REFUSED);
+    }
     logger.error('startup failed', { error });
     process.exit(1);
   }

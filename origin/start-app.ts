@@ -30,6 +30,28 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** The app's address is taken: a configuration problem, named with the variable that fixes it. */
+export class PortTakenError extends Error {
+  override name = 'PortTakenError';
+}
+
+/** Serves `fetch` on AP_HOST:AP_PORT; a port another process holds rejects with a PortTakenError naming AP_PORT. */
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Pick<Config, 'port' | 'host'>): Promise<ReturnType<typeof serve>> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port: config.port, hostname: config.host }, () => {
+      server.off('error', onError);
+      resolve(server);
+    });
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.close();
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+        reject(new PortTakenError(`AP_PORT ${config.port} on ${config.host} cannot be used (${error.code}: another process holds it, or it needs privileges): set AP_PORT to a free port`));
+      } else reject(error);
+    };
+    server.once('error', onError);
+  });
+}
+
 /** Starts the APP role: HTTP + Socket.IO, the shared queue consumers and the flip mover. */
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   const pool = createPgPool({ connectionString: config.postgresUrl, max: 10, ...PG_TIMEOUTS }, (error) =>
@@ -70,9 +92,19 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     logger,
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-  });
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await listen(app.fetch, config);
+  } catch (error) {
+    // Nothing listens yet: close what was opened before (queues and connections), then report.
+    await closeAll([
+      ['runsMetadata queue', () => runsMetadataQueue.close()],
+      ['fleet queues', () => queues.close()],
+      ['redis connections', async () => void (await Promise.all([redis, pubClient, subClient, membershipRedis].map((c) => closeRedis(c))))],
+      ['postgres pool', () => endPool(pool)],
+    ]).catch((closeError: unknown) => logger.error('closing after a failed start failed', { error: closeError }));
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
 
   const hub = createSocketServer({
@@ -131,6 +163,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       repo,
       intervalMs: config.systemJobIntervalMs,
       retentionDays: config.runRetentionDays,
+      isCanaryApp: config.isCanaryApp,
       guard: {
         redis: createIoredisScriptRunner(membershipRedis),
         saveRecord: async (json) => {

@@ -18,15 +18,21 @@ export function toBase64Url(bytes: ArrayBuffer | Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Decodes base64url (padding optional); null when the text is not base64url. */
+/**
+ * Decodes base64url; null unless the text is the canonical unpadded spelling of its bytes. Base64 leaves spare bits in
+ * the last character, so several strings decode to the same bytes: accepting only the one `toBase64Url` writes means
+ * every token, cookie and MAC has exactly one spelling (no variant passes a check the original passed, none is a new
+ * cache key for the same credential).
+ */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+  let binary: string;
   try {
-    const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
-    const out = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-    return out;
+    binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
   } catch {
     return null;
   }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return toBase64Url(out) === text ? out : null;
 }

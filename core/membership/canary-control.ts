@@ -163,6 +163,18 @@ export class CanaryControl {
     return { value: { paused: row.paused, changed: row.was_paused !== row.paused }, invalidated: await this.#membership.follow({ scope: 'all' }) };
   }
 
+  /**
+   * Revokes every tester override token minted until now: from the next request on, each is ignored (the instant is
+   * read in the same lookup as membership, so the request path stays one round trip).
+   */
+  async revokeOverrides(meta: ChangeMeta): Promise<Applied<{ revokedBefore: string }>> {
+    const rows = await this.#write<{ revoked_before_ms: string | number }>(CONTROL_SQL.revokeOverrides, [meta.actor, meta.reason]);
+    const row = rows[0];
+    if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
+    const ms = Number(row.revoked_before_ms);
+    return { value: { revokedBefore: new Date(ms).toISOString() }, invalidated: await this.#membership.followStateField('revoked', String(ms)) };
+  }
+
   /** Records an event that changes no routing state (a tester override was minted) in the audit log. */
   async recordEvent(action: string, platformId: string | null, after: Record<string, unknown>, meta: ChangeMeta): Promise<void> {
     await this.#sql.query(CONTROL_SQL.auditEvent, [meta.actor, action, platformId, JSON.stringify(after), meta.reason]);

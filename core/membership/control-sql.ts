@@ -73,6 +73,22 @@ export const CONTROL_SQL = {
       FROM changed c RETURNING id)
     SELECT basis_points, salt, paused, updated_at, updated_by, (SELECT before.paused FROM before) AS was_paused FROM changed`,
 
+  /**
+   * $1 actor, $2 reason. Revokes every override token minted until now (the instant is kept in ms precision; a token
+   * minted in the same millisecond is revoked too).
+   */
+  revokeOverrides: `WITH before AS (SELECT overrides_revoked_before FROM canary_rollout WHERE id = 1),
+    changed AS (
+      UPDATE canary_rollout SET overrides_revoked_before = date_trunc('milliseconds', clock_timestamp()) WHERE id = 1
+      RETURNING (extract(epoch from overrides_revoked_before) * 1000)::bigint AS revoked_before_ms),
+    audit AS (
+      INSERT INTO canary_audit (actor, action, before, after, reason)
+      SELECT $1, 'revoke-overrides',
+        (SELECT jsonb_build_object('revokedBefore', b.overrides_revoked_before) FROM before b),
+        jsonb_build_object('revokedBefore', to_timestamp(c.revoked_before_ms / 1000.0)), $2
+      FROM changed c RETURNING id)
+    SELECT revoked_before_ms FROM changed`,
+
   /** $1 actor, $2 action, $3 platform (or null), $4 after (jsonb), $5 reason: an audited event that changes no row. */
   auditEvent: `INSERT INTO canary_audit (actor, action, platform_id, after, reason) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id`,
 

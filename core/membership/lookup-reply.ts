@@ -2,14 +2,14 @@ import type { ExplicitChoice, RolloutState } from './effective.js';
 
 /** The lookup script's reply (scripts.ts LOOKUP_SCRIPT), decoded by name. */
 export type LookupReply =
-  | { kind: 'hit'; platformId: string; explicit: ExplicitChoice; rollout: RolloutState; refreshGeneration: string | null }
+  | { kind: 'hit'; platformId: string; explicit: ExplicitChoice; rollout: RolloutState; overridesRevokedBeforeMs: number; refreshGeneration: string | null }
   | { kind: 'negative' }
   | { kind: 'resolver-miss'; locked: boolean }
   | { kind: 'miss'; platformId: string; generation: string; locked: boolean };
 
 /** The fields each reply carries after its tag, in order (a trailing `?` marks an optional field). */
 const FIELDS = {
-  hit: ['platformId', 'explicit', 'basisPoints', 'salt', 'paused', 'refreshGeneration?'],
+  hit: ['platformId', 'explicit', 'basisPoints', 'salt', 'paused', 'overridesRevokedBeforeMs', 'refreshGeneration?'],
   negative: [],
   'resolver-miss': ['locked'],
   miss: ['platformId', 'generation', 'locked'],
@@ -48,6 +48,7 @@ export function decodeLookupReply(raw: unknown): LookupReply {
         platformId: reply.get('platformId') ?? '',
         explicit: explicitOf(reply.get('explicit')),
         rollout: { basisPoints: Number(reply.get('basisPoints')), salt: reply.get('salt') ?? '', paused: reply.get('paused') !== '0' },
+        overridesRevokedBeforeMs: Number(reply.get('overridesRevokedBeforeMs')) || 0,
         refreshGeneration: reply.get('refreshGeneration'),
       };
     case 'negative':

@@ -16,15 +16,24 @@ import {
 import { decodeLookupReply } from './lookup-reply.js';
 import type { LookupReply } from './lookup-reply.js';
 import type { ScriptRunner, SqlClient } from './ports.js';
-import { APPLY_CHOICE_SCRIPT, CACHE_RESOLVER_SCRIPT, INSTALL_COHORT_SCRIPT, INVALIDATE_ALL_SCRIPT, LOOKUP_SCRIPT, RELEASE_LOCK_SCRIPT } from './scripts.js';
+import {
+  APPLY_CHOICE_SCRIPT,
+  CACHE_RESOLVER_SCRIPT,
+  INSTALL_COHORT_SCRIPT,
+  INVALIDATE_ALL_SCRIPT,
+  LOOKUP_SCRIPT,
+  RELEASE_LOCK_SCRIPT,
+  SET_STATE_FIELD_SCRIPT,
+} from './scripts.js';
 import { SQL } from './sql.js';
 import type { StateRow } from './sql.js';
 
-/** What a request names: a platform directly, or something that maps to one. */
+/** What a request names: a platform directly, something that maps to one, or nothing (the shared state only). */
 export type PlatformRef =
   | { kind: 'platform'; platformId: string }
   | { kind: 'flow'; flowId: string }
-  | { kind: 'api-key'; hashedKey: string };
+  | { kind: 'api-key'; hashedKey: string }
+  | { kind: 'none' };
 
 /**
  * Where the answer came from. `none` means both stores failed and `canary: false` is the fail-open default;
@@ -39,6 +48,10 @@ export interface MembershipAnswer {
   canary: boolean;
   /** Which rule decided it. */
   source: MembershipSource;
+  /** The platform's explicit operator choice, whatever decided (a pause hides it from `source`). */
+  explicit: ExplicitChoice;
+  /** Override tokens minted at or before this instant (epoch ms) are revoked; null when no state was read. */
+  overridesRevokedBeforeMs: number | null;
   authority: Authority;
   trace: {
     cache: 'hit' | 'negative' | 'miss' | 'error' | 'off';
@@ -94,6 +107,7 @@ export interface CohortState {
   pinned: Set<string>;
   excluded: Set<string>;
   rollout: RolloutState;
+  overridesRevokedBeforeMs: number;
   /** Platform id -> version of its latest choice change of the last few minutes (sql.ts RECENT_CHOICES_SECONDS). */
   recentChoices: Map<string, number>;
 }
@@ -203,7 +217,8 @@ export class MembershipStore {
       const lastTry = attempt >= this.#waits.length;
       switch (reply.kind) {
         case 'hit': {
-          const answer = await this.#decide(reply.platformId, reply.explicit, reply.rollout, 'cache', 'hit', 'none', attempt);
+          const state = { explicit: reply.explicit, rollout: reply.rollout, overridesRevokedBeforeMs: reply.overridesRevokedBeforeMs };
+          const answer = await this.#decide(reply.platformId, state, { authority: 'cache', cache: 'hit', database: 'none', waits: attempt });
           if (reply.refreshGeneration !== null) {
             answer.trace.refresh = true;
             const task = this.#loadAndInstall(reply.refreshGeneration, token).then(() => undefined);
@@ -213,13 +228,13 @@ export class MembershipStore {
           return answer;
         }
         case 'negative':
-          return this.#answer(null, false, 'default', 'cache', 'negative', 'none', attempt);
+          return unanswered(null, { authority: 'cache', cache: 'negative', database: 'none', waits: attempt });
         case 'resolver-miss':
           if (reply.locked || lastTry) return this.#fillResolver(ref, resolverKey, token, attempt, options);
           break;
         case 'miss':
           if (reply.locked) return this.#fillCohort(reply.platformId, reply.generation, token, attempt);
-          if (lastTry) return this.#fromDatabase({ kind: 'platform', platformId: reply.platformId }, 'miss', attempt);
+          if (lastTry) return this.#fromDatabase(reply.platformId === NO_PLATFORM ? { kind: 'none' } : { kind: 'platform', platformId: reply.platformId }, 'miss', attempt);
           break;
       }
       await sleep(this.#waits[attempt] ?? 0);
@@ -251,9 +266,33 @@ export class MembershipStore {
     }
   }
 
+  /**
+   * Makes the cached state follow a committed change of a field every lookup reads (the override revocation instant):
+   * written in place, and fills that read before it refused (scripts.ts SET_STATE_FIELD_SCRIPT). False when Redis
+   * could not be reached.
+   */
+  async followStateField(field: 'revoked', value: string): Promise<boolean> {
+    if (this.#redis === null) return true;
+    try {
+      await this.#redis.run(SET_STATE_FIELD_SCRIPT, [...STATE_KEYS], [field, value, crypto.randomUUID()]);
+      return true;
+    } catch (error) {
+      this.#onFallback({ stage: 'cache-invalidate', error });
+      return false;
+    }
+  }
+
   /** The whole membership state from the source of truth. Throws when Postgres fails. */
   async loadState(): Promise<CohortState> {
-    const rows = await this.#sql.query<{ basis_points: number; salt: string; paused: boolean; pinned: unknown; excluded: unknown; recent: unknown }>(SQL.state, []);
+    const rows = await this.#sql.query<{
+      basis_points: number;
+      salt: string;
+      paused: boolean;
+      overrides_revoked_before_ms: number | string;
+      pinned: unknown;
+      excluded: unknown;
+      recent: unknown;
+    }>(SQL.state, []);
     const row = rows[0];
     if (row === undefined) throw new Error('canary_rollout has no row: apply the migrations (npm run db:migrate)');
     const ids = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
@@ -263,14 +302,25 @@ export class MembershipStore {
         if (Array.isArray(pair) && typeof pair[0] === 'string' && Number.isSafeInteger(Number(pair[1]))) recentChoices.set(pair[0], Number(pair[1]));
       }
     }
-    return { pinned: new Set(ids(row.pinned)), excluded: new Set(ids(row.excluded)), rollout: rolloutOf(row), recentChoices };
+    return {
+      pinned: new Set(ids(row.pinned)),
+      excluded: new Set(ids(row.excluded)),
+      rollout: rolloutOf(row),
+      overridesRevokedBeforeMs: Number(row.overrides_revoked_before_ms) || 0,
+      recentChoices,
+    };
   }
 
   async #fillCohort(platformId: string, generation: string, token: string, waits: number): Promise<MembershipAnswer> {
     const state = await this.#loadAndInstall(generation, token);
-    if (state === null) return this.#answer(platformId, false, 'default', 'none', 'miss', 'error', waits);
+    if (state === null) return unanswered(platformId === NO_PLATFORM ? null : platformId, { authority: 'none', cache: 'miss', database: 'error', waits });
     const explicit: ExplicitChoice = state.pinned.has(platformId) ? 'in' : state.excluded.has(platformId) ? 'out' : null;
-    return this.#decide(platformId, explicit, state.rollout, 'database', 'miss', 'cohort', waits);
+    return this.#decide(platformId, { explicit, rollout: state.rollout, overridesRevokedBeforeMs: state.overridesRevokedBeforeMs }, {
+      authority: 'database',
+      cache: 'miss',
+      database: 'cohort',
+      waits,
+    });
   }
 
   /**
@@ -301,6 +351,7 @@ export class MembershipStore {
           String(CHOICE_RECORD_KEEP_MS),
           String(pinned.length),
           String(excluded.length),
+          String(state.overridesRevokedBeforeMs),
           ...pinned,
           ...excluded,
           ...[...state.recentChoices].flatMap(([platformId, version]) => [platformId, String(version)]),
@@ -322,7 +373,7 @@ export class MembershipStore {
   ): Promise<MembershipAnswer> {
     if (options.admitResolverFill !== undefined && !(await options.admitResolverFill())) {
       if (resolverKey !== null) await this.#releaseLock(resolverFillLockKey(resolverKey), token);
-      return this.#answer(null, false, 'default', 'refused', 'miss', 'none', waits);
+      return unanswered(null, { authority: 'refused', cache: 'miss', database: 'none', waits });
     }
     const answer = await this.#fromDatabase(ref, 'miss', waits);
     if (resolverKey === null || this.#redis === null) return answer;
@@ -352,43 +403,60 @@ export class MembershipStore {
 
   async #fromDatabase(ref: PlatformRef, cache: MembershipAnswer['trace']['cache'], waits: number): Promise<MembershipAnswer> {
     const knownPlatform = ref.kind === 'platform' ? ref.platformId : null;
-    const database = ref.kind === 'platform' ? 'point' : 'resolver';
+    const database = ref.kind === 'platform' || ref.kind === 'none' ? 'point' : 'resolver';
     try {
       const [text, param] =
-        ref.kind === 'platform' ? [SQL.platformState, ref.platformId] : ref.kind === 'flow' ? [SQL.flowState, ref.flowId] : [SQL.apiKeyState, ref.hashedKey];
+        ref.kind === 'platform'
+          ? [SQL.platformState, ref.platformId]
+          : ref.kind === 'none'
+            ? [SQL.platformState, NO_PLATFORM]
+            : ref.kind === 'flow'
+              ? [SQL.flowState, ref.flowId]
+              : [SQL.apiKeyState, ref.hashedKey];
       const row = (await this.#sql.query<StateRow>(text, [param]))[0];
-      if (row === undefined || row.platform_id === null) return this.#answer(knownPlatform, false, 'default', 'database', cache, database, waits);
-      return this.#decide(row.platform_id, explicitChoiceOf(row), rolloutOf(row), 'database', cache, database, waits);
+      const trace = { authority: 'database', cache, database, waits } as const;
+      if (row === undefined || row.platform_id === null) return unanswered(knownPlatform, trace);
+      return this.#decide(row.platform_id, { explicit: explicitChoiceOf(row), rollout: rolloutOf(row), overridesRevokedBeforeMs: Number(row.overrides_revoked_before_ms) || 0 }, trace);
     } catch (error) {
       this.#onFallback({ stage: 'database-lookup', error });
-      return this.#answer(knownPlatform, false, 'default', 'none', cache, 'error', waits);
+      return unanswered(knownPlatform, { authority: 'none', cache, database: 'error', waits });
     }
   }
 
-  async #decide(
-    platformId: string,
-    explicit: ExplicitChoice,
-    rollout: RolloutState,
-    authority: Authority,
-    cache: MembershipAnswer['trace']['cache'],
-    database: MembershipAnswer['trace']['database'],
-    waits: number,
-  ): Promise<MembershipAnswer> {
-    // A lookup that names no platform (NO_PLATFORM) reads the state only.
-    if (platformId === NO_PLATFORM) return this.#answer(null, false, 'default', authority, cache, database, waits);
-    const { canary, source } = await effectiveMembership(platformId, explicit, rollout, this.#bucketOf);
-    return this.#answer(platformId, canary, source, authority, cache, database, waits);
+  /** The membership rule applied to a platform's state; a lookup that names no platform (NO_PLATFORM) reads the state only. */
+  async #decide(platformId: string, state: PlatformState, trace: AnswerTrace): Promise<MembershipAnswer> {
+    const base = { explicit: state.explicit, overridesRevokedBeforeMs: state.overridesRevokedBeforeMs, authority: trace.authority };
+    const traced = { cache: trace.cache, database: trace.database, waits: trace.waits, refresh: false };
+    if (platformId === NO_PLATFORM) return { platformId: null, canary: false, source: 'default', ...base, explicit: null, trace: traced };
+    const { canary, source } = await effectiveMembership(platformId, state.explicit, state.rollout, this.#bucketOf);
+    return { platformId, canary, source, ...base, trace: traced };
   }
+}
 
-  #answer(
-    platformId: string | null,
-    canary: boolean,
-    source: MembershipSource,
-    authority: Authority,
-    cache: MembershipAnswer['trace']['cache'],
-    database: MembershipAnswer['trace']['database'],
-    waits: number,
-  ): MembershipAnswer {
-    return { platformId, canary, source, authority, trace: { cache, database, waits, refresh: false } };
-  }
+/** What the state says of one platform. */
+interface PlatformState {
+  explicit: ExplicitChoice;
+  rollout: RolloutState;
+  overridesRevokedBeforeMs: number;
+}
+
+/** Where an answer came from. */
+interface AnswerTrace {
+  authority: Authority;
+  cache: MembershipAnswer['trace']['cache'];
+  database: MembershipAnswer['trace']['database'];
+  waits: number;
+}
+
+/** An answer without state: no platform known, stores down, or the read refused (`canary: false` fails open). */
+function unanswered(platformId: string | null, trace: AnswerTrace): MembershipAnswer {
+  return {
+    platformId,
+    canary: false,
+    source: 'default',
+    explicit: null,
+    overridesRevokedBeforeMs: null,
+    authority: trace.authority,
+    trace: { cache: trace.cache, database: trace.database, waits: trace.waits, refresh: false },
+  };
 }

@@ -26,7 +26,8 @@ import type { LuaScript } from './ports.js';
  * KEYS: the six state keys, then [resolver key, resolver fill lock] for a flow or API key.
  * ARGV: platform id (NO_PLATFORM with a resolver key, or for a request that names none), lock token, lock ttl ms,
  * fresh generation, refresh-ahead seconds, the resolver's NO_PLATFORM value.
- * Replies: {'hit', platformId, explicit 'in'|'out'|'none', basisPoints, salt, paused '1'|'0'[, refreshGeneration]}
+ * Replies: {'hit', platformId, explicit 'in'|'out'|'none', basisPoints, salt, paused '1'|'0', overridesRevokedBeforeMs
+ *          [, refreshGeneration]}
  *        | {'negative'} | {'resolver-miss', locked 0|1} | {'miss', platformId, generation, locked 0|1}
  * The host applies the membership rule to a hit (the rollout bucket needs SHA-256, which Redis Lua lacks).
  * A hit carries a generation when the cached state is about to expire and this caller took the fill lock: it should
@@ -52,12 +53,12 @@ if redis.call('TYPE', KEYS[1]).ok == 'set' and redis.call('TYPE', KEYS[4]).ok ==
   local explicit = 'none'
   if redis.call('SISMEMBER', KEYS[1], pid) == 1 then explicit = 'in'
   elseif redis.call('SISMEMBER', KEYS[4], pid) == 1 then explicit = 'out' end
-  local r = redis.call('HMGET', KEYS[5], 'bp', 'salt', 'paused')
-  local reply = {'hit', pid, explicit, r[1] or '0', r[2] or '', r[3] or '1'}
+  local r = redis.call('HMGET', KEYS[5], 'bp', 'salt', 'paused', 'revoked')
+  local reply = {'hit', pid, explicit, r[1] or '0', r[2] or '', r[3] or '1', r[4] or '0'}
   local ttl = redis.call('TTL', KEYS[1])
   if ttl >= 0 and ttl < tonumber(ARGV[5]) then
     local gen = redis.call('GET', KEYS[2])
-    if gen and redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then reply[7] = gen end
+    if gen and redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then reply[8] = gen end
   end
   return reply
 end
@@ -75,8 +76,8 @@ return {'miss', pid, gen, locked and 1 or 0}
  * records older than `keep ms` are pruned (the snapshot saw them: Postgres committed them before Redis recorded them).
  * KEYS: the six state keys.
  * ARGV: observed generation, ttl seconds, lock token, basis points, salt, paused '1'|'0', loaded marker, keep ms,
- * pinned count, excluded count, pinned..., excluded..., then (platform id, version) pairs of the snapshot's recent
- * choices.
+ * pinned count, excluded count, overrides revoked before (ms), pinned..., excluded..., then (platform id, version)
+ * pairs of the snapshot's recent choices.
  * Replies: 1 installed | 0 refused.
  */
 export const INSTALL_COHORT_SCRIPT: LuaScript = {
@@ -86,7 +87,7 @@ if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 local t = redis.call('TIME')
 local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local pinnedEnd = 10 + tonumber(ARGV[9])
+local pinnedEnd = 11 + tonumber(ARGV[9])
 local excludedEnd = pinnedEnd + tonumber(ARGV[10])
 local seen = {}
 for i = excludedEnd + 1, #ARGV, 2 do seen[ARGV[i]] = tonumber(ARGV[i + 1]) end
@@ -109,7 +110,7 @@ local function addAll(key, from, to)
     i = j + 1
   end
 end
-addAll(KEYS[1], 11, pinnedEnd)
+addAll(KEYS[1], 12, pinnedEnd)
 addAll(KEYS[4], pinnedEnd + 1, excludedEnd)
 for i = excludedEnd + 1, #ARGV, 2 do
   local pid = ARGV[i]
@@ -123,7 +124,7 @@ for _, n in ipairs(newer) do
   if choice == 'out' then redis.call('SADD', KEYS[4], pid) else redis.call('SREM', KEYS[4], pid) end
   redis.call('HSET', KEYS[6], pid, n[3])
 end
-redis.call('HSET', KEYS[5], 'bp', ARGV[4], 'salt', ARGV[5], 'paused', ARGV[6])
+redis.call('HSET', KEYS[5], 'bp', ARGV[4], 'salt', ARGV[5], 'paused', ARGV[6], 'revoked', ARGV[11])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('EXPIRE', KEYS[4], ARGV[2])
 redis.call('EXPIRE', KEYS[5], ARGV[2])
@@ -142,6 +143,21 @@ export const INVALIDATE_ALL_SCRIPT: LuaScript = {
 redis.call('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[1], '*', 'scope', 'all', 'generation', ARGV[2])
+return 1
+`,
+};
+
+/**
+ * A change of a state field every lookup reads but no platform's membership depends on (the instant before which
+ * override tokens are revoked): written into the cached rollout HASH in place, and the generation moved so a fill
+ * that read Postgres before the change cannot install the old value. Nothing is appended to the flips stream (no job
+ * has to move). KEYS: the six state keys. ARGV: field, value, fresh generation.
+ */
+export const SET_STATE_FIELD_SCRIPT: LuaScript = {
+  name: 'canary-set-state-field',
+  source: `
+redis.call('SET', KEYS[2], ARGV[3])
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('HSET', KEYS[5], ARGV[1], ARGV[2]) end
 return 1
 `,
 };

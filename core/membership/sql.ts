@@ -19,7 +19,7 @@ export const CHOICE_ACTIONS = ['pin', 'exclude', 'follow', 'quarantine', 'releas
  */
 export const RECENT_CHOICES_SECONDS = 300;
 
-const ROLLOUT_COLUMNS = 'r.basis_points, r.salt, r.paused';
+const ROLLOUT_COLUMNS = 'r.basis_points, r.salt, r.paused, (extract(epoch from r.overrides_revoked_before) * 1000)::bigint AS overrides_revoked_before_ms';
 const CHOICE_ACTION_LIST = CHOICE_ACTIONS.map((a) => `'${a}'`).join(', ');
 
 export const SQL = {
@@ -60,4 +60,6 @@ export interface StateRow extends Record<string, unknown> {
   basis_points: number;
   salt: string;
   paused: boolean;
+  /** Override tokens minted at or before this instant (epoch ms) are ignored. */
+  overrides_revoked_before_ms: number | string;
 }

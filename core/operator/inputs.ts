@@ -26,9 +26,31 @@ export const percentInput = () =>
     z.refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, PERCENT_RULE),
   );
 
-/** Why a change was made (optional; kept in the audit log). */
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional overrides and isolates ("Trojan Source"): what would let a
+ * value rewrite an operator's terminal or reorder what a reader sees.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+/** Why a change was made (optional; kept in the audit log and printed to operators, so no control characters). */
 export const reasonInput = () =>
-  z.optional(z.nullable(z.string({ error: 'must be text' }).check(z.maxLength(REASON_MAX_LENGTH, `must be at most ${REASON_MAX_LENGTH} characters`))));
+  z.optional(
+    z.nullable(
+      z.string({ error: 'must be text' }).check(
+        z.maxLength(REASON_MAX_LENGTH, `must be at most ${REASON_MAX_LENGTH} characters`),
+        z.refine((text) => !CONTROL_CHARACTERS.test(text), 'must not contain control characters'),
+      ),
+    ),
+  );
+
+/** Who a caller says they are (`x-canary-actor`): printable, no control characters; recorded as `api:<name>`. */
+export const actorInput = () =>
+  z.string().check(
+    z.minLength(1, `must be 1 to ${ACTOR_MAX_LENGTH} printable characters`),
+    z.maxLength(ACTOR_MAX_LENGTH, `must be 1 to ${ACTOR_MAX_LENGTH} printable characters`),
+    z.refine((text) => !CONTROL_CHARACTERS.test(text) && text.trim() === text, `must be 1 to ${ACTOR_MAX_LENGTH} printable characters`),
+  );
 
 /** How long a tester override lives. */
 export const ttlSecondsInput = () => z.number({ error: TTL_RULE }).check(z.int(TTL_RULE), z.gte(60, TTL_RULE), z.lte(86_400, TTL_RULE));

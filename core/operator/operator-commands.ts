@@ -14,7 +14,10 @@ import { MESSAGES, ok } from './outcome.js';
 import type { Outcome } from './outcome.js';
 
 /** What the operator commands need of the operator plane (CanaryControl, or an in-memory stand-in in unit tests). */
-export type ControlPort = Pick<CanaryControl, 'setChoice' | 'clearChoice' | 'setRollout' | 'setPaused' | 'recordEvent' | 'rollout' | 'overview' | 'status' | 'audit'>;
+export type ControlPort = Pick<
+  CanaryControl,
+  'setChoice' | 'clearChoice' | 'setRollout' | 'setPaused' | 'revokeOverrides' | 'recordEvent' | 'rollout' | 'overview' | 'status' | 'audit'
+>;
 
 /** The cohort as operators see it. */
 export interface Overview {
@@ -89,6 +92,17 @@ export class OperatorCommands {
       const applied = await this.#control.setPaused(paused, meta(actor, valid.value.reason));
       if (!applied.invalidated) return { kind: 'cache_not_invalidated', message: MESSAGES.notInvalidated(paused ? 'The pause' : 'The resume') };
       return ok({ paused: applied.value.paused });
+    });
+  }
+
+  /** Revokes every tester override token minted until now (effective from the next request). */
+  async revokeOverrides(input: unknown, actor: string): Promise<Outcome<{ revokedBefore: string }>> {
+    const valid = validateInput(REASON_INPUT, input);
+    if (!valid.ok) return { kind: 'invalid', message: valid.message };
+    return this.#change('revoke-overrides', async () => {
+      const applied = await this.#control.revokeOverrides(meta(actor, valid.value.reason));
+      if (!applied.invalidated) return { kind: 'cache_not_invalidated', message: MESSAGES.notInvalidated('The revocation of override tokens') };
+      return ok(applied.value);
     });
   }
 

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import type { EnvTable } from '../../core/config/env-table.js';
-import { EDGE_BINDINGS } from '../../edge/config.js';
+import { EDGE_BINDINGS, EDGE_RATE_LIMITERS } from '../../edge/config.js';
 import { ORIGIN_ENV } from '../../origin/config.js';
 import { REPO_ROOT } from '../repo-root.js';
 
@@ -30,9 +30,9 @@ export function edgeTable(): string {
   );
   const { ratelimits } = unstable_getMiniflareWorkerOptions(path.join(REPO_ROOT, 'wrangler.toml')).workerOptions;
   for (const [name, limiter] of Object.entries(ratelimits ?? {}) as [string, { simple: { limit: number; period?: number } }][]) {
-    rows.push(
-      `| \`${name}\` | rate limiter | ${limiter.simple.limit} per ${limiter.simple.period ?? 60} s | Postgres reads for API keys and flow ids the cache does not know, per client IP (over budget: 429) |`,
-    );
+    const meaning: string | undefined = (EDGE_RATE_LIMITERS as Record<string, string>)[name];
+    if (meaning === undefined) throw new Error(`wrangler.toml declares rate limiter ${name}, but edge/config.ts EDGE_RATE_LIMITERS does not say what it budgets`);
+    rows.push(`| \`${name}\` | rate limiter | ${limiter.simple.limit} per ${limiter.simple.period ?? 60} s | ${escapeCell(meaning)} |`);
   }
   return ['| name | kind | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -153,7 +153,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       };
       const [primary, canary] = await Promise.all([
         startOriginApp(topology, { name: 'primary-app', version: a.primaryVersion, port: a.primaryPort }),
-        startOriginApp(topology, { name: 'canary-app', version: a.canaryVersion, port: a.canaryPort }),
+        startOriginApp(topology, { name: 'canary-app', version: a.canaryVersion, port: a.canaryPort, canary: true }),
       ]);
       stack.add('primary app', primary, (p) => p.close());
       stack.add('canary app', canary, (c) => c.close());
@@ -188,6 +188,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         DATABASE_URL: stores.postgresUrl,
         NEON_HTTP_ENDPOINT: neon.current.fetchEndpoint,
         STORE_TIMEOUT_MS: String(e.storeTimeoutMs ?? 1_000),
+        // A developer's machine: npm start and the tests may use a short AP_API_KEY.
+        LOCAL_DEVELOPMENT: 'true',
         ...e.bindings,
       };
       edgeBindings = bindings;

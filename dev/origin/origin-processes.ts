@@ -50,14 +50,15 @@ function spawnOrigin(topology: OriginTopology, name: string, env: Record<string,
   });
 }
 
-/** Spawns an APP (no `port`: an allocated one) and waits until it listens and `/v1/health` answers. */
+/** Spawns an APP (no `port`: an allocated one; `canary`: the canary build, AP_IS_CANARY_APP) and waits until it listens and `/v1/health` answers. */
 export async function startOriginApp(
   topology: OriginTopology,
-  options: { name: string; version: string; port?: number; env?: Record<string, string> },
+  options: { name: string; version: string; port?: number; env?: Record<string, string>; canary?: boolean },
 ): Promise<StartedApp> {
   const proc = spawnOrigin(topology, options.name, {
     AP_CONTAINER_TYPE: 'APP',
     AP_VERSION: options.version,
+    AP_IS_CANARY_APP: String(options.canary === true),
     // An allocated port (dev/ports), so an app killed in a drill can be started again behind the same URL.
     AP_PORT: String(options.port ?? (await allocatePort())),
     AP_HOST: '127.0.0.1',

@@ -53,7 +53,11 @@ th { font-size: 13px; color: var(--muted); }
 .action.pause { color: var(--bad); }
 .action.resume { color: var(--ok); }
 .action.pin { color: var(--canary); }
-.sign-out { text-align: right; }
+.sign-out { display: flex; justify-content: flex-end; gap: 20px; }
+.card button.danger { border: 1px solid var(--bad); font-size: 15px; padding: 8px 14px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 6px 14px; }
+dl.facts dt { font-weight: 600; color: var(--muted); }
+dl.facts dd { margin: 0; }
 .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 @media (max-width: 800px) { .charts { grid-template-columns: 1fr; } }
 .chart { margin: 0; }

@@ -1,10 +1,6 @@
 import { fromBase64Url, toBase64Url, utf8 } from '../../core/crypto/encoding.js';
 import { hmacKey } from '../../core/crypto/web-crypto.js';
 
-/** The admin page's session cookie: HttpOnly, Secure, SameSite=Strict, scoped to the page. */
-export const SESSION_COOKIE = 'ap_canary_admin';
-/** The sign-in form's double-submit cookie (login CSRF). */
-export const LOGIN_COOKIE = 'ap_canary_admin_login';
 export const SESSION_SECONDS = 8 * 3600;
 export const PAGE_PATH = '/__canary';
 
@@ -23,11 +19,11 @@ async function macValid(apiKey: string, text: string, given: string): Promise<bo
   return crypto.subtle.verify('HMAC', await hmacKey(apiKey), bytes, utf8(text));
 }
 
-/** A signed session `<expires>.<nonce>.<mac>`, valid for 8 h. */
-export async function newSession(apiKey: string, nowSeconds: number): Promise<string> {
+/** A signed session cookie value `<expires>.<nonce>.<mac>`, valid for 8 h; the nonce names its server-side row. */
+export async function newSession(apiKey: string, nowSeconds: number): Promise<{ value: string; nonce: string; expires: number }> {
   const expires = nowSeconds + SESSION_SECONDS;
   const nonce = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
-  return `${expires}.${nonce}.${await mac(apiKey, `${SESSION_CONTEXT}|${expires}|${nonce}`)}`;
+  return { value: `${expires}.${nonce}.${await mac(apiKey, `${SESSION_CONTEXT}|${expires}|${nonce}`)}`, nonce, expires };
 }
 
 /** The session's nonce (what its CSRF token is bound to) when the cookie is valid and unexpired, else null. */

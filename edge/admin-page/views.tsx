@@ -283,10 +283,29 @@ export function Dashboard(props: DashboardModel) {
           </table>
         </section>
 
-        <form method="post" action={`${PAGE_PATH}/session/end`} class="sign-out">
-          <Hidden csrf={props.csrf} />
-          <button type="submit" class="link">Sign out</button>
-        </form>
+        <section class="card" id="overrides">
+          <h2>Tester overrides</h2>
+          <p class="muted">
+            Tokens minted with <code>npx canary-edge override</code> route requests whatever the cohort says. If one leaked, revoke them all: from the
+            next request on, every token minted until now is ignored (new ones work).
+          </p>
+          <form method="post" action={`${PAGE_PATH}/actions/revoke-overrides`} class="row">
+            <Hidden csrf={props.csrf} />
+            <Reason />
+            <button type="submit" class="danger">Revoke every override token</button>
+          </form>
+        </section>
+
+        <div class="sign-out">
+          <form method="post" action={`${PAGE_PATH}/session/end`} class="inline">
+            <Hidden csrf={props.csrf} />
+            <button type="submit" class="link">Sign out</button>
+          </form>
+          <form method="post" action={`${PAGE_PATH}/session/end-all`} class="inline">
+            <Hidden csrf={props.csrf} />
+            <button type="submit" class="link">Sign out everywhere</button>
+          </form>
+        </div>
       </main>
     </Layout>
   );

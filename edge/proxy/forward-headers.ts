@@ -1,3 +1,5 @@
+import { EDGE_COOKIE_NAMES, OVERRIDE_COOKIE } from '../edge-cookies.js';
+
 // RFC 9110 §7.6.1 connection-specific fields, plus proxy-only ones; `upgrade` is restored for WebSocket requests.
 const HOP_BY_HOP = [
   'connection',
@@ -57,7 +59,7 @@ export interface ForwardContext {
 function withoutOverrideCookie(cookie: string): string {
   return cookie
     .split(';')
-    .filter((part) => part.trim().split('=', 1)[0] !== 'ap_canary_override')
+    .filter((part) => part.trim().split('=', 1)[0] !== OVERRIDE_COOKIE)
     .join(';')
     .trim();
 }
@@ -76,7 +78,7 @@ export function requestHeadersForOrigin(incoming: Headers, ctx: ForwardContext):
   const headers = new Headers();
   for (const [name, value] of incoming) {
     if (DROPPED_REQUEST_HEADERS.has(name) || listed.includes(name)) continue;
-    if (name === 'cookie' && value.includes('ap_canary_override=')) {
+    if (name === 'cookie' && value.includes(`${OVERRIDE_COOKIE}=`)) {
       const rest = withoutOverrideCookie(value);
       if (rest !== '') headers.append('cookie', rest);
       continue;
@@ -90,9 +92,19 @@ export function requestHeadersForOrigin(incoming: Headers, ctx: ForwardContext):
   return headers;
 }
 
-/** Response headers for the client: hop-by-hop removed. */
+/** The name of the cookie a `Set-Cookie` value sets. */
+function cookieName(setCookie: string): string {
+  return setCookie.slice(0, setCookie.indexOf('=') === -1 ? 0 : setCookie.indexOf('=')).trim();
+}
+
+/** Response headers for the client: hop-by-hop removed, and any `Set-Cookie` for a cookie only the edge may set. */
 export function responseHeadersForClient(incoming: Headers): Headers {
   const headers = new Headers(incoming);
   stripHopByHop(headers);
+  const cookies = headers.getSetCookie();
+  if (cookies.some((c) => EDGE_COOKIE_NAMES.has(cookieName(c)))) {
+    headers.delete('set-cookie');
+    for (const c of cookies) if (!EDGE_COOKIE_NAMES.has(cookieName(c))) headers.append('set-cookie', c);
+  }
   return headers;
 }

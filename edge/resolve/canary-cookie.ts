@@ -4,8 +4,8 @@ import { BoundedCache } from '../../core/cache/bounded-cache.js';
 import { hmacKey } from '../../core/crypto/web-crypto.js';
 import { fromBase64Url, toBase64Url, utf8 } from '../../core/crypto/encoding.js';
 import { isPlatformId } from '../../core/platform-id.js';
+import { CANARY_COOKIE } from '../edge-cookies.js';
 
-export const CANARY_COOKIE = 'ap_canary';
 export const CANARY_COOKIE_MAX_AGE_SECONDS = 86_400;
 // Domain separation: the cookie shares AP_JWT_SECRET with principal JWTs, so its MAC input can never parse as one.
 const MAC_CONTEXT = 'ap_canary.v1';

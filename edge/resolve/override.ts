@@ -1,16 +1,18 @@
 import { parse } from 'hono/utils/cookie';
 import { verifyOverride } from '../../core/auth/override-token.js';
 import type { Override } from '../../core/auth/override-token.js';
+import { OVERRIDE_COOKIE } from '../edge-cookies.js';
 
 /** Header carrying a tester's override token. */
 export const OVERRIDE_HEADER = 'x-canary-override';
-/** Cookie the browser link `/__canary/override?token=` sets, so a tester's SPA and Socket.IO follow the override. */
-export const OVERRIDE_COOKIE = 'ap_canary_override';
 /** Response header telling a tester where an honoured override sent the request. */
 export const ROUTED_HEADER = 'x-canary-routed';
 
+/** Where a presented override came from: the header (any request), or the browser's cookie (static reads, Socket.IO). */
+export type OverrideCarrier = 'header' | 'cookie';
+
 /** What a request's override amounts to: none presented, a valid one, or one ignored (and why). */
-export type PresentedOverride = { kind: 'none' } | { kind: 'valid'; override: Override } | { kind: 'ignored'; reason: string };
+export type PresentedOverride = { kind: 'none' } | { kind: 'valid'; override: Override; from: OverrideCarrier } | { kind: 'ignored'; reason: string };
 
 /** The request's override (header first, then cookie), verified; never throws, never rejects the request. */
 export async function presentedOverride(
@@ -24,5 +26,5 @@ export async function presentedOverride(
   const token = header ?? fromCookie ?? null;
   if (token === null || token === '') return { kind: 'none' };
   const result = await verifyOverride(token.trim(), secret, nowSeconds);
-  return result.ok ? { kind: 'valid', override: result.override } : { kind: 'ignored', reason: result.reason };
+  return result.ok ? { kind: 'valid', override: result.override, from: header === null ? 'cookie' : 'header' } : { kind: 'ignored', reason: result.reason };
 }

@@ -5,8 +5,11 @@ import { sha256Hex } from '../../core/crypto/web-crypto.js';
 import { readCanaryCookie, verifyCanaryCookie } from './canary-cookie.js';
 import { flowIdFromPath } from './webhook-path.js';
 
-/** Which request property named the platform. `jwt` and `api-key` are principals. */
-export type PlatformSource = 'jwt' | 'api-key' | 'webhook' | 'cookie';
+/**
+ * Which request property named the platform. `jwt` and `api-key` are principals; `override` is the platform of a
+ * tester's one-platform override cookie (it names the platform of static reads and Socket.IO, as `ap_canary` does).
+ */
+export type PlatformSource = 'jwt' | 'api-key' | 'webhook' | 'cookie' | 'override';
 
 /** One way the request may name its platform, in resolution order. */
 export interface Candidate {
@@ -15,6 +18,8 @@ export interface Candidate {
 }
 
 export interface Resolution {
+  /** The request is one the browser cookies may route: Socket.IO, or a static/SPA read (`cookieApplies`). */
+  cookieRoutable: boolean;
   /**
    * Sources in resolution order (JWT, API key, webhook flow, cookie; docs/architecture.md §2). Only an API key or a flow can fail to resolve
    * after a lookup (unknown key or flow); the caller then tries the next one. A valid JWT is always the only one.
@@ -56,6 +61,7 @@ export interface ResolveKeys {
 export async function resolvePlatform(input: ResolveInput, keys: ResolveKeys, nowSeconds: number): Promise<Resolution> {
   const cookieValue = readCanaryCookie(input.cookie);
   const hasCanaryCookie = cookieValue !== null;
+  const cookieRoutable = cookieApplies(input.method, input.pathname);
   const candidates: Candidate[] = [];
   const bearer = bearerToken(input.authorization);
   if (bearer !== null) {
@@ -65,15 +71,15 @@ export async function resolvePlatform(input: ResolveInput, keys: ResolveKeys, no
     } else {
       const principal = await keys.verifyJwt(bearer, nowSeconds);
       if (principal !== null) {
-        return { candidates: [{ source: 'jwt', ref: { kind: 'platform', platformId: principal.platformId } }], hasCanaryCookie };
+        return { candidates: [{ source: 'jwt', ref: { kind: 'platform', platformId: principal.platformId } }], hasCanaryCookie, cookieRoutable };
       }
     }
   }
   const flowId = flowIdFromPath(input.pathname);
   if (flowId !== null) candidates.push({ source: 'webhook', ref: { kind: 'flow', flowId } });
-  if (cookieValue !== null && cookieApplies(input.method, input.pathname)) {
+  if (cookieValue !== null && cookieRoutable) {
     const platformId = await verifyCanaryCookie(cookieValue, keys.jwtSecret, nowSeconds);
     if (platformId !== null) candidates.push({ source: 'cookie', ref: { kind: 'platform', platformId } });
   }
-  return { candidates, hasCanaryCookie };
+  return { candidates, hasCanaryCookie, cookieRoutable };
 }

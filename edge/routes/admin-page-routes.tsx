@@ -1,24 +1,25 @@
 import { Hono } from 'hono';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { verifyOverride } from '../../core/auth/override-token.js';
 import { toBase64Url } from '../../core/crypto/encoding.js';
 import { constantTimeEqual } from '../../core/crypto/web-crypto.js';
 import { StoreError } from '../../core/membership/index.js';
 import { percentFromText } from '../../core/operator/inputs.js';
 import type { Outcome } from '../../core/operator/outcome.js';
 import { ADMIN_CSS } from '../admin-page/admin-css.js';
-import { LOGIN_COOKIE, PAGE_PATH, SESSION_COOKIE, SESSION_SECONDS, csrfToken, csrfValid, newSession, verifySession } from '../admin-page/session.js';
+import { dropSessionCookie, pageSession, startPageSession } from '../admin-page/page-session.js';
+import { sameOriginPosts, securityHeaders } from '../admin-page/page-security.js';
+import { PAGE_PATH, csrfToken, csrfValid } from '../admin-page/session.js';
 import { Dashboard, SignIn } from '../admin-page/views.js';
 import type { DashboardModel } from '../admin-page/views.js';
-import { OVERRIDE_COOKIE } from '../resolve/override.js';
+import { ADMIN_AUTH_RETRY_AFTER_SECONDS, checkAdminKey } from '../auth/admin-key.js';
+import { LOGIN_COOKIE } from '../edge-cookies.js';
 import type { AppEnv } from '../types.js';
+import { overridePageRoutes } from './override-page-routes.js';
 
-// No script may run and no style may be inlined: the page is plain forms plus one stylesheet served from here.
-const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-const ACTOR = 'admin page';
+/** The page's actor in the audit log (reserved: no API caller can record under it). */
+export const PAGE_ACTOR = 'admin page';
 
 // A Map, not an object: the key comes from the query string, and `?done=constructor` must not find a member.
 const DONE = new Map<string, string>([
@@ -28,6 +29,7 @@ const DONE = new Map<string, string>([
   ['out', 'Kept on the primary.'],
   ['follow', 'Now follows the rollout.'],
   ['rollout', 'Rollout updated.'],
+  ['revoked', 'Every override token minted until now is revoked: from the next request on, none of them routes anything.'],
 ]);
 
 /** What an action did: done (redirect with a message), or an error shown on the page with its status. */
@@ -40,40 +42,12 @@ function pageOutcome<T>(outcome: Outcome<T>, done: (value: T) => { done: string;
   return outcome.kind === 'ok' ? done(outcome.value) : { error: outcome.message, status: PAGE_STATUS[outcome.kind] };
 }
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+const DATABASE_DOWN = 'The database is unavailable; the page cannot show the state or check your session. Reload in a moment.';
 
-function securityHeaders(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    c.get('log').origin = 'edge';
-    c.get('log').decision = 'admin-page';
-    await next();
-    c.res.headers.set('content-security-policy', CONTENT_SECURITY_POLICY);
-    c.res.headers.set('x-frame-options', 'DENY');
-    c.res.headers.set('referrer-policy', 'no-referrer');
-    c.res.headers.set('x-content-type-options', 'nosniff');
-    c.res.headers.set('cache-control', 'no-store');
-  };
-}
-
-/** A form posted from another site is refused even before its CSRF token is looked at. */
-function sameOriginPosts(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const origin = c.req.header('origin');
-    if (c.req.method === 'POST' && origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin) {
-      return c.text('Cross-site form posts are refused.', 403);
-    }
-    await next();
-  };
-}
-
-async function signInPage(c: Context<AppEnv>, error: string | null, status: 200 | 401 | 403 = 200): Promise<Response> {
+async function signInPage(c: Context<AppEnv>, error: string | null, status: 200 | 401 | 403 | 429 = 200): Promise<Response> {
   const loginToken = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
   setCookie(c, LOGIN_COOKIE, loginToken, { path: PAGE_PATH, httpOnly: true, secure: true, sameSite: 'Strict', maxAge: 600 });
   return c.html(<SignIn loginToken={loginToken} error={error} />, status);
-}
-
-async function sessionNonce(c: Context<AppEnv>): Promise<string | null> {
-  return verifySession(getCookie(c, SESSION_COOKIE), c.get('services').config.apiKey, nowSeconds());
 }
 
 /** The health window for the page; a Redis fault costs the page its chart, never the page itself. */
@@ -98,9 +72,7 @@ async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardMode
     platform === null ? Promise.resolve(null) : operator.status(platform),
     healthOf(c),
   ]);
-  if (overview.kind !== 'ok' || audit.kind !== 'ok') {
-    return c.html(<p>The database is unavailable; the page cannot show the state. Reload in a moment.</p>, 503);
-  }
+  if (overview.kind !== 'ok' || audit.kind !== 'ok') return c.html(<p>{DATABASE_DOWN}</p>, 503);
   const { pinned, excluded, rollout } = overview.value;
   const model: DashboardModel = {
     csrf: await csrfToken(config.apiKey, nonce),
@@ -108,7 +80,12 @@ async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardMode
     pinned,
     excluded,
     audit: audit.value.entries,
-    lookup: platform === null || lookup === null ? null : lookup.kind === 'ok' ? { platformId: platform, result: lookup.value } : { platformId: platform, result: null, problem: lookup.kind === 'not_found' ? null : lookup.message },
+    lookup:
+      platform === null || lookup === null
+        ? null
+        : lookup.kind === 'ok'
+          ? { platformId: platform, result: lookup.value }
+          : { platformId: platform, result: null, problem: lookup.kind === 'not_found' ? null : lookup.message },
     flash,
     health,
   };
@@ -122,16 +99,24 @@ function field(form: Form, name: string): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
-/** Runs an action after checking the session and its CSRF token; redirects to the page with the outcome. */
-async function action(c: Context<AppEnv>, run: (form: Form) => Promise<ActionOutcome>): Promise<Response> {
-  const nonce = await sessionNonce(c);
-  if (nonce === null) return signInPage(c, 'Your session has ended. Sign in again.', 401);
+/** The session of a state-changing form, with its CSRF token checked; or the response that refuses it. */
+async function formSession(c: Context<AppEnv>): Promise<{ nonce: string; form: Form } | Response> {
+  const session = await pageSession(c);
+  if (session.kind === 'unavailable') return c.html(<p>{DATABASE_DOWN}</p>, 503);
+  if (session.kind === 'none') return signInPage(c, 'Your session has ended. Sign in again.', 401);
   const form = await c.req.parseBody();
-  if (!(await csrfValid(c.get('services').config.apiKey, nonce, form.csrf))) {
+  if (!(await csrfValid(c.get('services').config.apiKey, session.nonce, form.csrf))) {
     return c.text('This form is stale or was not sent by this page (CSRF check failed). Reload the page and try again.', 403);
   }
-  const outcome = await run(form);
-  if ('error' in outcome) return dashboard(c, nonce, { kind: 'error', text: outcome.error }, outcome.status);
+  return { nonce: session.nonce, form };
+}
+
+/** Runs an action after checking the session and its CSRF token; redirects to the page with the outcome. */
+async function action(c: Context<AppEnv>, run: (form: Form) => Promise<ActionOutcome>): Promise<Response> {
+  const checked = await formSession(c);
+  if (checked instanceof Response) return checked;
+  const outcome = await run(checked.form);
+  if ('error' in outcome) return dashboard(c, checked.nonce, { kind: 'error', text: outcome.error }, outcome.status);
   const query = new URLSearchParams({ done: outcome.done, ...(outcome.platform === undefined ? {} : { platform: outcome.platform }) });
   return c.redirect(`${PAGE_PATH}/?${query}`, 303);
 }
@@ -144,7 +129,8 @@ function reasonOf(form: Form): string | null {
 
 /**
  * `/__canary/`: the operator page, server-rendered with hono/jsx and served by the edge itself (never proxied). Signed
- * in with the admin key into an 8-hour HttpOnly, Secure, SameSite=Strict session; every form carries a CSRF token.
+ * in with the admin key (failures budgeted per client) into an 8-hour HttpOnly, Secure, SameSite=Strict session kept
+ * server-side; every state-changing form, sign-out included, carries a CSRF token.
  */
 export function adminPageRoutes(): Hono<AppEnv> {
   // Mounted at the root with full paths: a sub-app's '/' would match `/__canary` but never `/__canary/`.
@@ -155,12 +141,14 @@ export function adminPageRoutes(): Hono<AppEnv> {
   app.use(`${P}/*`, bodyLimit({ maxSize: 4 * 1024, onError: (c) => c.text('Form too large.', 413) }));
 
   app.get(`${P}/assets/admin.css`, (c) => c.body(ADMIN_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
+  app.route('/', overridePageRoutes());
 
   app.get(`${P}/`, async (c) => {
-    const nonce = await sessionNonce(c);
-    if (nonce === null) return signInPage(c, null);
+    const session = await pageSession(c);
+    if (session.kind === 'unavailable') return c.html(<p>{DATABASE_DOWN}</p>, 503);
+    if (session.kind === 'none') return signInPage(c, null);
     const done = DONE.get(c.req.query('done') ?? '');
-    return dashboard(c, nonce, done === undefined ? null : { kind: 'ok', text: done });
+    return dashboard(c, session.nonce, done === undefined ? null : { kind: 'ok', text: done });
   });
   app.get(P, (c) => c.redirect(`${P}/`, 301));
 
@@ -171,28 +159,47 @@ export function adminPageRoutes(): Hono<AppEnv> {
     if (expected === undefined || field(form, 'login') === '' || !(await constantTimeEqual(field(form, 'login'), expected))) {
       return signInPage(c, 'The sign-in form expired. Try again.', 403);
     }
-    const { apiKey } = c.get('services').config;
-    if (!(await constantTimeEqual(field(form, 'key'), apiKey))) return signInPage(c, 'Wrong admin key. Nothing was signed in.', 401);
+    const check = await checkAdminKey(c, field(form, 'key'));
+    if (check === 'missing') return signInPage(c, 'Give the admin key (AP_API_KEY). Nothing was signed in.', 401);
+    if (check === 'blocked') {
+      c.header('retry-after', String(ADMIN_AUTH_RETRY_AFTER_SECONDS));
+      return signInPage(c, `Too many failed sign-ins from this address. Wait ${ADMIN_AUTH_RETRY_AFTER_SECONDS} s, then try again.`, 429);
+    }
+    if (check !== 'ok') return signInPage(c, 'Wrong admin key. Nothing was signed in.', 401);
+    try {
+      await startPageSession(c);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      c.get('services').reportStoreError('admin-page-sign-in', error);
+      return c.html(<p>{DATABASE_DOWN}</p>, 503);
+    }
     deleteCookie(c, LOGIN_COOKIE, { path: PAGE_PATH, secure: true });
-    setCookie(c, SESSION_COOKIE, await newSession(apiKey, nowSeconds()), {
-      path: PAGE_PATH,
-      httpOnly: true,
-      secure: true,
-      sameSite: 'Strict',
-      maxAge: SESSION_SECONDS,
-    });
     return c.redirect(`${PAGE_PATH}/`, 303);
   });
 
-  app.post(`${P}/session/end`, async (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: PAGE_PATH, secure: true });
-    return c.redirect(`${PAGE_PATH}/`, 303);
-  });
+  // Signing out ends the session server-side (its cookie no longer opens anything, wherever it was copied to).
+  for (const [path, everywhere] of [['/session/end', false], ['/session/end-all', true]] as const) {
+    app.post(`${P}${path}`, async (c) => {
+      const checked = await formSession(c);
+      if (checked instanceof Response) return checked;
+      const { sessions, reportStoreError } = c.get('services');
+      try {
+        if (everywhere) await sessions.endAll(PAGE_ACTOR);
+        else await sessions.end(checked.nonce);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        reportStoreError('admin-page-sign-out', error);
+        return c.html(<p>The database is unavailable, so the session could not be ended. Try again in a moment.</p>, 503);
+      }
+      dropSessionCookie(c);
+      return c.redirect(`${PAGE_PATH}/`, 303);
+    });
+  }
 
   for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
     app.post(`${P}/actions/${name}`, (c) =>
       action(c, async (form) =>
-        pageOutcome(await c.get('services').operator.setPaused(paused, { reason: reasonOf(form) }, ACTOR), () => ({ done: paused ? 'paused' : 'resumed' })),
+        pageOutcome(await c.get('services').operator.setPaused(paused, { reason: reasonOf(form) }, PAGE_ACTOR), () => ({ done: paused ? 'paused' : 'resumed' })),
       ),
     );
   }
@@ -203,38 +210,23 @@ export function adminPageRoutes(): Hono<AppEnv> {
       const choice = field(form, 'choice');
       const input = { platformId, reason: reasonOf(form) };
       const { operator } = c.get('services');
-      if (choice === 'follow') return pageOutcome(await operator.follow(input, ACTOR), () => ({ done: choice, platform: platformId }));
+      if (choice === 'follow') return pageOutcome(await operator.follow(input, PAGE_ACTOR), () => ({ done: choice, platform: platformId }));
       if (choice !== 'in' && choice !== 'out') return { error: 'Choose pin, exclude or follow.', status: 400 };
-      return pageOutcome(await operator.setChoice({ ...input, canary: choice === 'in' }, ACTOR), () => ({ done: choice, platform: platformId }));
+      return pageOutcome(await operator.setChoice({ ...input, canary: choice === 'in' }, PAGE_ACTOR), () => ({ done: choice, platform: platformId }));
     }),
   );
 
   app.post(`${P}/actions/rollout`, (c) =>
     action(c, async (form) =>
-      pageOutcome(await c.get('services').operator.setRollout({ percent: percentFromText(field(form, 'percent')), reason: reasonOf(form) }, ACTOR), () => ({
+      pageOutcome(await c.get('services').operator.setRollout({ percent: percentFromText(field(form, 'percent')), reason: reasonOf(form) }, PAGE_ACTOR), () => ({
         done: 'rollout',
       })),
     ),
   );
 
-  // The tester's browser link: a valid override token becomes a cookie (until the token expires) and the tester lands
-  // on the app, whose SPA and Socket.IO requests then follow the override. Public: the token is the credential.
-  app.get(`${P}/override`, async (c) => {
-    const token = c.req.query('token') ?? '';
-    const nowS = nowSeconds();
-    const result = await verifyOverride(token, c.get('services').config.jwtSecret, nowS);
-    if (!result.ok) {
-      c.get('log').override = `ignored:${result.reason}`;
-      return c.text(`This override link is ${result.reason === 'expired' ? 'expired' : 'not valid'}. Ask for a new one (npx canary-edge override).`, 400);
-    }
-    c.get('log').override = `cookie-set:${result.override.target}`;
-    setCookie(c, OVERRIDE_COOKIE, token, { path: '/', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: result.override.expiresAt - nowS });
-    return c.redirect('/', 302);
-  });
-  app.get(`${P}/override/clear`, (c) => {
-    deleteCookie(c, OVERRIDE_COOKIE, { path: '/', secure: true });
-    return c.redirect('/', 302);
-  });
+  app.post(`${P}/actions/revoke-overrides`, (c) =>
+    action(c, async (form) => pageOutcome(await c.get('services').operator.revokeOverrides({ reason: reasonOf(form) }, PAGE_ACTOR), () => ({ done: 'revoked' }))),
+  );
 
   app.all(`${P}/*`, (c) => c.text('Not found.', 404));
   return app;

@@ -7,7 +7,7 @@ import { forwardRequest } from '../proxy/forward-request.js';
 import { clearCanaryCookieHeader } from '../resolve/canary-cookie.js';
 import { ROUTED_HEADER, presentedOverride } from '../resolve/override.js';
 import { resolvePlatform } from '../resolve/resolve-platform.js';
-import { decideRoute, needsLookup } from '../routing/decide-route.js';
+import { decideRoute, lookupPlan } from '../routing/decide-route.js';
 import { lookupCandidates, unknownIdAdmission } from '../routing/lookup-candidates.js';
 import type { AppEnv } from '../types.js';
 
@@ -43,14 +43,19 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   const defer = deferOf(c);
 
   const lookupStarted = Date.now();
-  const lookup = needsLookup(resolution, override, canaryRouting)
-    ? await lookupCandidates(resolution.candidates, services.membership, {
-        defer,
-        admitResolverFill: unknownIdAdmission(c.env.UNKNOWN_ID_LIMITER, clientIp ?? 'unknown-client', (message) => (log.error = message)),
-      })
-    : null;
-  const decision = decideRoute({ resolution, lookup, override, canaryRouting });
-  Object.assign(log, decision.log, lookup === null ? {} : { lookupMs: Date.now() - lookupStarted });
+  const plan = lookupPlan(resolution, override, canaryRouting);
+  const options = {
+    defer,
+    admitResolverFill: unknownIdAdmission(c.env.UNKNOWN_ID_LIMITER, clientIp ?? 'unknown-client', (message: string) => (log.error = message)),
+  };
+  const lookup = plan === null || plan.stateOnly ? null : await lookupCandidates(plan.candidates, services.membership, options);
+  // An override is checked against the revocation instant, which a lookup that found no state (an unknown key or
+  // flow, or no candidate at all) did not read: then the state alone is read (stores down: the next would fail too).
+  const needsState = plan !== null && override.kind === 'valid' && (lookup === null || (lookup.answer.overridesRevokedBeforeMs === null && lookup.answer.authority !== 'none'));
+  const state = needsState ? await services.membership.lookup({ kind: 'none' }, options) : null;
+  const overridesRevokedBeforeMs = lookup?.answer.overridesRevokedBeforeMs ?? state?.overridesRevokedBeforeMs ?? null;
+  const decision = decideRoute({ resolution, lookup, override, overridesRevokedBeforeMs, canaryRouting });
+  Object.assign(log, decision.log, plan === null ? {} : { lookupMs: Date.now() - lookupStarted });
   if (decision.kind === 'refuse') {
     throw new ApiError(decision.status, decision.code, decision.message, { 'retry-after': String(decision.retryAfterSeconds) });
   }

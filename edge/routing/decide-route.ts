@@ -12,9 +12,11 @@ export interface LookupResult {
 /** Everything the routing decision depends on; all of it known before the request is forwarded. */
 export interface RouteInput {
   resolution: Resolution;
-  /** What the stores answered, or null when they were not asked (`needsLookup` said so). */
+  /** What the stores answered for the candidates, or null when none was asked (`lookupPlan`). */
   lookup: LookupResult | null;
   override: PresentedOverride;
+  /** Override tokens minted at or before this instant (epoch ms) are revoked; null when no store said. */
+  overridesRevokedBeforeMs: number | null;
   /** False when AP_CANARY_APP_URL is empty: canary routing off. */
   canaryRouting: boolean;
 }
@@ -53,25 +55,51 @@ export type RouteDecision =
       log: RouteLog;
     };
 
+/** What to ask the stores: the candidates in order, and whether only the shared state is needed (no platform named). */
+export interface LookupPlan {
+  candidates: Candidate[];
+  /** No candidate, but an override to check against the revocation instant: one lookup of the state alone. */
+  stateOnly: boolean;
+}
+
 /**
- * Whether the stores must be asked: not with canary routing off (nothing to decide), not for a request that names no
- * platform, and not for an override valid for any platform (it decides alone).
+ * What the stores must be asked, or null for nothing: nothing with canary routing off or for a request that names no
+ * platform and carries no override. A one-platform override in the browser's cookie names its platform for the
+ * requests that cookie steers (static reads, Socket.IO), after whatever the request names itself. Every valid override
+ * needs the state (revocation, the platform's explicit choice), so a token for any platform costs the usual one
+ * lookup too.
  */
-export function needsLookup(resolution: Resolution, override: PresentedOverride, canaryRouting: boolean): boolean {
-  if (!canaryRouting || resolution.candidates.length === 0) return false;
-  return !(override.kind === 'valid' && override.override.platformId === null);
+export function lookupPlan(resolution: Resolution, override: PresentedOverride, canaryRouting: boolean): LookupPlan | null {
+  if (!canaryRouting) return null;
+  const candidates = [...resolution.candidates];
+  if (override.kind === 'valid' && override.from === 'cookie' && override.override.platformId !== null && resolution.cookieRoutable) {
+    candidates.push({ source: 'override', ref: { kind: 'platform', platformId: override.override.platformId } });
+  }
+  if (candidates.length > 0) return { candidates, stateOnly: false };
+  return override.kind === 'valid' ? { candidates, stateOnly: true } : null;
 }
 
 function isPrincipal(source: PlatformSource): boolean {
   return source === 'jwt' || source === 'api-key';
 }
 
-/** The override's effect: the origin it chooses, or null when it does not apply, and what the log says about it. */
-function overrideEffect(override: PresentedOverride, answer: MembershipAnswer | null): { target: OriginName | null; log?: string } {
+/**
+ * The override's effect: the origin it chooses, or null when it does not apply, and what the log says about it. A
+ * cookie carries only a one-platform token, and only for what `ap_canary` steers; a revoked token (or one no store
+ * could check) is ignored; a one-platform token applies to its platform only; and a token for any platform never sends
+ * a platform the operators explicitly excluded to the canary.
+ */
+function overrideEffect(input: RouteInput, answer: MembershipAnswer | null): { target: OriginName | null; log?: string } {
+  const { override } = input;
   if (override.kind === 'none') return { target: null };
   if (override.kind === 'ignored') return { target: null, log: `ignored:${override.reason}` };
-  const { platformId, target } = override.override;
+  const { platformId, target, issuedAtMs } = override.override;
+  if (override.from === 'cookie' && platformId === null) return { target: null, log: 'ignored:cookie-any-platform' };
+  if (override.from === 'cookie' && !input.resolution.cookieRoutable) return { target: null, log: 'ignored:cookie-not-for-api' };
+  if (input.overridesRevokedBeforeMs === null) return { target: null, log: 'ignored:unverified' };
+  if (issuedAtMs <= input.overridesRevokedBeforeMs) return { target: null, log: 'ignored:revoked' };
   if (platformId !== null && answer?.platformId !== platformId) return { target: null, log: 'ignored:other-platform' };
+  if (platformId === null && target === 'canary' && answer?.explicit === 'out') return { target: null, log: 'ignored:excluded' };
   return { target, log: `honoured:${target}` };
 }
 
@@ -79,7 +107,7 @@ const NO_COOKIE: Record<OriginName, CookieChange | null> = { primary: null, cana
 
 /**
  * The routing rule (README "How the edge routes a request"), as one pure function: a tester's override first (for its
- * platform, or any; also while paused), then the cohort's answer; a request over its unknown-id budget is refused; the
+ * platform, or any; also while paused; see overrideEffect for when one is ignored), then the cohort's answer; a request over its unknown-id budget is refused; the
  * `ap_canary` cookie is set for a principal the canary serves and cleared when its platform is authoritatively not on
  * the canary. No I/O: `proxy.ts` asks the stores, forwards, and applies what this returns.
  */
@@ -93,7 +121,7 @@ export function decideRoute(input: RouteInput): RouteDecision {
     if (answer.trace.refresh) log.cacheRefresh = true;
     if (answer.authority === 'none') log.error = 'membership stores unavailable; routed to primary';
   }
-  const override = overrideEffect(input.override, answer);
+  const override = overrideEffect(input, answer);
   if (override.log !== undefined) log.override = override.log;
 
   if (answer?.authority === 'refused') {

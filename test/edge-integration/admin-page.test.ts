@@ -201,10 +201,36 @@ describe('the admin page /__canary/', () => {
     expect((await h.pool.query<{ paused: boolean }>('SELECT paused FROM canary_rollout')).rows[0]?.paused).toBe(false);
   });
 
-  it('signs out', async () => {
+  it('signs out for real: the copied session cookie opens nothing afterwards', async () => {
     await page.goto(`${h.url}/__canary/`);
-    await page.click('text=Sign out');
+    const copied = (await context.cookies()).find((c) => c.name === 'ap_canary_admin');
+    expect(copied).toBeDefined();
+    await page.click('button:text-is("Sign out")');
     await page.waitForSelector('text=Sign in with the admin key');
     expect((await context.cookies()).map((c) => c.name)).not.toContain('ap_canary_admin');
+    // The cookie as it was before signing out, replayed from elsewhere: the session is over server-side.
+    const replay = await fetch(`${h.url}/__canary/`, { headers: { cookie: `ap_canary_admin=${copied?.value ?? ''}` } });
+    expect(await replay.text()).toContain('Sign in with the admin key');
+  });
+
+  it('signs out everywhere: another browser\'s session ends too', async () => {
+    await signIn(h.apiKey);
+    await page.waitForSelector('text=CANARY ROUTING ON');
+    const other = await browser.newContext();
+    const otherPage = await other.newPage();
+    try {
+      await otherPage.goto(`${h.url}/__canary/`);
+      await otherPage.fill('input[name=key]', h.apiKey);
+      await otherPage.click('button[type=submit]');
+      await otherPage.waitForSelector('text=CANARY ROUTING ON');
+      await page.click('text=Sign out everywhere');
+      await page.waitForSelector('text=Sign in with the admin key');
+      await otherPage.reload();
+      expect(await otherPage.textContent('body')).toContain('Sign in with the admin key');
+      const audit = (await (await h.call('GET', '/v1/admin/canary/audit?limit=5')).json()) as { entries: { actor: string; action: string }[] };
+      expect(audit.entries[0]).toMatchObject({ actor: 'admin page', action: 'sign-out-everywhere' });
+    } finally {
+      await other.close();
+    }
   });
 });

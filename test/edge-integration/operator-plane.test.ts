@@ -54,7 +54,7 @@ describe('POST /v1/admin/platforms/canary', () => {
     expect(await routeOf(platformId)).toBe('canary');
     const [entry] = (await audit(`?platformId=${platformId}`)).entries;
     expect(entry).toMatchObject({
-      actor: 'ada@ops',
+      actor: 'api:ada@ops',
       action: 'pin',
       platformId,
       before: { canary: false, explicit: false },
@@ -183,7 +183,7 @@ describe('the kill switch (POST /v1/admin/canary/pause and /resume)', () => {
     expect(await cookieRoute()).toBe('canary');
 
     const [resumeEntry, pauseEntry] = (await audit('?limit=2')).entries;
-    expect(pauseEntry).toMatchObject({ actor: 'oncall', action: 'pause', platformId: null, reason: 'error spike', before: { paused: false }, after: { paused: true } });
+    expect(pauseEntry).toMatchObject({ actor: 'api:oncall', action: 'pause', platformId: null, reason: 'error spike', before: { paused: false }, after: { paused: true } });
     expect(resumeEntry).toMatchObject({ actor: 'api-key', action: 'resume', before: { paused: true }, after: { paused: false } });
   });
 

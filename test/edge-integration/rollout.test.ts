@@ -128,11 +128,11 @@ describe('PUT /v1/admin/canary/rollout', () => {
   it('records who changed it, when and why, with the percentages before and after', async () => {
     await setRollout(5);
     const changed = await setRollout(12.25, { 'x-canary-actor': 'release-manager' }, 'widen to the beta tier');
-    expect(changed).toMatchObject({ percent: 12.25, updatedBy: 'release-manager' });
+    expect(changed).toMatchObject({ percent: 12.25, updatedBy: 'api:release-manager' });
     expect(Date.parse(changed.updatedAt)).toBeGreaterThan(Date.now() - 60_000);
     const { entries } = await json<{ entries: Record<string, unknown>[] }>(await h.call('GET', '/v1/admin/canary/audit?limit=1'));
     expect(entries[0]).toMatchObject({
-      actor: 'release-manager',
+      actor: 'api:release-manager',
       action: 'rollout',
       platformId: null,
       before: { percent: 5, paused: false },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../edge/app.js';
 
-const API_KEY = 'unit-admin-api-key-0123456789';
+const API_KEY = 'unit-admin-api-key-0123456789abcdefghij';
 // Stores are unreachable on purpose: every case here must be answered before they are touched.
 const env: Env = {
   AP_PRIMARY_APP_URL: 'http://127.0.0.1:9',
@@ -12,8 +12,12 @@ const env: Env = {
   UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
   UPSTASH_REDIS_REST_TOKEN: 'token',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+  ADMIN_HOSTNAME: '',
+  LOCAL_DEVELOPMENT: '',
   // Never reached here: every case is answered before a store or the limiter is asked.
   UNKNOWN_ID_LIMITER: { limit: () => Promise.reject(new Error('limiter must not be asked')) },
+  // Wrong keys spend budget; this one always admits (the budget itself is in operator-hardening.test.ts).
+  ADMIN_AUTH_LIMITER: { limit: () => Promise.resolve({ success: true }) },
 };
 const app = createApp({ log: { sink: () => undefined } });
 const PATH = '/v1/admin/platforms/canary';

@@ -169,67 +169,134 @@ describe('rule 4: the ap_canary cookie', () => {
 });
 
 describe('tester overrides (x-canary-override and its browser cookie): before the cohort, also while paused', () => {
-  type TokenKind = 'any platform → canary' | 'any platform → primary' | 'P → canary' | 'P → primary' | 'another platform → canary' | 'expired → canary' | 'tampered' | 'malformed';
-  const TOKENS: Record<TokenKind, { token: () => Promise<string>; log: string }> = {
-    'any platform → canary': { token: () => overrideToken('canary', null), log: 'honoured:canary' },
-    'any platform → primary': { token: () => overrideToken('primary', null), log: 'honoured:primary' },
-    'P → canary': { token: () => overrideToken('canary', P), log: 'honoured:canary' },
-    'P → primary': { token: () => overrideToken('primary', P), log: 'honoured:primary' },
-    'another platform → canary': { token: () => overrideToken('canary', OTHER), log: 'ignored:other-platform' },
-    'expired → canary': { token: () => overrideToken('canary', null, { expired: true }), log: 'ignored:expired' },
-    tampered: { token: async () => (await overrideToken('canary', null)).replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A')), log: 'ignored:tampered' },
-    malformed: { token: () => Promise.resolve('ov1.not-a-token'), log: 'ignored:malformed' },
+  const REVOKED_AT = Date.now() - 60_000;
+  type TokenKind =
+    | 'any platform → canary'
+    | 'any platform → primary'
+    | 'P → canary'
+    | 'P → primary'
+    | 'another platform → canary'
+    | 'expired → canary'
+    | 'revoked → canary'
+    | 'tampered'
+    | 'malformed';
+  const TOKENS: Record<TokenKind, () => Promise<string>> = {
+    'any platform → canary': () => overrideToken('canary', null),
+    'any platform → primary': () => overrideToken('primary', null),
+    'P → canary': () => overrideToken('canary', P),
+    'P → primary': () => overrideToken('primary', P),
+    'another platform → canary': () => overrideToken('canary', OTHER),
+    'expired → canary': () => overrideToken('canary', null, { expired: true }),
+    'revoked → canary': () => overrideToken('canary', null, { issuedAtMs: REVOKED_AT - 1 }),
+    // A character inside the MAC (the last one also carries spare bits: changing it may only make the token malformed).
+    tampered: async () => {
+      const token = await overrideToken('canary', null);
+      const i = token.length - 10;
+      return `${token.slice(0, i)}${token[i] === 'A' ? 'B' : 'A'}${token.slice(i + 1)}`;
+    },
+    malformed: () => Promise.resolve('ov1.not-a-token'),
   };
-  // Where P's request goes, by token (rows) and by what the cohort answers (columns).
-  const TABLE: [TokenKind, Record<'pinned in' | 'no choice, outside the rollout' | 'paused (kill switch)' | 'both stores down (fail open)', 'canary' | 'primary'>][] = [
-    ['any platform → canary', { 'pinned in': 'canary', 'no choice, outside the rollout': 'canary', 'paused (kill switch)': 'canary', 'both stores down (fail open)': 'canary' }],
-    ['any platform → primary', { 'pinned in': 'primary', 'no choice, outside the rollout': 'primary', 'paused (kill switch)': 'primary', 'both stores down (fail open)': 'primary' }],
-    ['P → canary', { 'pinned in': 'canary', 'no choice, outside the rollout': 'canary', 'paused (kill switch)': 'canary', 'both stores down (fail open)': 'canary' }],
-    ['P → primary', { 'pinned in': 'primary', 'no choice, outside the rollout': 'primary', 'paused (kill switch)': 'primary', 'both stores down (fail open)': 'primary' }],
-    ['another platform → canary', { 'pinned in': 'canary', 'no choice, outside the rollout': 'primary', 'paused (kill switch)': 'primary', 'both stores down (fail open)': 'primary' }],
-    ['expired → canary', { 'pinned in': 'canary', 'no choice, outside the rollout': 'primary', 'paused (kill switch)': 'primary', 'both stores down (fail open)': 'primary' }],
-    ['tampered', { 'pinned in': 'canary', 'no choice, outside the rollout': 'primary', 'paused (kill switch)': 'primary', 'both stores down (fail open)': 'primary' }],
-    ['malformed', { 'pinned in': 'canary', 'no choice, outside the rollout': 'primary', 'paused (kill switch)': 'primary', 'both stores down (fail open)': 'primary' }],
+  type Column = 'pinned in' | 'no choice, outside the rollout' | 'excluded' | 'paused (kill switch)' | 'both stores down (fail open)';
+  type Cell = readonly ['canary' | 'primary', string];
+  // Where P's request goes and what the log says, by token (rows) and by what the cohort answers (columns). A token of
+  // any platform never sends an excluded platform to the canary; one no store can check against revocation is ignored.
+  const TABLE: [TokenKind, Record<Column, Cell>][] = [
+    ['any platform → canary', { 'pinned in': ['canary', 'honoured:canary'], 'no choice, outside the rollout': ['canary', 'honoured:canary'], excluded: ['primary', 'ignored:excluded'], 'paused (kill switch)': ['canary', 'honoured:canary'], 'both stores down (fail open)': ['primary', 'ignored:unverified'] }],
+    ['any platform → primary', { 'pinned in': ['primary', 'honoured:primary'], 'no choice, outside the rollout': ['primary', 'honoured:primary'], excluded: ['primary', 'honoured:primary'], 'paused (kill switch)': ['primary', 'honoured:primary'], 'both stores down (fail open)': ['primary', 'ignored:unverified'] }],
+    ['P → canary', { 'pinned in': ['canary', 'honoured:canary'], 'no choice, outside the rollout': ['canary', 'honoured:canary'], excluded: ['canary', 'honoured:canary'], 'paused (kill switch)': ['canary', 'honoured:canary'], 'both stores down (fail open)': ['primary', 'ignored:unverified'] }],
+    ['P → primary', { 'pinned in': ['primary', 'honoured:primary'], 'no choice, outside the rollout': ['primary', 'honoured:primary'], excluded: ['primary', 'honoured:primary'], 'paused (kill switch)': ['primary', 'honoured:primary'], 'both stores down (fail open)': ['primary', 'ignored:unverified'] }],
+    ['another platform → canary', { 'pinned in': ['canary', 'ignored:other-platform'], 'no choice, outside the rollout': ['primary', 'ignored:other-platform'], excluded: ['primary', 'ignored:other-platform'], 'paused (kill switch)': ['primary', 'ignored:other-platform'], 'both stores down (fail open)': ['primary', 'ignored:unverified'] }],
+    ['expired → canary', { 'pinned in': ['canary', 'ignored:expired'], 'no choice, outside the rollout': ['primary', 'ignored:expired'], excluded: ['primary', 'ignored:expired'], 'paused (kill switch)': ['primary', 'ignored:expired'], 'both stores down (fail open)': ['primary', 'ignored:expired'] }],
+    ['revoked → canary', { 'pinned in': ['canary', 'ignored:revoked'], 'no choice, outside the rollout': ['primary', 'ignored:revoked'], excluded: ['primary', 'ignored:revoked'], 'paused (kill switch)': ['primary', 'ignored:revoked'], 'both stores down (fail open)': ['primary', 'ignored:unverified'] }],
+    ['tampered', { 'pinned in': ['canary', 'ignored:tampered'], 'no choice, outside the rollout': ['primary', 'ignored:tampered'], excluded: ['primary', 'ignored:tampered'], 'paused (kill switch)': ['primary', 'ignored:tampered'], 'both stores down (fail open)': ['primary', 'ignored:tampered'] }],
+    ['malformed', { 'pinned in': ['canary', 'ignored:malformed'], 'no choice, outside the rollout': ['primary', 'ignored:malformed'], excluded: ['primary', 'ignored:malformed'], 'paused (kill switch)': ['primary', 'ignored:malformed'], 'both stores down (fail open)': ['primary', 'ignored:malformed'] }],
   ];
-  const OVERRIDE_CASES = TABLE.flatMap(([token, byAnswer]) => Object.entries(byAnswer).map(([answer, origin]) => ({ token, answer, origin })));
+  const OVERRIDE_CASES = TABLE.flatMap(([token, byAnswer]) => Object.entries(byAnswer).map(([answer, [origin, log]]) => ({ token, answer, origin, log })));
 
-  it.each(OVERRIDE_CASES)('a $token token, platform $answer → $origin', async ({ token, answer, origin }) => {
-    const edge = await edgeWith((ANSWERS[answer] ?? { membership: 'stores down' }).membership);
+  const paused = { canary: false, source: 'paused', explicit: null } as const;
+  const membershipOf = (answer: string): FakeMembership | 'stores down' =>
+    answer === 'paused (kill switch)' ? paused : (ANSWERS[answer] ?? { membership: 'stores down' as const }).membership;
+
+  it.each(OVERRIDE_CASES)('a $token token, platform $answer → $origin ($log)', async ({ token, answer, origin, log }) => {
+    const edge = await edgeWith(membershipOf(answer));
+    edge.overridesRevokedBeforeMs = REVOKED_AT;
     const jwt = bearer(await principalJwt(P));
-    const res = await edge.request('/v1/flows', { headers: { ...jwt, 'x-canary-override': await TOKENS[token].token() } });
+    const res = await edge.request('/v1/flows', { headers: { ...jwt, 'x-canary-override': await TOKENS[token]() } });
     expect(res.headers.get('x-origin')).toBe(origin);
-    expect(lastLog(edge)).toMatchObject({ override: TOKENS[token].log });
-    const honoured = TOKENS[token].log.startsWith('honoured');
+    expect(lastLog(edge)).toMatchObject({ override: log });
+    const honoured = log.startsWith('honoured');
     // An honoured override says where it went and leaves the canary cookie alone; an ignored one changes nothing.
     expect(res.headers.get('x-canary-routed')).toBe(honoured ? origin : null);
     if (honoured) expect(res.headers.get('set-cookie')).toBeNull();
     expect(edge.forwarded[0]?.headers.has('x-canary-override')).toBe(false);
+    // Checking a token costs no more than the one lookup every request makes.
+    expect(edge.lookups.length).toBeLessThanOrEqual(1);
   });
 
-  it('asks no store for a token valid for any platform', async () => {
-    const edge = await edgeWith({ canary: false, source: 'default' });
-    await edge.request('/v1/flows', { headers: { ...bearer(await principalJwt(P)), 'x-canary-override': await overrideToken('canary', null) } });
-    expect(edge.lookups).toEqual([]);
+  it('paused hides an explicit exclusion from the source, not from the override rule', async () => {
+    const edge = await edgeWith({ canary: false, source: 'paused', explicit: 'out' });
+    const res = await edge.request('/v1/flows', { headers: { ...bearer(await principalJwt(P)), 'x-canary-override': await overrideToken('canary', null) } });
+    expect(res.headers.get('x-origin')).toBe('primary');
+    expect(lastLog(edge)).toMatchObject({ override: 'ignored:excluded' });
   });
 
-  it('routes a request that names no platform by a token valid for any platform', async () => {
+  it('routes a request that names no platform by a token valid for any platform, after one lookup of the state', async () => {
     const edge = await edgeWith({ canary: false, source: 'default' });
     const res = await edge.request('/', { headers: { 'x-canary-override': await overrideToken('canary', null) } });
     expect(res.headers.get('x-origin')).toBe('canary');
+    expect(edge.lookups).toEqual([{ kind: 'none' }]);
   });
 
-  it('takes the token from the browser cookie too, and strips that cookie before the origin', async () => {
+  it('reads the state once more when the request named an unknown key (no state in that answer)', async () => {
     const edge = await edgeWith({ canary: false, source: 'default' });
-    const res = await edge.request('/', { headers: { cookie: `theme=dark; ap_canary_override=${await overrideToken('canary', null)}` } });
+    const res = await edge.request('/v1/flows', { headers: { ...bearer('sk-unknown-key-0123456789'), 'x-canary-override': await overrideToken('canary', null) } });
     expect(res.headers.get('x-origin')).toBe('canary');
-    expect(edge.forwarded[0]?.headers.get('cookie') ?? '').not.toContain('ap_canary_override');
+    expect(edge.lookups.map((l) => l.kind)).toEqual(['api-key', 'none']);
+  });
+
+  describe('in the browser cookie (what the override page sets)', () => {
+    const cookieCase = async (token: string, path: string, method = 'GET', membership: FakeMembership = { canary: false, source: 'default' }) => {
+      const edge = await edgeWith(membership);
+      edge.overridesRevokedBeforeMs = REVOKED_AT;
+      const res = await edge.request(path, { method, headers: { cookie: `theme=dark; ap_canary_override=${token}` }, body: method === 'POST' ? '{}' : null });
+      return { edge, origin: res.headers.get('x-origin'), log: lastLog(edge) };
+    };
+
+    it.each([
+      ['the SPA document', '/'],
+      ['a static asset', '/assets/app.js'],
+      ['Socket.IO polling', '/socket.io/?EIO=4&transport=polling'],
+    ])('a one-platform token steers %s of its platform (the cookie names it)', async (_what, path) => {
+      const { edge, origin, log } = await cookieCase(await overrideToken('canary', P), path);
+      expect([origin, log.override, log.source]).toEqual(['canary', 'honoured:canary', 'override']);
+      expect(edge.forwarded[0]?.headers.get('cookie')).toBe('theme=dark');
+    });
+
+    it.each([
+      ['an API read', '/v1/flows', 'GET'],
+      ['an API write', '/v1/flows', 'POST'],
+      ['a write outside the API', '/upload', 'POST'],
+    ])('never steers %s', async (_what, path, method) => {
+      const { origin, log } = await cookieCase(await overrideToken('canary', P), path, method);
+      expect([origin, log.override]).toEqual(['primary', 'ignored:cookie-not-for-api']);
+    });
+
+    it('never carries a token of any platform', async () => {
+      const { origin, log } = await cookieCase(await overrideToken('canary', null), '/');
+      expect([origin, log.override]).toEqual(['primary', 'ignored:cookie-any-platform']);
+    });
+
+    it('is ignored once revoked', async () => {
+      const { origin, log } = await cookieCase(await overrideToken('canary', P, { issuedAtMs: REVOKED_AT }), '/');
+      expect([origin, log.override]).toEqual(['primary', 'ignored:revoked']);
+    });
   });
 
   it('reaches no canary with canary routing off', async () => {
     const edge = await edgeWith({ canary: true, source: 'explicit' }, { canaryRouting: false });
     const res = await edge.request('/v1/flows', { headers: { 'x-canary-override': await overrideToken('canary', null) } });
     expect(res.headers.get('x-origin')).toBe('primary');
-    expect(lastLog(edge)).toMatchObject({ decision: 'override-primary' });
+    expect(edge.lookups).toEqual([]);
   });
 });
 

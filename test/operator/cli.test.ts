@@ -36,7 +36,28 @@ describe('npx canary-edge', () => {
 
     const audit = await cli(['audit', '--platform', platformId]);
     expect(audit.stdout.split('\n')[0]).toMatch(/^ID +AT +ACTOR +ACTION +PLATFORM +CHANGE +REASON$/);
-    expect(audit.stdout).toMatch(new RegExp(`cli-test +pin +${platformId} .*beta tester`));
+    expect(audit.stdout).toMatch(new RegExp(`api:cli-test +pin +${platformId} .*beta tester`));
+  });
+
+  it('revokes every override token minted until now', async () => {
+    const minted = await cli(['override', 'canary', '--ttl', '1h']);
+    const token = minted.stdout.split('\n')[2] ?? '';
+    const revoked = await cli(['revoke-overrides', '--reason', 'leaked']);
+    expect(revoked).toMatchObject({ code: 0, stdout: expect.stringMatching(/^every override token minted before \d{4}-.*Z is revoked\n$/) });
+    const res = await fetch(`${h.url}/v1/health`, { headers: { 'x-canary-override': token } });
+    await res.arrayBuffer();
+    expect(res.headers.get('x-canary-routed')).toBeNull();
+  });
+
+  it('prints values with control characters escaped, whatever the database holds', async () => {
+    const platformId = await h.seedPlatform();
+    // An entry written around the API (an older build accepted this reason): the CLI must still not obey it.
+    await h.pool.query(`INSERT INTO canary_audit (actor, action, platform_id, reason) VALUES ($1, 'pin', $2, $3)`, ['evil\u001b]0;pwned\u0007', platformId, 'ok\u001b[2J\u202egnp']);
+    const audit = await cli(['audit', '--platform', platformId]);
+    expect(audit.code).toBe(0);
+    expect([...audit.stdout].filter((ch) => (ch < ' ' && ch !== '\n') || ch === '\u007f' || ch === '\u202e')).toEqual([]);
+    expect(audit.stdout).toContain('evil\\x1b]0;pwned\\x07');
+    expect(audit.stdout).toContain('ok\\x1b[2J\\u202egnp');
   });
 
   it('prints the API\'s JSON with --json, for scripts', async () => {
@@ -93,10 +114,11 @@ describe('npx canary-edge', () => {
     });
     await res.arrayBuffer();
     expect([res.headers.get('x-origin'), res.headers.get('x-canary-routed')]).toEqual(['canary', 'canary']);
+    // The link shows the token and its button (a GET sets nothing).
     const link = await fetch(`${h.url}/__canary/override?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
-    expect(link.status).toBe(302);
-    expect(link.headers.get('set-cookie')).toMatch(/^ap_canary_override=ov1\./);
-    expect((await cli(['audit', '--platform', platformId])).stdout).toMatch(new RegExp(`cli-test +override +${platformId}`));
+    expect(link.status).toBe(200);
+    expect(await link.text()).toContain('Apply to this browser');
+    expect((await cli(['audit', '--platform', platformId])).stdout).toMatch(new RegExp(`api:cli-test +override +${platformId}`));
   });
 
   it('shows the health window per origin and the guard\'s state', async () => {

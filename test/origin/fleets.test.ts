@@ -55,7 +55,7 @@ describe('primary and canary fleets', () => {
     const topology = { redisUrl: redis.url, postgresUrl: db.url, ...secrets, extra: { AP_SYSTEM_JOB_INTERVAL_MS: '250' } };
     [primary, canary] = await Promise.all([
       startOriginApp(topology, { name: 'primary-app', version: PRIMARY_VERSION }),
-      startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION }),
+      startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION, canary: true }),
     ]);
     [primaryWorker, canaryWorker] = await Promise.all([
       startOriginWorker(topology, { name: 'primary-worker', version: PRIMARY_VERSION, frontendUrl: primary.url, canary: false }),

@@ -62,7 +62,7 @@ describe('flipping a platform moves its queued work', () => {
     };
     [primary, canary] = await Promise.all([
       startOriginApp(topology, { name: 'primary-app', version: PRIMARY_VERSION }),
-      startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION }),
+      startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION, canary: true }),
     ]);
     edge = await startOriginEdge({ redisUrl: redisDb.url, postgresUrl: db.url, primaryUrl: primary.url, canaryUrl: canary.url, ...secrets });
   });

@@ -96,7 +96,7 @@ describe('the health guard (real apps, edge, Redis and Postgres)', () => {
     };
     [primary, canary] = await Promise.all([
       startOriginApp(topology, { name: 'primary-app', version: PRIMARY_VERSION }),
-      startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION }),
+      startOriginApp(topology, { name: 'canary-app', version: CANARY_VERSION, canary: true }),
     ]);
     proxy = await startFaultProxy(canary.url);
     edge = await startOriginEdge({ redisUrl: redisDb.url, postgresUrl: db.url, primaryUrl: primary.url, canaryUrl: proxy.url, ...secrets });

@@ -5,7 +5,7 @@ import { UsageError, createProgram, durationSchema, runCli, validateOptions } fr
 import type { CliCommand } from '../cli/index.js';
 import { adminTargetFromEnv, callAdmin } from './admin-client.js';
 import type { AdminTarget } from './admin-client.js';
-import { outputFor } from './render.js';
+import { outputFor, printable } from './render.js';
 import type { Output } from './render.js';
 
 // `npx canary-edge <command>`: the operator's side of the admin API (CANARY_EDGE_URL, AP_API_KEY). Tables for people,
@@ -58,7 +58,7 @@ function routeText(out: Output, canary: boolean): string {
 }
 
 function changeText(entry: AuditEntry): string {
-  const show = (value: unknown): string => (value === null || value === undefined ? '-' : JSON.stringify(value));
+  const show = (value: unknown): string => (value === null || value === undefined ? '-' : printable(JSON.stringify(value)));
   return `${show(entry.before)} -> ${show(entry.after)}`;
 }
 
@@ -80,7 +80,7 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
     .action(async (platformId: string | undefined) => {
       if (platformId !== undefined) {
         const s = await call<Status>('GET', `/v1/admin/platforms/canary/${encodeURIComponent(platformId)}`);
-        return print(s, () => out.table(['PLATFORM', 'ROUTE', 'WHY'], [[s.platformId, routeText(out, s.canary), s.source]]));
+        return print(s, () => out.table(['PLATFORM', 'ROUTE', 'WHY'], [[printable(s.platformId), routeText(out, s.canary), printable(s.source)]]));
       }
       const o = await call<Overview>('GET', '/v1/admin/platforms/canary');
       print(o, () => {
@@ -99,8 +99,8 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
       print(o, () => {
         out.line(`rollout ${o.rollout.percent}%${o.paused ? `  ${out.red('PAUSED')}` : ''}`);
         out.table(['PLATFORM', 'CHOICE'], [
-          ...o.platformIds.map((id) => [id, out.yellow('pinned in')]),
-          ...o.excluded.map((id) => [id, out.green('excluded')]),
+          ...o.platformIds.map((id) => [printable(id), out.yellow('pinned in')]),
+          ...o.excluded.map((id) => [printable(id), out.green('excluded')]),
         ]);
       });
     });
@@ -179,6 +179,16 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
     });
 
   cli
+    .command('revoke-overrides')
+    .description('ignore every tester override token minted until now, from the next request on')
+    .option('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (_options: unknown, command: CliCommand) => {
+      const { reason } = validateOptions(command, z.object({ reason: reasonOption }));
+      const answer = await call<{ revokedBefore: string }>('POST', '/v1/admin/canary/overrides/revoke', { reason });
+      print(answer, () => out.line(`every override token minted before ${printable(answer.revokedBefore)} is revoked`));
+    });
+
+  cli
     .command('audit')
     .description('who changed what, when and why (newest first)')
     .option('--platform <platformId>', 'only entries of this platform')
@@ -201,7 +211,15 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
       print(answer, () => {
         out.table(
           ['ID', 'AT', 'ACTOR', 'ACTION', 'PLATFORM', 'CHANGE', 'REASON'],
-          answer.entries.map((e) => [String(e.id), e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.actor, e.action, e.platformId ?? '-', changeText(e), e.reason ?? '']),
+          answer.entries.map((e) => [
+            String(e.id),
+            printable(e.at).replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+            printable(e.actor),
+            printable(e.action),
+            e.platformId === null ? '-' : printable(e.platformId),
+            changeText(e),
+            printable(e.reason),
+          ]),
         );
         if (answer.next !== null) out.line(out.dim(`more: canary-edge audit --before ${answer.next}`));
       });

@@ -1,3 +1,18 @@
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * A value from the API as text a terminal shows as it is: control characters and bidirectional controls are written
+ * as escapes (`\x1b`, `\u202e`), so no stored value can move the cursor, clear the screen or reorder what is shown.
+ */
+export function printable(value: unknown): string {
+  const text = typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value);
+  return text.replace(UNPRINTABLE, (ch) => {
+    const code = ch.codePointAt(0) ?? 0;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Output for people: aligned tables, colour only on a terminal that wants it (NO_COLOR respected). */
 export interface Output {
   line(text?: string): void;

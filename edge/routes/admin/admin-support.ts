@@ -1,31 +1,45 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { constantTimeEqual } from '../../../core/crypto/web-crypto.js';
 import { ApiError } from '../../../core/http/api-error.js';
+import { actorInput, validateInput } from '../../../core/operator/inputs.js';
 import type { Outcome } from '../../../core/operator/outcome.js';
+import { ADMIN_AUTH_RETRY_AFTER_SECONDS, checkAdminKey } from '../../auth/admin-key.js';
 import type { AppEnv } from '../../types.js';
 
 /** Admin request bodies are tiny; anything larger is refused before it is read. */
 export const ADMIN_BODY_LIMIT_BYTES = 4 * 1024;
 
-/** An actor name for the audit log: what `x-canary-actor` may say (printable, no control characters). */
-const ACTOR = /^[\p{L}\p{N}\p{P}\p{S} ]{1,100}$/u;
+/** The actor the audit log records for an API caller: `api:<x-canary-actor>`, or `api-key` without one. */
+export function apiActor(named: string | undefined): string {
+  return named === undefined ? 'api-key' : `api:${named}`;
+}
 
 /**
- * `api-key` (constant time) for every admin route, and the actor the audit log records: `x-canary-actor` when given
- * (validated), else `api-key`. Admin answers come from the edge itself.
+ * `api-key` (constant time, failures budgeted per client IP) for every admin route, and the actor the audit log
+ * records. A caller's `x-canary-actor` is recorded as `api:<name>`, so no caller can pose as a built-in actor (`guard`,
+ * `judge`, `plan`, `admin page`). Admin answers come from the edge itself.
  */
 export function requireApiKey(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.get('log').origin = 'edge';
-    const given = c.req.header('api-key');
-    if (given === undefined || given === '') throw new ApiError(401, 'unauthorized', 'Missing api-key header.');
-    if (!(await constantTimeEqual(given, c.get('services').config.apiKey))) throw new ApiError(401, 'unauthorized', 'Invalid api-key.');
-    const actor = c.req.header('x-canary-actor');
-    if (actor !== undefined && !ACTOR.test(actor)) {
-      throw new ApiError(400, 'invalid_actor', 'x-canary-actor must be 1 to 100 printable characters (it names you in the audit log).');
+    switch (await checkAdminKey(c, c.req.header('api-key'))) {
+      case 'missing':
+        throw new ApiError(401, 'unauthorized', 'Missing api-key header.');
+      case 'wrong':
+        throw new ApiError(401, 'unauthorized', 'Invalid api-key.');
+      case 'blocked':
+        throw new ApiError(429, 'too_many_attempts', `Too many failed admin authentications from this client. Retry after ${ADMIN_AUTH_RETRY_AFTER_SECONDS} s.`, {
+          'retry-after': String(ADMIN_AUTH_RETRY_AFTER_SECONDS),
+        });
+      case 'ok':
+        break;
     }
-    c.set('actor', actor ?? 'api-key');
+    const named = c.req.header('x-canary-actor');
+    if (named !== undefined) {
+      const valid = validateInput(actorInput(), named, 'x-canary-actor');
+      if (!valid.ok) throw new ApiError(400, 'invalid_actor', `${valid.message} (it names you in the audit log).`);
+    }
+    c.set('actor', apiActor(named));
     await next();
   };
 }

@@ -83,6 +83,13 @@ export function canaryRoutes(): Hono<AppEnv> {
   });
   app.all('/overrides', () => methodNotAllowed('POST', `${PATH}/overrides`));
 
+  app.post('/overrides/revoke', adminBodyLimit(), async (c) => {
+    const body = await readJson(c, REASON_ONLY, true);
+    c.get('log').decision = 'overrides-revoked';
+    return c.json(valueOf(await c.get('services').operator.revokeOverrides(body, c.get('actor')), { expected: REASON_ONLY }));
+  });
+  app.all('/overrides/revoke', () => methodNotAllowed('POST', `${PATH}/overrides/revoke`));
+
   app.get('/health', async (c) => {
     const { health } = c.get('services');
     if (health === null) throw new ApiError(503, 'health_unavailable', 'No Redis is configured (UPSTASH_REDIS_REST_URL), so the edge keeps no health counts.');
@@ -98,7 +105,7 @@ export function canaryRoutes(): Hono<AppEnv> {
   app.all('/health', () => methodNotAllowed('GET', `${PATH}/health`));
 
   app.all('*', () => {
-    throw new ApiError(404, 'not_found', `No such admin route. See ${PATH}/rollout, /pause, /resume, /overrides, /audit, /health.`);
+    throw new ApiError(404, 'not_found', `No such admin route. See ${PATH}/rollout, /pause, /resume, /overrides, /overrides/revoke, /audit, /health.`);
   });
   return app;
 }

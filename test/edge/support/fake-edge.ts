@@ -1,5 +1,7 @@
 import type { Hono } from 'hono';
 import { cachedPrincipalVerifier } from '../../../core/auth/principal-jwt.js';
+import { BoundedCache } from '../../../core/cache/bounded-cache.js';
+import type { AdminSessionStore } from '../../../core/operator/admin-sessions.js';
 import { sha256Hex } from '../../../core/crypto/web-crypto.js';
 import type { GuardWindow } from '../../../core/health/guard-window.js';
 import type { MinuteCounts } from '../../../core/health/health-window.js';
@@ -25,6 +27,8 @@ export const FAKE_JWT_SECRET = 'fake-jwt-secret-0123456789abcdef';
 export interface FakeMembership {
   canary: boolean;
   source: MembershipSource;
+  /** The explicit choice behind it (default: `in`/`out` for an explicit source, none otherwise). */
+  explicit?: 'in' | 'out' | null;
 }
 
 /** A request an origin received from the edge. */
@@ -36,7 +40,7 @@ export interface ForwardedRequest {
 }
 
 /** How an origin behaves: answer (with this status), fail to connect, or answer as Cloudflare does when it never reached it. */
-export type OriginBehaviour = { kind: 'up'; status?: number } | { kind: 'down' };
+export type OriginBehaviour = { kind: 'up'; status?: number; setCookies?: string[] } | { kind: 'down' };
 
 export interface FakeEdge {
   app: Hono<AppEnv>;
@@ -50,8 +54,12 @@ export interface FakeEdge {
   apiKeys: Map<string, string>;
   /** Both stores down: every lookup fails open (authority none). */
   storesDown: boolean;
+  /** Override tokens minted at or before this instant (epoch ms) are revoked. */
+  overridesRevokedBeforeMs: number;
   /** The unknown-id budget (Workers Rate Limiting) admits this client. */
   limiterAdmits: boolean;
+  /** The failed-admin-authentication budget admits another failure. */
+  adminAuthAdmits: boolean;
   origins: Record<'primary' | 'canary', OriginBehaviour>;
   forwarded: ForwardedRequest[];
   /** Every lookup the routing path made. */
@@ -65,11 +73,14 @@ export interface FakeEdge {
   addApiKey(key: string, platformId: string): Promise<void>;
 }
 
-function answer(platformId: string | null, membership: FakeMembership | undefined, authority: MembershipAnswer['authority']): MembershipAnswer {
+function answer(platformId: string | null, membership: FakeMembership | undefined, authority: MembershipAnswer['authority'], revokedBeforeMs: number | null): MembershipAnswer {
+  const explicit = membership?.explicit ?? (membership?.source === 'explicit' ? (membership.canary ? 'in' : 'out') : null);
   return {
     platformId,
     canary: membership?.canary ?? false,
     source: membership?.source ?? 'default',
+    explicit,
+    overridesRevokedBeforeMs: revokedBeforeMs,
     authority,
     trace: { cache: authority === 'cache' ? 'hit' : 'error', database: authority === 'none' ? 'error' : 'none', waits: 0, refresh: false },
   };
@@ -79,8 +90,26 @@ const UNUSED_CONTROL: ControlPort = new Proxy({} as ControlPort, {
   get: () => () => Promise.reject(new Error('this fake edge has no operator plane: use the workerd tests for it')),
 });
 
+/** Admin page sessions in memory. */
+export function memorySessions(): AdminSessionStore & { live: Set<string> } {
+  const live = new Set<string>();
+  return {
+    live,
+    create: async (id) => void live.add(id),
+    isLive: async (id) => live.has(id),
+    end: async (id) => void live.delete(id),
+    endAll: async () => {
+      const n = live.size;
+      live.clear();
+      return n;
+    },
+  };
+}
+
 /** An edge whose stores and origins are tables in memory. */
-export function fakeEdge(options: { canaryRouting?: boolean; control?: ControlPort; bindings?: Partial<Record<string, string>> } = {}): FakeEdge {
+export function fakeEdge(
+  options: { canaryRouting?: boolean; control?: ControlPort; sessions?: AdminSessionStore; bindings?: Partial<Record<string, string>> } = {},
+): FakeEdge {
   const platforms = new Map<string, FakeMembership>();
   const flows = new Map<string, string>();
   const apiKeys = new Map<string, string>();
@@ -88,21 +117,23 @@ export function fakeEdge(options: { canaryRouting?: boolean; control?: ControlPo
   const lookups: PlatformRef[] = [];
   const recorded: MinuteCounts[] = [];
   const logs: Record<string, unknown>[] = [];
-  const state = { storesDown: false, limiterAdmits: true };
+  const state = { storesDown: false, limiterAdmits: true, revokedBeforeMs: 0, adminAuthAdmits: true };
+  const adminAuthSpent = new Map<string, number>();
   const origins: FakeEdge['origins'] = { primary: { kind: 'up' }, canary: { kind: 'up' } };
 
   const membership: MembershipLookup = {
     async lookup(ref, lookupOptions = {}) {
       lookups.push(ref);
-      if (state.storesDown) return answer(ref.kind === 'platform' ? ref.platformId : null, undefined, 'none');
-      if (ref.kind === 'platform') return answer(platforms.has(ref.platformId) ? ref.platformId : ref.platformId, platforms.get(ref.platformId), 'cache');
+      if (state.storesDown) return answer(ref.kind === 'platform' ? ref.platformId : null, undefined, 'none', null);
+      if (ref.kind === 'none') return answer(null, undefined, 'cache', state.revokedBeforeMs);
+      if (ref.kind === 'platform') return answer(ref.platformId, platforms.get(ref.platformId), 'cache', state.revokedBeforeMs);
       const platformId = ref.kind === 'flow' ? flows.get(ref.flowId) : apiKeys.get(ref.hashedKey);
       if (platformId === undefined) {
-        // An id the cache does not know costs a database read, within the client's budget.
-        if (lookupOptions.admitResolverFill !== undefined && !(await lookupOptions.admitResolverFill())) return answer(null, undefined, 'refused');
-        return answer(null, undefined, 'database');
+        // An id the cache does not know costs a database read, within the client's budget; a known unknown carries no state.
+        if (lookupOptions.admitResolverFill !== undefined && !(await lookupOptions.admitResolverFill())) return answer(null, undefined, 'refused', null);
+        return answer(null, undefined, 'database', null);
       }
-      return answer(platformId, platforms.get(platformId), 'cache');
+      return answer(platformId, platforms.get(platformId), 'cache', state.revokedBeforeMs);
     },
   };
 
@@ -114,40 +145,67 @@ export function fakeEdge(options: { canaryRouting?: boolean; control?: ControlPo
     UPSTASH_REDIS_REST_URL: 'http://upstash.test',
     UPSTASH_REDIS_REST_TOKEN: 'token',
     DATABASE_URL: 'postgres://postgres@neon.test/none',
+    ADMIN_HOSTNAME: '',
+    LOCAL_DEVELOPMENT: '',
     ...options.bindings,
   };
-  const config = parseConfig(bindings);
-  const services: EdgeServices = {
-    config,
-    membership,
-    operator: new OperatorCommands({ control: options.control ?? UNUSED_CONTROL, onStoreError: () => undefined }),
-    health: {
-      record: async (batch) => void recorded.push(...batch),
-      readWindow: (): Promise<GuardWindow> => Promise.reject(new Error('not in the fake edge')),
-    },
-    healthCounter: new HealthCounter({ flushIntervalMs: 0 }),
-    async fetchOrigin(url, init) {
-      const origin = url.origin === FAKE_CANARY_URL ? 'canary' : 'primary';
-      const behaviour = origins[origin];
-      forwarded.push({ origin, method: init.method ?? 'GET', url: url.toString(), headers: new Headers(init.headers) });
-      if (behaviour.kind === 'down') throw new TypeError(`fetch failed: ${origin} is down`);
-      return new Response(behaviour.status === 204 ? null : JSON.stringify({ origin }), { status: behaviour.status ?? 200, headers: { 'x-origin': origin, 'content-type': 'application/json' } });
-    },
-    verifyJwt: cachedPrincipalVerifier(config.jwtSecret),
-    canaryCookie: cachedCanaryCookieSigner(config.jwtSecret),
-    reportStoreError: () => undefined,
+  // Built on the first request, as the real services are: invalid bindings surface as the edge's own error answer.
+  let built: EdgeServices | undefined;
+  const build = (): EdgeServices => (built ??= buildServices());
+  const buildServices = (): EdgeServices => {
+    const config = parseConfig(bindings);
+    return {
+      config,
+      membership,
+      operator: new OperatorCommands({ control: options.control ?? UNUSED_CONTROL, onStoreError: () => undefined }),
+      sessions: options.sessions ?? memorySessions(),
+      adminAuthBlocks: new BoundedCache<number>(100),
+      health: {
+        record: async (batch) => void recorded.push(...batch),
+        readWindow: async (): Promise<GuardWindow> => ({
+          windowSeconds: 300,
+          minutes: [],
+          total: { primary: { requests: 0, errors: 0 }, canary: { requests: 0, errors: 0 } },
+          settings: null,
+          lastVerdict: null,
+        }),
+      },
+      healthCounter: new HealthCounter({ flushIntervalMs: 0 }),
+      async fetchOrigin(url, init) {
+        const origin = url.origin === FAKE_CANARY_URL ? 'canary' : 'primary';
+        const behaviour = origins[origin];
+        forwarded.push({ origin, method: init.method ?? 'GET', url: url.toString(), headers: new Headers(init.headers) });
+        if (behaviour.kind === 'down') throw new TypeError(`fetch failed: ${origin} is down`);
+        const headers = new Headers({ 'x-origin': origin, 'content-type': 'application/json' });
+        for (const cookie of behaviour.setCookies ?? []) headers.append('set-cookie', cookie);
+        return new Response(behaviour.status === 204 ? null : JSON.stringify({ origin }), { status: behaviour.status ?? 200, headers });
+      },
+      verifyJwt: cachedPrincipalVerifier(config.jwtSecret),
+      canaryCookie: cachedCanaryCookieSigner(config.jwtSecret),
+      reportStoreError: () => undefined,
+    };
   };
 
   const env = {
     ...bindings,
     UNKNOWN_ID_LIMITER: { limit: () => Promise.resolve({ success: state.limiterAdmits }) },
+    // wrangler.toml's budget: 10 failures per client per period (the period never ends within a test).
+    ADMIN_AUTH_LIMITER: {
+      limit: ({ key }: { key: string }) => {
+        const spent = (adminAuthSpent.get(key) ?? 0) + 1;
+        adminAuthSpent.set(key, spent);
+        return Promise.resolve({ success: state.adminAuthAdmits && spent <= 10 });
+      },
+    },
   } as unknown as Env;
-  const app = createApp({ services: () => services, log: { sink: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) } });
+  const app = createApp({ services: build, log: { sink: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) } });
 
   return {
     app,
     env,
-    services,
+    get services() {
+      return build();
+    },
     platforms,
     flows,
     apiKeys,
@@ -156,6 +214,18 @@ export function fakeEdge(options: { canaryRouting?: boolean; control?: ControlPo
     },
     set storesDown(value: boolean) {
       state.storesDown = value;
+    },
+    get overridesRevokedBeforeMs() {
+      return state.revokedBeforeMs;
+    },
+    set overridesRevokedBeforeMs(value: number) {
+      state.revokedBeforeMs = value;
+    },
+    get adminAuthAdmits() {
+      return state.adminAuthAdmits;
+    },
+    set adminAuthAdmits(value: boolean) {
+      state.adminAuthAdmits = value;
     },
     get limiterAdmits() {
       return state.limiterAdmits;

@@ -33,9 +33,14 @@ export async function canaryCookie(platformId: string, options: { expired?: bool
   return `ap_canary=${value}`;
 }
 
-/** A tester override token. */
-export function overrideToken(target: OverrideTarget, platformId: string | null, options: { expired?: boolean; secret?: string } = {}): Promise<string> {
-  return mintOverride(options.secret ?? FAKE_JWT_SECRET, { target, platformId, expiresAt: now() + (options.expired === true ? -10 : 3600) });
+/** A tester override token (minted now unless `issuedAtMs` says otherwise). */
+export function overrideToken(target: OverrideTarget, platformId: string | null, options: { expired?: boolean; secret?: string; issuedAtMs?: number } = {}): Promise<string> {
+  return mintOverride(options.secret ?? FAKE_JWT_SECRET, {
+    target,
+    platformId,
+    expiresAt: now() + (options.expired === true ? -10 : 3600),
+    ...(options.issuedAtMs === undefined ? {} : { issuedAtMs: options.issuedAtMs }),
+  });
 }
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
