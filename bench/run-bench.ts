@@ -5,7 +5,9 @@ import type { BenchTopology } from './load/bench-topology.js';
 import { startBenchTopology } from './load/bench-topology.js';
 import { coldBurst } from './load/cold-burst.js';
 import type { ColdBurstResult } from './load/cold-burst.js';
-import { loadRequests, seedLoadPlatforms, setCohortSize } from './load/cohort.js';
+import { loadRequests, seedLoadPlatforms, setCohortSize, signalPlatforms } from './load/cohort.js';
+import { measureJudgeCost } from './judge/measure-judge.js';
+import { simulationFigures } from './judge/simulation-figures.js';
 import { measureCell, quiesceSeedApp, targetUrl } from './load/measure-cell.js';
 import type { CellResult, CohortVariant, TargetName } from './load/measure-cell.js';
 import { FLIP_PLATFORM, measureUnderFlips, seedFlipPlatform } from './load/flip-load.js';
@@ -53,7 +55,10 @@ function readConfig(): BenchConfig {
     heapReloads: numberEnv('BENCH_HEAP_RELOADS', 50),
     pauseRounds: numberEnv('BENCH_PAUSE_ROUNDS', 20),
     healthRate: numberEnv('BENCH_HEALTH_RATE', 200),
-    healthSeconds: numberEnv('BENCH_HEALTH_SECONDS', 10),
+    healthSeconds: numberEnv('BENCH_HEALTH_SECONDS', 50),
+    healthPlatforms: numberEnv('BENCH_HEALTH_PLATFORMS', 10_000),
+    judgePlatforms: numberEnv('BENCH_JUDGE_PLATFORMS', 100_000),
+    judgeTicks: numberEnv('BENCH_JUDGE_TICKS', 5),
     unknownIds: numberEnv('BENCH_UNKNOWN_IDS', 10_000),
     profileSeconds: numberEnv('BENCH_PROFILE_SECONDS', 5),
     flipMemoryJobs: numberEnv('BENCH_FLIP_MEMORY_JOBS', 10_000),
@@ -173,9 +178,14 @@ async function main(): Promise<void> {
     console.log('bench: kill switch staleness');
     const pause = await measurePauseStaleness(t, canaryPlatform, config.pauseRounds);
     console.log(`  ${pause.staleAfterPause} stale after pause, ${pause.staleAfterResume} after resume (${pause.rounds} rounds)`);
-    console.log(`bench: health counting at ${config.healthRate} req/s`);
-    const healthCounting = await measureHealthCounting(t, [...platforms.canary, ...platforms.primary], config.healthRate, config.healthSeconds);
-    console.log(`  ${int(healthCounting.routed)} routed, ${healthCounting.healthFlushes} flushes`);
+    console.log(`bench: signal recording at ${config.healthRate} req/s over ${int(config.healthPlatforms)} platforms`);
+    const healthCounting = await measureHealthCounting(t, await signalPlatforms(t, platforms, config.healthPlatforms), config.healthRate, config.healthSeconds);
+    console.log(`  ${int(healthCounting.routed)} routed, ${int(healthCounting.platforms)} platforms, ${healthCounting.healthFlushes} flushes`);
+    console.log(`bench: the judge over ${int(config.judgePlatforms)} active platforms (a Redis and a Postgres database of its own)`);
+    const judgeCost = await measureJudgeCost({ platforms: config.judgePlatforms, ticks: config.judgeTicks });
+    console.log(`  ${fixed(judgeCost.bytesPerPlatformMinute, 1)} bytes per platform-minute; ticks ${judgeCost.tickMs.map((x) => int(x)).join(', ')} ms (${judgeCost.verdict})`);
+    const simulation = simulationFigures();
+    console.log(`bench: judge simulation, ${simulation.figures.length} scenarios in ${fixed(simulation.seconds, 1)} s`);
 
     console.log(`bench: rollout 50% over ${int(top)} platforms`);
     const { salt } = await enterRollout(t, platforms, top);
@@ -216,6 +226,8 @@ async function main(): Promise<void> {
       heap,
       pause,
       healthCounting,
+      judgeCost,
+      simulation,
       unknownIds,
       rolloutCanaryShare,
       flipMemory,

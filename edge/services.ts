@@ -1,6 +1,7 @@
 import { cachedPrincipalVerifier } from '../core/auth/principal-jwt.js';
-import { readGuardWindow } from '../core/health/guard-window.js';
-import { recordHealth, resetHealth } from '../core/health/health-window.js';
+import { forgetPlatformEvidence, resetHealth } from '../core/health/health-window.js';
+import { readJudgeWindow } from '../core/health/judge-window.js';
+import { recordSignals } from '../core/judge/signal-batch.js';
 import { describeStoreError, urlPassword } from '../core/log/redact.js';
 import { CanaryControl, MembershipStore } from '../core/membership/index.js';
 import { SqlAdminSessions } from '../core/operator/admin-sessions.js';
@@ -50,8 +51,10 @@ function buildServices(env: Env): EdgeServices {
   const control = new CanaryControl({
     sql: adminSql,
     membership,
-    // A resumed canary is judged by the health guard on its traffic after the resume only.
+    // A resumed canary is judged on its traffic after the resume only.
     beforeResume: redis === null ? undefined : () => resetHealth(redis, Date.now()),
+    // A platform let back onto the canary is judged on its traffic after that only.
+    beforeReadmit: redis === null ? undefined : (platformId) => forgetPlatformEvidence(redis, platformId, Date.now()),
     onHookError: reportStoreError,
   });
   return {
@@ -60,7 +63,7 @@ function buildServices(env: Env): EdgeServices {
     operator: new OperatorCommands({ control, onStoreError: reportStoreError }),
     sessions: new SqlAdminSessions(adminSql),
     adminAuthBlocks: new BoundedCache<number>(10_000),
-    health: redis === null ? null : { record: (batch) => recordHealth(redis, batch), readWindow: (nowMs) => readGuardWindow(redis, nowMs) },
+    health: redis === null ? null : { record: (batch) => recordSignals(redis, batch), readWindow: (nowMs) => readJudgeWindow(redis, nowMs) },
     healthCounter: new HealthCounter(),
     fetchOrigin: (url, init) => fetch(url, init),
     verifyJwt: cachedPrincipalVerifier(config.jwtSecret),

@@ -1,6 +1,6 @@
 import type { PrincipalVerifier } from '../core/auth/principal-jwt.js';
-import type { GuardWindow } from '../core/health/guard-window.js';
-import type { MinuteCounts } from '../core/health/health-window.js';
+import type { JudgeWindow } from '../core/health/judge-window.js';
+import type { SignalCell } from '../core/judge/signal-batch.js';
 import type { LookupOptions, MembershipAnswer, PlatformRef } from '../core/membership/index.js';
 import type { BoundedCache } from '../core/cache/bounded-cache.js';
 import type { AdminSessionStore } from '../core/operator/admin-sessions.js';
@@ -14,12 +14,12 @@ export interface MembershipLookup {
   lookup(ref: PlatformRef, options?: LookupOptions): Promise<MembershipAnswer>;
 }
 
-/** Where the edge keeps its health counts (Redis through Upstash). */
+/** Where the edge keeps the judge's request signals (Redis through Upstash). */
 export interface HealthStore {
-  /** Adds a batch of minute counts (one round trip). */
-  record(batch: readonly MinuteCounts[]): Promise<void>;
-  /** The counts over the guard's window, with its settings and last verdict. */
-  readWindow(nowMs: number): Promise<GuardWindow>;
+  /** Adds a batch of signals (one round trip). */
+  record(batch: readonly SignalCell[]): Promise<void>;
+  /** The minute totals over the judge's window, with its last record. */
+  readWindow(nowMs: number): Promise<JudgeWindow>;
 }
 
 /** Sends a request to an origin (the runtime's fetch; a stand-in in unit tests). */

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { shapeOf, toConfig } from '../core/config/env-table.js';
 import type { ConfigOf, EnvVar } from '../core/config/env-table.js';
+import { JUDGE_DEFAULTS } from '../core/judge/judge-settings.js';
 
 const booleanString = z
   .enum(['true', 'false', '1', '0'])
@@ -60,11 +61,48 @@ export const ORIGIN_ENV = {
   AP_SHUTDOWN_TIMEOUT_MS: v('shutdownTimeoutMs', positiveInt(25_000), 'SIGTERM grace; in-flight jobs not done by then are handed back'),
   AP_FLIPS_CLAIM_IDLE_MS: v('flipsClaimIdleMs', positiveInt(30_000), 'a flip left unacknowledged this long by a dead app is taken over'),
   AP_FLIP_MOVE_PAGE_SIZE: v('flipMovePageSize', positiveInt(100), 'jobs a flip reads per page while moving a backlog (bounds memory)'),
-  CANARY_GUARD_ENABLED: v('guardEnabled', enabledString, 'the health guard: pauses canary routing when the canary fails (docs/architecture.md §7)'),
-  CANARY_GUARD_INTERVAL_SECONDS: v('guardIntervalSeconds', positiveInt(30), 'how often the guard judges (one tick across all apps)'),
-  CANARY_GUARD_WINDOW_SECONDS: v('guardWindowSeconds', z.coerce.number().int().positive().max(3600).default(300), 'the traffic the guard judges: the last this many seconds (at most 3600)'),
-  CANARY_GUARD_MIN_REQUESTS: v('guardMinRequests', positiveInt(200), 'no verdict with fewer canary requests than this in the window'),
-  CANARY_GUARD_MAX_ERROR_RATE: v('guardMaxErrorRate', z.coerce.number().min(0).max(1).default(0.05), 'pause when the canary\'s error rate is above this and above twice the primary\'s'),
+  // The judge (docs/architecture.md §8) keeps the guard's knobs (CANARY_GUARD_*, same meaning where they still apply)
+  // and adds its own (CANARY_JUDGE_*). Defaults: core/judge/judge-settings.ts JUDGE_DEFAULTS.
+  CANARY_GUARD_ENABLED: v('guardEnabled', enabledString, 'the judge (the health guard\'s successor): compares the canary with the baseline each tick and quarantines or pauses (docs/architecture.md §8)'),
+  CANARY_GUARD_INTERVAL_SECONDS: v('guardIntervalSeconds', positiveInt(30), 'how often the judge judges (one tick across all primary apps)'),
+  CANARY_GUARD_WINDOW_SECONDS: v('guardWindowSeconds', z.coerce.number().int().positive().max(3600).default(300), 'the traffic the judge judges: the last this many seconds (at most 3600)'),
+  CANARY_GUARD_MIN_REQUESTS: v('guardMinRequests', positiveInt(JUDGE_DEFAULTS.minRequests), 'below this many canary requests in the window the request metrics are inconclusive (never pass)'),
+  CANARY_GUARD_MAX_ERROR_RATE: v(
+    'guardMaxErrorRate',
+    z.coerce.number().min(0).max(1).default(JUDGE_DEFAULTS.maxErrorRate),
+    'the error and job-failure rate the canary may not exceed when the baseline has too little data to compare with',
+  ),
+  CANARY_JUDGE_MIN_JOBS: v('judgeMinJobs', positiveInt(JUDGE_DEFAULTS.minJobs), 'below this many canary jobs in the window the job metrics are inconclusive'),
+  CANARY_JUDGE_MAX_PLATFORM_SHARE: v(
+    'judgeMaxPlatformShare',
+    z.coerce.number().gt(0).max(1).default(JUDGE_DEFAULTS.maxPlatformShare),
+    'no platform weighs more than this share of an arm, in any metric (its volume, its errors, its slow requests)',
+  ),
+  CANARY_JUDGE_MIN_PLATFORMS: v(
+    'judgeMinPlatforms',
+    positiveInt(JUDGE_DEFAULTS.minPlatforms),
+    'a failure driven by fewer platforms than this quarantines them (explicit canary=false, actor judge); from this many on it pauses canary routing',
+  ),
+  CANARY_JUDGE_ERROR_TOLERANCE: v(
+    'judgeErrorTolerance',
+    z.coerce.number().min(0).max(10).default(JUDGE_DEFAULTS.errorTolerance),
+    'how much higher (relative) than the baseline\'s the canary\'s error and job-failure rates may be before it is a regression',
+  ),
+  CANARY_JUDGE_LATENCY_TOLERANCE: v(
+    'judgeLatencyTolerance',
+    z.coerce.number().min(0).max(10).default(JUDGE_DEFAULTS.latencyTolerance),
+    'how much slower (relative) than the baseline\'s p95 the canary\'s p95 (requests, jobs) may be before it is a regression',
+  ),
+  CANARY_JUDGE_LATENCY_FLOOR_MS: v(
+    'judgeLatencyFloorMs',
+    z.coerce.number().int().min(0).max(600_000).default(JUDGE_DEFAULTS.latencyFloorMs),
+    '...and at least this many ms slower: a few ms on a fast endpoint are noise, not a regression',
+  ),
+  CANARY_JUDGE_CONFIDENCE_Z: v(
+    'judgeConfidenceZ',
+    z.coerce.number().gt(0).max(10).default(JUDGE_DEFAULTS.confidenceZ),
+    'one-sided z a difference must exceed to fail a metric (3.09 = 99.9% confidence)',
+  ),
 };
 
 /** The origin's configuration, parsed once from the environment. */

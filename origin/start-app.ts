@@ -15,7 +15,9 @@ import { FlipsConsumer } from './queues/flips-consumer.js';
 import { JobMover } from './queues/job-mover.js';
 import { RunDispatcher } from './queues/run-dispatcher.js';
 import { RunsMetadataProducer, openRunsMetadataQueue, startRunsMetadataConsumer } from './queues/runs-metadata.js';
-import { GUARD_VERDICT_KEY } from './guard/canary-guard.js';
+import { writeJudgeRecord } from '../core/judge/judge-record.js';
+import { judgeSettingsOf } from './judge/judge-settings-of.js';
+import { readSignalWindow } from './judge/signal-window.js';
 import { startSystemJobs } from './queues/system-jobs.js';
 import type { SystemJobs } from './queues/system-jobs.js';
 import { createSocketServer } from './realtime/socket-server.js';
@@ -164,20 +166,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       intervalMs: config.systemJobIntervalMs,
       retentionDays: config.runRetentionDays,
       isCanaryApp: config.isCanaryApp,
-      guard: {
-        redis: createIoredisScriptRunner(membershipRedis),
-        saveRecord: async (json) => {
-          await membershipRedis.set(GUARD_VERDICT_KEY, json, 'EX', 24 * 3600);
-        },
+      judge: {
+        readWindow: (nowMs, windowSeconds) => readSignalWindow(redis, nowMs, windowSeconds),
+        saveRecord: (record) => writeJudgeRecord(createIoredisScriptRunner(membershipRedis), record),
         control: new CanaryControl({ sql, membership }),
-        settings: {
-          enabled: config.guardEnabled,
-          intervalSeconds: config.guardIntervalSeconds,
-          windowSeconds: config.guardWindowSeconds,
-          minRequests: config.guardMinRequests,
-          maxErrorRate: config.guardMaxErrorRate,
-        },
-        logger: logger.child({ component: 'guard' }),
+        settings: judgeSettingsOf(config),
+        logger: logger.child({ component: 'judge' }),
       },
       logger,
     });

@@ -13,6 +13,7 @@ import { createPgPool, endPool } from './pg-pool.js';
 import { PG_TIMEOUTS, closeRedis, createCacheRedis, createRedis } from './redis.js';
 import { createResultPoster } from './worker/result-poster.js';
 import { connectRpc } from './worker/rpc-client.js';
+import { JobSignals } from './judge/job-signals.js';
 import { createRunProcessor } from './worker/run-processor.js';
 import type { ProcessOutcome } from './worker/run-processor.js';
 
@@ -60,7 +61,18 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
   const queues = createFleetQueues({ connection: redis, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs, logger });
   const postResult = createResultPoster({ frontendUrl, token });
   const heldClaims = new Map<string, string>();
-  const processor = createRunProcessor({ fleetQueue, version: config.version, membership, rpc, queues, postResult, heldClaims, logger });
+  const jobSignals = new JobSignals({ redis: createIoredisScriptRunner(membershipRedis), side: config.isCanaryWorker ? 'canary' : 'primary', logger });
+  const processor = createRunProcessor({
+    fleetQueue,
+    version: config.version,
+    membership,
+    rpc,
+    queues,
+    postResult,
+    heldClaims,
+    logger,
+    recordJob: (platformId, failed, ms) => jobSignals.record(platformId, failed, ms),
+  });
 
   const w = new Worker<FlowRunJob, ProcessOutcome>(fleetQueue, processor, {
     connection: redis,
@@ -127,6 +139,7 @@ export async function startWorker(config: Config, logger: Logger, onFatal: (erro
             await Promise.allSettled([...finalReports]);
           },
         ],
+        ['job signals', () => jobSignals.close()],
         ['fleet queues', () => queues.close()],
         ['rpc channel', () => rpc.close()],
         ['redis connections', async () => {

@@ -15,6 +15,11 @@ export interface EchoOrigin {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /**
+   * From now on, answers the requests `matches` picks with `status` and an `injected_fault` JSON error (null: echo
+   * them again): a canary that fails one tenant.
+   */
+  failWhen(matches: ((request: RecordedRequest) => boolean) | null, status?: number): void;
   close(): Promise<void>;
 }
 
@@ -51,9 +56,17 @@ function streamPattern(res: http.ServerResponse, total: number): void {
  */
 export async function startEchoOrigin(name: string, port?: number): Promise<EchoOrigin> {
   const requests: RecordedRequest[] = [];
+  let failing: { matches: (request: RecordedRequest) => boolean; status: number } | null = null;
   const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
+    requests.push(recorded);
     res.setHeader('x-origin', name);
+    if (failing?.matches(recorded) === true) {
+      req.resume();
+      res.writeHead(failing.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'injected_fault', message: 'fault injected by the test origin' } }));
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://origin.invalid');
     if (url.pathname === '/__bytes/down') {
       const n = Number(url.searchParams.get('n') ?? '0');
@@ -121,6 +134,9 @@ export async function startEchoOrigin(name: string, port?: number): Promise<Echo
     url: `http://127.0.0.1:${actual}`,
     port: actual,
     requests,
+    failWhen(matches, status = 500) {
+      failing = matches === null ? null : { matches, status };
+    },
     async close() {
       for (const client of wss.clients) client.terminate();
       wss.close();

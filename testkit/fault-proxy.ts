@@ -10,22 +10,38 @@ export interface FaultProxy {
   url: string;
   /** From now on, answer every request with this status (null: forward again). */
   fail(status: number | null): void;
+  /** From now on, answer the requests whose principal JWT names `platformId` with this status (null: forward again). */
+  failPlatform(platformId: string, status: number | null): void;
   /** Requests seen, and how many were answered with the injected failure. */
   readonly stats: { requests: number; injected: number };
   close(): Promise<void>;
+}
+
+/** The platform a principal JWT names (payload read, not verified: the edge verified it before forwarding). */
+function platformOf(authorization: string | undefined): string | null {
+  const payload = /^Bearer [^.]+\.([^.]+)\./.exec(authorization ?? '')?.[1];
+  if (payload === undefined) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { platform?: { id?: unknown } };
+    return typeof claims.platform?.id === 'string' ? claims.platform.id : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Starts a proxy to `targetUrl` on an ephemeral loopback port. */
 export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const target = new URL(targetUrl);
   let failing: number | null = null;
+  const failingPlatforms = new Map<string, number>();
   const stats = { requests: 0, injected: 0 };
   const server = http.createServer((req, res) => {
     stats.requests++;
-    if (failing !== null) {
+    const injected = failing ?? failingPlatforms.get(platformOf(req.headers.authorization) ?? '') ?? null;
+    if (injected !== null) {
       stats.injected++;
       req.resume();
-      res.writeHead(failing, { 'content-type': 'application/json' });
+      res.writeHead(injected, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'injected_fault', message: 'fault injected by the test proxy' } }));
       return;
     }
@@ -45,6 +61,10 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     fail(status) {
       failing = status;
+    },
+    failPlatform(platformId, status) {
+      if (status === null) failingPlatforms.delete(platformId);
+      else failingPlatforms.set(platformId, status);
     },
     stats,
     close: () =>

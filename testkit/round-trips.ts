@@ -1,4 +1,4 @@
-import { HEALTH_RECORD_SCRIPT } from '../core/health/health-window.js';
+import { SIGNALS_RECORD_SCRIPT } from '../core/judge/signal-batch.js';
 import { scriptSha } from '../core/membership/index.js';
 import { LOOKUP_SCRIPT } from '../core/membership/scripts.js';
 import type { UpstashLocalStats } from '../dev/upstash-local/server.js';
@@ -17,7 +17,7 @@ export interface RoundTrips {
 
 /** Reads the endpoint's counters as round trips (each script call is its own HTTP request at the edge). */
 export async function roundTrips(stats: UpstashLocalStats): Promise<RoundTrips> {
-  const [lookup, health] = await Promise.all([scriptSha(LOOKUP_SCRIPT), scriptSha(HEALTH_RECORD_SCRIPT)]);
+  const [lookup, health] = await Promise.all([scriptSha(LOOKUP_SCRIPT), scriptSha(SIGNALS_RECORD_SCRIPT)]);
   const healthFlushes = stats.byScript[health] ?? 0;
   return { total: stats.requests, lookups: stats.byScript[lookup] ?? 0, healthFlushes, critical: stats.requests - healthFlushes };
 }

@@ -64,3 +64,14 @@ export async function setCohortSize(t: BenchTopology, platforms: LoadPlatforms, 
   }
   await t.redis.del(SEED_COHORT_KEY);
 }
+
+/**
+ * `count` distinct platforms for the signal-recording measurement: the load's platforms and filler platforms without
+ * an explicit choice (on the primary while the rollout is 0%; not in the cohort the other measurements size).
+ */
+export async function signalPlatforms(t: BenchTopology, platforms: LoadPlatforms, count: number): Promise<string[]> {
+  const known = [...platforms.canary, ...platforms.primary];
+  const extra = Math.max(0, count - known.length);
+  await seedPlatformRange(t.pool, { prefix: 'sig_', count: extra, canary: false, pad: 17 });
+  return [...known, ...Array.from({ length: extra }, (_, i) => `sig_${String(i + 1).padStart(17, '0')}`)];
+}

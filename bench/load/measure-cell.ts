@@ -3,7 +3,7 @@ import { peakRssMiB, resetPeakRss } from '../../dev/process/process-memory.js';
 import type { SeedCounts } from '../seed-app/seed-app-main.js';
 import type { OriginCounts } from '../services/origins-main.js';
 import type { UpstashCounts } from '../services/upstash-main.js';
-import { HEALTH_RECORD_SCRIPT } from '../../core/health/health-window.js';
+import { SIGNALS_RECORD_SCRIPT } from '../../core/judge/signal-batch.js';
 import { scriptSha } from '../../core/membership/index.js';
 import type { BenchTopology } from './bench-topology.js';
 import { cohortReloads } from './edge-trace.js';
@@ -91,7 +91,7 @@ export async function resetCounters(t: BenchTopology): Promise<void> {
 
 /** Upstash requests on the request path: everything but the health flushes sent after responses. */
 async function criticalRequests(counts: UpstashCounts): Promise<number> {
-  return counts.requests - (counts.byScript[await scriptSha(HEALTH_RECORD_SCRIPT)] ?? 0);
+  return counts.requests - (counts.byScript[await scriptSha(SIGNALS_RECORD_SCRIPT)] ?? 0);
 }
 
 /** The edge's log lines arrive through a pipe after the responses; waits (bounded) until `count` have been read. */

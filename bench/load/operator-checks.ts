@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { HEALTH_RECORD_SCRIPT } from '../../core/health/health-window.js';
+import { SIGNALS_RECORD_SCRIPT } from '../../core/judge/signal-batch.js';
 import { scriptSha } from '../../core/membership/index.js';
 import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
 import type { UpstashCounts } from '../services/upstash-main.js';
@@ -80,23 +80,29 @@ export interface HealthCountingCost {
   rate: number;
   seconds: number;
   routed: number;
+  /** Distinct platforms the requests named (request n names platform n, round robin). */
+  platforms: number;
   healthFlushes: number;
   criticalRoundTrips: number;
 }
 
-/** `seconds` at `rate` req/s through the edge; counts the health flushes the Upstash endpoint received. */
+/**
+ * `seconds` at `rate` req/s through the edge, request n naming platform n of `platforms` (round robin: at 200 req/s
+ * for 50 s, each of 10,000 platforms once); counts the signal flushes the Upstash endpoint received.
+ */
 export async function measureHealthCounting(t: BenchTopology, platforms: readonly string[], rate: number, seconds: number): Promise<HealthCountingCost> {
   const tokens = await Promise.all(platforms.map((id) => signPrincipalJwt(t.jwtSecret, id, { expiresInSeconds: 3600 })));
   const send = async (n: number): Promise<void> => {
     const res = await fetch(`${t.edge.url}/v1/flows`, { headers: { authorization: `Bearer ${tokens[n % tokens.length] ?? ''}` } });
     await res.arrayBuffer();
   };
-  await send(0); // warm
+  await send(platforms.length - 1); // warm (the last platform: the load reaches it last, if at all)
   await resetCounters(t);
   const load = await driveFixedRate({ rate, seconds, maxInFlight: 200, launch: send });
   // The last batch goes out within a second of the last request.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   const counts = await t.upstash.call<UpstashCounts>('counts');
-  const healthFlushes = counts.byScript[await scriptSha(HEALTH_RECORD_SCRIPT)] ?? 0;
-  return { rate, seconds: load.seconds, routed: load.sent, healthFlushes, criticalRoundTrips: counts.requests - healthFlushes };
+  const healthFlushes = counts.byScript[await scriptSha(SIGNALS_RECORD_SCRIPT)] ?? 0;
+  const platformsNamed = Math.min(platforms.length, load.sent);
+  return { rate, seconds: load.seconds, routed: load.sent, platforms: platformsNamed, healthFlushes, criticalRoundTrips: counts.requests - healthFlushes };
 }

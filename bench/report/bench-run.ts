@@ -5,6 +5,8 @@ import type { CellResult } from '../load/measure-cell.js';
 import type { BaselineBuild } from '../load/baseline-edge.js';
 import type { CohortReloadHeap } from '../load/isolate-heap.js';
 import type { HealthCountingCost, PauseStaleness, UnknownIdCost } from '../load/operator-checks.js';
+import type { JudgeCost } from '../judge/measure-judge.js';
+import type { SimulationFigure } from '../judge/simulation-figures.js';
 import type { PathCost } from '../load/path-costs.js';
 import type { FlipMemoryResult } from '../flip-memory/measure-flip-memory.js';
 import type { ProfileResult } from '../profile/profile-step.js';
@@ -27,6 +29,11 @@ export interface BenchConfig {
   pauseRounds: number;
   healthRate: number;
   healthSeconds: number;
+  /** Distinct platforms the signal-recording measurement spreads its requests over. */
+  healthPlatforms: number;
+  /** Active platforms (one minute each) in the judge's cost measurement. */
+  judgePlatforms: number;
+  judgeTicks: number;
   unknownIds: number;
   profileSeconds: number;
   flipMemoryJobs: number;
@@ -50,6 +57,8 @@ export interface BenchRun {
   heap: CohortReloadHeap;
   pause: PauseStaleness;
   healthCounting: HealthCountingCost;
+  judgeCost: JudgeCost;
+  simulation: { figures: SimulationFigure[]; seconds: number };
   unknownIds: UnknownIdCost;
   /** Which of the load's platforms the 50% rollout put on the canary (the bucket rule decides). */
   rolloutCanaryShare: number | null;

@@ -48,7 +48,16 @@ export function progressiveGoals(run: BenchRun, s: Map<string, CellSummary>): st
   const h = run.healthCounting;
   const amortised = h.routed === 0 ? Number.NaN : h.healthFlushes / h.routed;
   lines.push(
-    `- Health counting ≤ 0.02 extra Redis requests per routed request at ${int(h.rate)} req/s: ${verdict(amortised <= 0.02)} — ${fixed(amortised, 4)} (${int(h.healthFlushes)} flushes for ${int(h.routed)} requests in ${fixed(h.seconds, 1)} s); critical path ${fixed(h.criticalRoundTrips / Math.max(1, h.routed), 3)} round trips per request.`,
+    `- Signal recording ≤ 0.02 extra Redis requests per routed request at ${int(h.rate)} req/s over ${int(h.platforms)} distinct platforms: ${verdict(amortised <= 0.02)} — ${fixed(amortised, 4)} (${int(h.healthFlushes)} flushes for ${int(h.routed)} requests in ${fixed(h.seconds, 1)} s); critical path ${fixed(h.criticalRoundTrips / Math.max(1, h.routed), 3)} round trips per request.`,
+  );
+  const j = run.judgeCost;
+  lines.push(
+    `- Redis memory of the judge's evidence ≤ 100 bytes per active platform-minute: ${verdict(j.bytesPerPlatformMinute <= 100)} — ${fixed(j.bytesPerPlatformMinute, 1)} bytes (${fixed(j.totalBytes / 1048576, 2)} MiB for ${int(j.platforms)} platform-minutes, MEMORY USAGE exact).`,
+    `- One judge tick over ${int(j.platforms)} active platforms ≤ 2 s on the app: ${verdict(Math.max(...j.tickMs) <= 2000)} — median ${ms(median(j.tickMs))} ms, max ${ms(Math.max(...j.tickMs))} ms over ${j.tickMs.length} ticks (window read ${ms(j.readMs)} ms, the rest ${ms(j.restMs)} ms; verdict ${j.verdict}).`,
+  );
+  const sim = run.simulation.figures;
+  lines.push(
+    `- The judge's statistics (seeded simulation of its own code, ${int(sim[0]?.runs ?? 0)} runs per scenario): ${verdict(sim.every((f) => f.met))} — ${sim.map((f) => `${f.scenario}: ${f.figure} ${fixed(f.share * 100, 1)}% (${f.bound})`).join('; ')}.`,
   );
   const p = run.pause;
   lines.push(

@@ -3,6 +3,9 @@ import type { EdgeHarness } from '../../testkit/edge-harness.js';
 import type { GuardApp } from './guard-app.js';
 import { runGuardDrill } from './guard-drill.js';
 import type { GuardDrillRecord } from './guard-drill.js';
+import { runQuarantineDrill } from './quarantine-drill.js';
+import type { QuarantineDrillRecord } from './quarantine-drill.js';
+import type { PlatformFixture } from './traffic.js';
 import type { DrillKind, DrillWindow, MembershipLedger } from './ledger.js';
 import type { Pausable } from './pausable-ticker.js';
 
@@ -10,11 +13,11 @@ export interface DrillPlan {
   kind: DrillKind;
   /** When to start, in ms after the load started (a drill never starts before the previous one is over). */
   atMs: number;
-  /** How long the service stays down; for the guard drill, the longest it waits for the guard to pause. */
+  /** How long the service stays down; for the judge's drills, the longest they wait for the judge to act. */
   downMs: number;
 }
 
-/** How long the guard drill waits for the guard to pause: far beyond its expected second or two, far below the window. */
+/** How long the judge's drills wait for it to act: far beyond their expected seconds, below the window. */
 const GUARD_PAUSE_TIMEOUT_MS = 30_000;
 
 function sleep(ms: number): Promise<void> {
@@ -22,14 +25,20 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Spreads the drills over the soak: the canary failure for the guard first (at 5%, while its window holds only healthy
- * traffic), then Upstash at 20%, Neon at 45% and the canary origin at 70% of the run.
+ * Spreads the drills over the soak: the judge's first, while its window holds only healthy traffic (the canary failing
+ * everyone at 5%, then one platform right after the resume), then Upstash at 20%, Neon at 45% and the canary origin
+ * at 70% of the run (each drill starts when the previous one is over, at the earliest).
  */
 export function drillPlan(seconds: number, downSeconds: number, guard = false): DrillPlan[] {
   const downMs = downSeconds * 1000;
   const at = (fraction: number): number => seconds * 1000 * fraction;
   return [
-    ...(guard ? [{ kind: 'guard' as const, atMs: at(0.05), downMs: GUARD_PAUSE_TIMEOUT_MS }] : []),
+    ...(guard
+      ? [
+          { kind: 'guard' as const, atMs: at(0.05), downMs: GUARD_PAUSE_TIMEOUT_MS },
+          { kind: 'quarantine' as const, atMs: at(0.05), downMs: GUARD_PAUSE_TIMEOUT_MS },
+        ]
+      : []),
     { kind: 'upstash', atMs: at(0.2), downMs },
     { kind: 'neon', atMs: at(0.45), downMs },
     { kind: 'canary', atMs: at(0.7), downMs },
@@ -56,6 +65,8 @@ export interface DrillContext {
   ledger: MembershipLedger;
   /** The guard app (null: no guard drill). */
   guard: GuardApp | null;
+  /** A platform pinned into the canary, for the quarantine drill. */
+  quarantineFixture: PlatformFixture | null;
   /** The harness's Redis database. */
   redis: Redis;
   /** performance.now() at which the load started. */
@@ -65,10 +76,11 @@ export interface DrillContext {
   log: (line: string) => void;
 }
 
-/** What the drills did: their outage windows, and the guard drill's record (null when there was none). */
+/** What the drills did: their outage windows, and the judge's drills' records (null when there was none). */
 export interface DrillsResult {
   windows: DrillWindow[];
   guard: GuardDrillRecord | null;
+  quarantine: QuarantineDrillRecord | null;
 }
 
 /** Runs one fixed-outage drill: stop the service, keep it down, restart it and wait until it is ready. */
@@ -104,17 +116,26 @@ async function runOutage(plan: DrillPlan, ctx: DrillContext, windows: DrillWindo
 export async function runDrills(plans: readonly DrillPlan[], ctx: DrillContext): Promise<DrillsResult> {
   const windows: DrillWindow[] = [];
   let guard: GuardDrillRecord | null = null;
+  let quarantine: QuarantineDrillRecord | null = null;
   for (const plan of plans) {
     await sleep(ctx.startedAt + plan.atMs - performance.now());
-    if (plan.kind !== 'guard') {
+    if (plan.kind !== 'guard' && plan.kind !== 'quarantine') {
       await runOutage(plan, ctx, windows);
       continue;
     }
-    if (ctx.guard === null) throw new Error('a guard drill needs the guard app');
-    guard = await runGuardDrill(
-      { harness: ctx.harness, guard: ctx.guard, ledger: ctx.ledger, redis: ctx.redis, pauseTimeoutMs: plan.downMs, log: ctx.log },
+    if (ctx.guard === null) throw new Error("the judge's drills need the guard app");
+    if (plan.kind === 'guard') {
+      guard = await runGuardDrill(
+        { harness: ctx.harness, guard: ctx.guard, ledger: ctx.ledger, redis: ctx.redis, pauseTimeoutMs: plan.downMs, log: ctx.log },
+        windows,
+      );
+      continue;
+    }
+    if (ctx.quarantineFixture === null) throw new Error('the quarantine drill needs a platform pinned into the canary');
+    quarantine = await runQuarantineDrill(
+      { harness: ctx.harness, guard: ctx.guard, ledger: ctx.ledger, fixture: ctx.quarantineFixture, redis: ctx.redis, droppedCounts: guard?.droppedByResume ?? 0, timeoutMs: plan.downMs, log: ctx.log },
       windows,
     );
   }
-  return { windows, guard };
+  return { windows, guard, quarantine };
 }

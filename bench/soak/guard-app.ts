@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { GuardSettings } from '../../core/health/guard-rule.js';
+import type { JudgeSettings } from '../../core/judge/judge-settings.js';
 import { startOriginApp } from '../../dev/origin/origin-processes.js';
 import type { StartedApp } from '../../dev/origin/origin-processes.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
-/** The guard's settings in the soak (origin env CANARY_GUARD_*; the guard is always enabled). */
-export type SoakGuardSettings = Omit<GuardSettings, 'enabled'>;
+/** The judge's settings in the soak (origin env CANARY_GUARD_*; the judge is always enabled; CANARY_JUDGE_* defaults). */
+export type SoakGuardSettings = Pick<JudgeSettings, 'intervalSeconds' | 'windowSeconds' | 'minRequests' | 'maxErrorRate'>;
 
 /**
- * A guard that ticks every second over a one-minute window, judging as soon as the canary has 50 requests in it
- * (a second or so of the soak's canary traffic) and pausing above a 5% error rate.
+ * A judge that ticks every second over a one-minute window, judging as soon as the canary has 50 requests in it (a
+ * second or so of the soak's canary traffic).
  */
 export const SOAK_GUARD: SoakGuardSettings = { intervalSeconds: 1, windowSeconds: 60, minRequests: 50, maxErrorRate: 0.05 };
 
-/** One `canary guard tick` line of the guard app. */
+/** One `judge tick` line of the judge's app. */
 export interface GuardTick {
   jobId: string | null;
   /** When the tick started (the app's clock, ISO), before it read the window or changed anything. */
@@ -21,7 +21,8 @@ export interface GuardTick {
   atMs: number;
   verdict: string;
   action: string;
-  canaryRequests: number;
+  /** The platforms this tick quarantined. */
+  quarantined: string[];
   /** performance.now() when the soak read the line: the tick (and any pause it made, cache invalidated) was done. */
   observedAt: number;
 }
@@ -36,9 +37,9 @@ function str(value: unknown): string {
 }
 
 /**
- * One real origin APP process run only for its health guard (the repeatable `canary-guard` job on
- * `system-job-queue`), on the harness's own Redis database and Postgres database, so it judges exactly the counts the
- * edge under test writes and pauses through the same Postgres rows the edge reads. Its HTTP port serves no traffic.
+ * One real origin APP process run only for its judge (the repeatable `canary-guard` job on `system-job-queue`), on the
+ * harness's own Redis database and Postgres database, so it judges exactly the signals the edge under test writes and
+ * pauses or quarantines through the same Postgres rows the edge reads. Its HTTP port serves no traffic.
  */
 export class GuardApp {
   readonly ticks: GuardTick[] = [];
@@ -101,7 +102,7 @@ export class GuardApp {
     } catch {
       return;
     }
-    if (line.msg === 'canary guard tick') {
+    if (line.msg === 'judge tick') {
       const at = str(line.at);
       this.ticks.push({
         jobId: typeof line.jobId === 'string' ? line.jobId : null,
@@ -109,7 +110,7 @@ export class GuardApp {
         atMs: Date.parse(at),
         verdict: str(line.verdict),
         action: str(line.action),
-        canaryRequests: typeof line.canaryRequests === 'number' ? line.canaryRequests : 0,
+        quarantined: Array.isArray(line.quarantined) ? line.quarantined.filter((p): p is string => typeof p === 'string') : [],
         observedAt: performance.now(),
       });
     }

@@ -22,6 +22,8 @@ export interface GuardDrillRecord {
   pausedAt: number | null;
   /** The operator's resume after the canary was restored (acknowledged like a flip). */
   resume: PauseWindow | null;
+  /** Canary requests routed before the resume, whose counts it dropped (none are routed to the canary while paused). */
+  droppedByResume: number;
   resumeStats: ChangeStats;
   problems: string[];
 }
@@ -43,6 +45,7 @@ export interface SoakAuditEntry {
   at: string;
   actor: string;
   action: string;
+  platformId: string | null;
 }
 
 function auditEntriesOf(body: unknown): { entries: SoakAuditEntry[]; next: number | null } | null {
@@ -53,14 +56,14 @@ function auditEntriesOf(body: unknown): { entries: SoakAuditEntry[]; next: numbe
   const parsed: SoakAuditEntry[] = [];
   for (const e of entries as unknown[]) {
     if (typeof e !== 'object' || e === null) return null;
-    const [id, at, actor, action] = ['id', 'at', 'actor', 'action'].map((k) => Reflect.get(e, k) as unknown);
+    const [id, at, actor, action, platformId] = ['id', 'at', 'actor', 'action', 'platformId'].map((k) => Reflect.get(e, k) as unknown);
     if (typeof id !== 'number' || typeof at !== 'string' || typeof actor !== 'string' || typeof action !== 'string') return null;
-    parsed.push({ id, at, actor, action });
+    parsed.push({ id, at, actor, action, platformId: typeof platformId === 'string' ? platformId : null });
   }
   return { entries: parsed, next: typeof next === 'number' ? next : null };
 }
 
-/** Every audit entry by `guard`, newest first, read page by page through the admin route. */
+/** Every audit entry by `judge` (the guard's successor), newest first, read page by page through the admin route. */
 export async function guardAuditEntries(h: EdgeHarness): Promise<SoakAuditEntry[]> {
   const found: SoakAuditEntry[] = [];
   let before: number | null = null;
@@ -68,7 +71,7 @@ export async function guardAuditEntries(h: EdgeHarness): Promise<SoakAuditEntry[
     const answer = await adminCall(h, 'GET', `/v1/admin/canary/audit?limit=500${before === null ? '' : `&before=${before}`}`);
     const parsed = answer.status === 200 ? auditEntriesOf(answer.body) : null;
     if (parsed === null) throw new Error(`the audit log could not be read: ${answer.status} ${JSON.stringify(answer.body)}`);
-    found.push(...parsed.entries.filter((e) => e.actor === 'guard'));
+    found.push(...parsed.entries.filter((e) => e.actor === 'judge'));
     if (parsed.next === null) return found;
     before = parsed.next;
   }
@@ -94,23 +97,24 @@ async function countedCanaryRequests(redis: Redis): Promise<number> {
 }
 
 /**
- * Waits until the edge has sent every canary count it holds (an isolate batches its counts for up to a second), so
- * the resume that follows meets a settled window. The resume itself starts the guard's window afresh (the edge drops
- * the counts just before it resumes routing): the soak relies on the product for that, and a second pause by the
- * guard after the resume is one of the drill's errors.
+ * Waits until the edge has sent every canary signal it holds (an isolate batches them for up to a second), so the
+ * change that follows (a resume, a platform pinned back in) meets a settled window. That change itself starts the
+ * judge afresh (the edge drops the window, or the platform's canary evidence, just before it commits): the soak relies
+ * on the product for that, and a second action by the judge afterwards is one of the drill's errors. `dropped`: the
+ * canary requests whose counts a resume dropped before (routed, not counted any more).
  */
-async function settleHealthCounts(ctx: GuardDrillContext, problems: string[]): Promise<void> {
+export async function settleHealthCounts(h: EdgeHarness, redis: Redis, problems: string[], log: (line: string) => void, dropped = 0): Promise<void> {
   const deadline = performance.now() + 10_000;
   for (;;) {
-    const expected = canaryDecisions(ctx.harness.logs);
-    const counted = await countedCanaryRequests(ctx.redis);
+    const expected = canaryDecisions(h.logs) - dropped;
+    const counted = await countedCanaryRequests(redis);
     if (counted === expected) break;
     if (performance.now() > deadline) {
       // Past the deadline nothing is pending any more (an isolate flushes within a second); a batch the edge failed to
       // send (logged as a `health-record` store error) is lost by design, anything else is not.
-      const lost = ctx.harness.logs.some((l) => l.includes('"msg":"store error"') && l.includes('"stage":"health-record"'));
-      if (!lost) problems.push(`the edge's health counts did not settle before the resume (${counted} canary requests counted, ${expected} routed)`);
-      else ctx.log(`drill: some health counts were lost by the edge (${counted} canary requests counted, ${expected} routed)`);
+      const lost = h.logs.some((l) => l.includes('"msg":"store error"') && l.includes('"stage":"health-record"'));
+      if (!lost) problems.push(`the edge's signals did not settle (${counted} canary requests counted, ${expected} routed)`);
+      else log(`drill: some signals were lost by the edge (${counted} canary requests counted, ${expected} routed)`);
       break;
     }
     await sleep(50);
@@ -138,6 +142,7 @@ export async function runGuardDrill(ctx: GuardDrillContext, windows: DrillWindow
     pauseAudit: null,
     pausedAt: null,
     resume: null,
+    droppedByResume: 0,
     resumeStats: emptyChangeStats(),
     problems,
   };
@@ -151,7 +156,7 @@ export async function runGuardDrill(ctx: GuardDrillContext, windows: DrillWindow
     record.pauseTick = pauseTick;
     record.ticksToPause = guard.ticks.filter((t) => t.atMs >= startedAtWall && t.atMs <= pauseTick.atMs).length;
     // The tick's start precedes its commit; one millisecond covers the ISO rounding of both clocks.
-    const pause = ledger.beginPause(true, 'guard', wallToPerf(pauseTick.atMs) - 1);
+    const pause = ledger.beginPause(true, 'judge', wallToPerf(pauseTick.atMs) - 1);
     pause.attempts = 1;
     if (guard.errorLines.some((l) => l.includes('could not invalidate'))) {
       problems.push('the guard paused in Postgres but could not invalidate the routing cache');
@@ -174,7 +179,8 @@ export async function runGuardDrill(ctx: GuardDrillContext, windows: DrillWindow
   await h.startCanary();
   window.endedAt = performance.now();
   if (pauseTick !== null) {
-    await settleHealthCounts(ctx, problems);
+    await settleHealthCounts(h, ctx.redis, problems, ctx.log);
+    record.droppedByResume = canaryDecisions(h.logs);
     const resume = ledger.beginPause(false, 'admin', performance.now());
     record.resume = resume;
     const result = await untilAcknowledged(

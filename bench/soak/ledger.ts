@@ -20,10 +20,10 @@ export interface RolloutWindow extends ChangeWindow {
   salt: string;
 }
 
-/** A pause or resume of canary routing: by the admin route (acknowledged by its 200) or by the health guard. */
+/** A pause or resume of canary routing: by the admin route (acknowledged by its 200) or by the judge. */
 export interface PauseWindow extends ChangeWindow {
   paused: boolean;
-  actor: 'admin' | 'guard';
+  actor: 'admin' | 'judge';
 }
 
 /** The rollout part of the state: what the percentage rule needs. */
@@ -88,7 +88,7 @@ export class MembershipLedger {
   }
 
   /**
-   * Opens a pause/resume window. For the guard, whose change is only observed afterwards, `now` is a time known to
+   * Opens a pause/resume window. For the judge, whose change is only observed afterwards, `now` is a time known to
    * precede its commit (the start of the tick that paused).
    */
   beginPause(paused: boolean, actor: PauseWindow['actor'], now: number): PauseWindow {
@@ -157,16 +157,19 @@ export class MembershipLedger {
 }
 
 /**
- * What a drill breaks: `guard` is the canary failure drill (the canary origin stopped until the health guard pauses
- * canary routing); the others stop Upstash, Neon or the canary origin for a fixed time.
+ * What a drill breaks: `guard` is the broad canary failure (the canary origin stopped until the judge pauses canary
+ * routing), `quarantine` the canary failing one platform (until the judge quarantines it); the others stop Upstash,
+ * Neon or the canary origin for a fixed time.
  */
-export type DrillKind = 'guard' | 'upstash' | 'neon' | 'canary';
+export type DrillKind = 'guard' | 'quarantine' | 'upstash' | 'neon' | 'canary';
 
 /** A fault drill from the moment the stop began until the restarted service was ready. */
 export interface DrillWindow {
   kind: DrillKind;
   startedAt: number;
   endedAt: number | null;
+  /** The one platform a `quarantine` drill fails. */
+  platformId?: string;
 }
 
 /** True when a request's [sent, received] interval overlaps the window. */

@@ -12,6 +12,7 @@ import { Flipper } from './flipper.js';
 import { GuardApp, SOAK_GUARD, wallToPerf } from './guard-app.js';
 import { guardAuditEntries } from './guard-drill.js';
 import type { GuardDrillRecord } from './guard-drill.js';
+import type { QuarantineDrillRecord } from './quarantine-drill.js';
 import { MembershipLedger } from './ledger.js';
 import { ROLLOUT_START_PERCENT, RolloutChanger, rolloutOfAnswer } from './rollout-changer.js';
 import { sendRequest } from './send-request.js';
@@ -57,20 +58,26 @@ async function startRollout(h: EdgeHarness, percent: number): Promise<RolloutSta
 }
 
 /**
- * After the run: every guard pause that was not the drill's goes into the ledger too (so answers are judged against
- * what routing really was) and is reported; so is every audit entry by `guard` beyond the drill's one pause.
+ * After the run: every pause or quarantine by the judge that was not one of its drills' goes into the ledger too (so
+ * answers are judged against what routing really was) and is reported; so is every audit entry by `judge` beyond the
+ * drills' one pause and one quarantine.
  */
-async function checkGuard(h: EdgeHarness, guard: GuardApp, record: GuardDrillRecord | null, ledger: MembershipLedger): Promise<string[]> {
+async function checkJudge(h: EdgeHarness, guard: GuardApp, drills: { guard: GuardDrillRecord | null; quarantine: QuarantineDrillRecord | null }, ledger: MembershipLedger): Promise<string[]> {
   const problems: string[] = [];
   for (const tick of guard.ticks) {
-    if (tick.action !== 'paused' || tick === record?.pauseTick) continue;
-    ledger.ack(ledger.beginPause(true, 'guard', wallToPerf(tick.atMs) - 1), tick.observedAt);
-    problems.push(`the guard paused canary routing outside its drill (tick at ${tick.at})`);
+    if (tick === drills.guard?.pauseTick || tick === drills.quarantine?.tick) continue;
+    if (tick.action === 'paused') {
+      ledger.ack(ledger.beginPause(true, 'judge', wallToPerf(tick.atMs) - 1), tick.observedAt);
+      problems.push(`the judge paused canary routing outside its drill (tick at ${tick.at})`);
+    } else if (tick.action === 'quarantined') {
+      for (const platformId of tick.quarantined) ledger.ack(ledger.begin(platformId, false, wallToPerf(tick.atMs) - 1), tick.observedAt);
+      problems.push(`the judge quarantined ${tick.quarantined.join(', ')} outside its drill (tick at ${tick.at})`);
+    }
   }
   const entries = await guardAuditEntries(h);
-  const expected = record?.pauseAudit?.id;
+  const expected = new Set([drills.guard?.pauseAudit?.id, drills.quarantine?.audit?.id]);
   for (const entry of entries) {
-    if (entry.id !== expected) problems.push(`unexpected audit entry by guard: ${entry.action} at ${entry.at}`);
+    if (!expected.has(entry.id)) problems.push(`unexpected audit entry by judge: ${entry.action} at ${entry.at}`);
   }
   return problems;
 }
@@ -153,13 +160,14 @@ export async function runSoak(h: EdgeHarness, options: SoakOptions): Promise<Soa
             changers: rolloutChanger === null ? [flipper] : [flipper, rolloutChanger],
             ledger,
             guard,
+            quarantineFixture: statics.find((f) => f.choice === true) ?? null,
             redis,
             startedAt,
             warmRequest: () => send(requestFor(flipping, 'jwt', -2)),
             cohortExists: async () => (await redis.exists(COHORT_KEY)) === 1,
             log: options.log,
           })
-        : Promise.resolve<DrillsResult>({ windows: [], guard: null }),
+        : Promise.resolve<DrillsResult>({ windows: [], guard: null, quarantine: null }),
     );
     const pick = trafficMix(statics, flipping, options.flipShare);
     const load: FixedRateResult = await driveFixedRate({ rate: options.rate, seconds: options.seconds, maxInFlight: 2_000, launch: (n) => send(pick(n)) });
@@ -168,7 +176,7 @@ export async function runSoak(h: EdgeHarness, options: SoakOptions): Promise<Soa
     if (!rolloutResult.ok) throw rolloutResult.error;
     if (!drillResult.ok) throw drillResult.error;
     await guard?.retire();
-    const guardProblems = guard === null ? [] : await checkGuard(h, guard, drillResult.value.guard, ledger);
+    const guardProblems = guard === null ? [] : await checkJudge(h, guard, drillResult.value, ledger);
     return await summariseSoak({
       options,
       load,
@@ -177,7 +185,10 @@ export async function runSoak(h: EdgeHarness, options: SoakOptions): Promise<Soa
       drills: drillResult.value.windows,
       flipper: flipper.stats,
       rollout: rolloutChanger?.stats ?? null,
-      guard: guard === null ? null : { settings: guardSettings, drill: drillResult.value.guard, ticks: guard.ticks.length, problems: guardProblems },
+      guard:
+        guard === null
+          ? null
+          : { settings: guardSettings, drill: drillResult.value.guard, quarantine: drillResult.value.quarantine, ticks: guard.ticks.length, problems: guardProblems },
       edgeLogs: h.logs,
     });
   } finally {

@@ -3,7 +3,8 @@ import { ROLLOUT_SEQUENCE, ROLLOUT_START_PERCENT } from './rollout-changer.js';
 import type { GuardReport, SoakSummary } from './soak-summary.js';
 
 const DRILL_LABEL = {
-  guard: 'canary fails (guard)',
+  guard: 'canary fails everyone (judge)',
+  quarantine: 'canary fails one platform (judge)',
   upstash: 'Upstash endpoint stopped',
   neon: 'Neon endpoint stopped',
   canary: 'canary origin stopped',
@@ -11,24 +12,33 @@ const DRILL_LABEL = {
 
 function guardLines(g: GuardReport): string[] {
   const s = g.settings;
+  const q = g.quarantine;
   const lines = [
     '',
-    `Health guard: one real origin app runs the guard (\`canary-guard\` on \`system-job-queue\`; CANARY_GUARD_INTERVAL_SECONDS=${s.intervalSeconds}, ` +
-      `CANARY_GUARD_WINDOW_SECONDS=${s.windowSeconds}, CANARY_GUARD_MIN_REQUESTS=${s.minRequests}, CANARY_GUARD_MAX_ERROR_RATE=${s.maxErrorRate}). ` +
-      'In the drill "canary fails (guard)" the canary origin is stopped (canary GETs fall back to the primary, other canary requests get ' +
-      '`502 canary_unavailable`; the edge counts both as canary errors) until the guard pauses canary routing; then the canary is restarted, ' +
-      "its counts settled, and routing resumed through `POST /v1/admin/canary/resume` (which starts the guard's window afresh; a second pause would be an error).",
+    `Judge: one real origin app runs the judge (\`canary-guard\` on \`system-job-queue\`; CANARY_GUARD_INTERVAL_SECONDS=${s.intervalSeconds}, ` +
+      `CANARY_GUARD_WINDOW_SECONDS=${s.windowSeconds}, CANARY_GUARD_MIN_REQUESTS=${s.minRequests}, the other CANARY_JUDGE_* at their defaults). ` +
+      'In the drill "canary fails everyone" the canary origin is stopped (canary GETs fall back to the primary, other canary requests get ' +
+      '`502 canary_unavailable`; the edge counts both as canary errors) until the judge pauses canary routing; then the canary is restarted, ' +
+      "its signals settled, and routing resumed through `POST /v1/admin/canary/resume` (which starts the judge's window afresh). " +
+      'In the drill "canary fails one platform" the canary answers `500` to every request of one pinned platform until the judge quarantines it; ' +
+      'then the canary is fixed, the signals settled, and the platform pinned back in (which drops its old canary evidence). A second action by the judge would be an error.',
     '',
     g.tripped
-      ? `Guard reaction: **${int(g.reactionMs)} ms** from the first failing request to the pause's commit (audit entry by \`guard\` at ${g.pausedAt ?? '—'}), ` +
+      ? `Broad failure: paused **${int(g.reactionMs)} ms** from the first failing request to the pause's commit (audit entry by \`judge\` at ${g.pausedAt ?? '—'}), ` +
         `on tick **${int(g.ticksToPause)}** after the failure; resume acknowledged in ${int(g.resumeAckMs)} ms. ` +
-        'The judge holds every request sent after the pause was seen (its tick logged, the routing cache invalidated) to the primary, whatever ' +
+        'The ledger holds every request sent after the pause was seen (its tick logged, the routing cache invalidated) to the primary, whatever ' +
         'the platform; a request overlapping the pause (from the start of the tick that made it) or the resume may land on either side.'
-      : 'Guard reaction: **the guard did not pause**.',
+      : 'Broad failure: **the judge did not pause**.',
     '',
-    `The guard ticked ${int(g.ticks)} times; it runs from before the load until the "canary origin stopped" drill, which it would ` +
-      'rightly pause too (that drill documents the edge without a guard). Audit entries by `guard` other than the drill\'s one pause, ' +
-      `and pauses outside the drill, are errors: ${g.problems.length === 0 ? 'none' : g.problems.map((p) => `\n- ${p}`).join('')}.`,
+    q === null || q.ticks === null
+      ? 'One-platform failure: **the judge did not quarantine**.'
+      : `One-platform failure: quarantined **${q.quarantined.join(', ')}** (the failing platform: ${q.platformId}), no pause, ` +
+        `**${int(q.reactionMs)} ms** from its first failing request to the quarantine's commit, on tick **${int(q.ticks)}**, after ${int(q.injected)} injected 500s; ` +
+        `pinned back in, acknowledged in ${int(q.readmitAckMs)} ms. The ledger holds the platform to the primary from the start of the tick that quarantined it.`,
+    '',
+    `The judge ticked ${int(g.ticks)} times; it runs from before the load until the "canary origin stopped" drill, which it would ` +
+      'rightly pause too (that drill documents the edge without a judge). Audit entries by `judge` other than the drills\' one pause and one quarantine, ' +
+      `and actions outside the drills, are errors: ${g.problems.length === 0 ? 'none' : g.problems.map((p) => `\n- ${p}`).join('')}.`,
   ];
   return lines;
 }
@@ -55,8 +65,8 @@ export function renderSoakReport(s: SoakSummary, startedAt: Date, machine: strin
       `${rolloutLoad}. Each answer is judged against the acknowledged state (explicit choice, else the rollout bucket; pause overrules both).`,
     '',
     table(
-      ['answers', 'ok', 'fallback (documented)', '502 canary_unavailable (documented)', 'lost', 'misroute', 'undocumented 5xx', 'other status', 'p50 ms', 'p99 ms', 'max ms'],
-      [[int(s.sent), int(v.ok), int(v.fallback), int(v['documented-502']), int(v.lost), int(v.misroute), int(v['undocumented-5xx']), int(v['unexpected-status']), ms(s.p50Ms), ms(s.p99Ms), ms(s.maxMs)]],
+      ['answers', 'ok', 'fallback (documented)', '502 canary_unavailable (documented)', '500 injected (quarantine drill)', 'lost', 'misroute', 'undocumented 5xx', 'other status', 'p50 ms', 'p99 ms', 'max ms'],
+      [[int(s.sent), int(v.ok), int(v.fallback), int(v['documented-502']), int(v['injected-500']), int(v.lost), int(v.misroute), int(v['undocumented-5xx']), int(v['unexpected-status']), ms(s.p50Ms), ms(s.p99Ms), ms(s.maxMs)]],
     ),
     '',
     `Flips: ${int(s.flips.windows)} started, ${int(s.flips.acked)} acknowledged (slowest ${int(s.flips.slowestAckMs)} ms from first attempt to 200), ` +

@@ -4,6 +4,7 @@ import type { FixedRateResult } from './fixed-rate.js';
 import type { FlipperStats } from './flipper.js';
 import type { SoakGuardSettings } from './guard-app.js';
 import type { GuardDrillRecord } from './guard-drill.js';
+import type { QuarantineDrillRecord } from './quarantine-drill.js';
 import { judge, VERDICTS } from './judge.js';
 import type { Verdict } from './judge.js';
 import type { DrillKind, DrillWindow, MembershipLedger } from './ledger.js';
@@ -23,7 +24,7 @@ export interface DrillReport {
   maxMs: number;
 }
 
-/** The canary failure drill, judged by the real health guard. */
+/** The judge's drills (the canary failing everyone, then one platform), judged by the real judge. */
 export interface GuardReport {
   settings: SoakGuardSettings;
   /** The guard paused canary routing during its drill. */
@@ -36,6 +37,17 @@ export interface GuardReport {
   pausedAt: string | null;
   /** From the first attempt of the operator's resume to its 200. */
   resumeAckMs: number | null;
+  /** The one-platform drill: quarantined exactly that platform, without a pause (null: it did not run). */
+  quarantine: {
+    platformId: string;
+    quarantined: string[];
+    /** From the first failing request to the quarantine's commit (its audit entry's `at`). */
+    reactionMs: number | null;
+    ticks: number | null;
+    /** The canary's injected 500s the platform got before the quarantine held. */
+    injected: number;
+    readmitAckMs: number | null;
+  } | null;
   /** Ticks the guard ran over the whole soak. */
   ticks: number;
   /** The guard's or the drill's failures (each one is an error): no pause, a second pause, extra audit entries... */
@@ -78,7 +90,7 @@ export interface SoakInputs {
   drills: DrillWindow[];
   flipper: FlipperStats;
   rollout: RolloutStats | null;
-  guard: { settings: SoakGuardSettings; drill: GuardDrillRecord | null; ticks: number; problems: string[] } | null;
+  guard: { settings: SoakGuardSettings; drill: GuardDrillRecord | null; quarantine: QuarantineDrillRecord | null; ticks: number; problems: string[] } | null;
   edgeLogs: readonly string[];
 }
 
@@ -123,8 +135,11 @@ function changeErrors(stats: ChangeStats | null): number {
 /** The guard drill's figures; the reaction starts at the first request that failed on the stopped canary. */
 function guardReport(input: NonNullable<SoakInputs['guard']>, judged: readonly { o: Outcome; v: Verdict }[]): GuardReport {
   const drill = input.drill;
-  const problems = [...(drill?.problems ?? []), ...input.problems];
+  const q = input.quarantine;
+  const problems = [...(drill?.problems ?? []), ...(q?.problems ?? []), ...input.problems];
   if (drill === null) problems.push('the guard drill did not run');
+  if (q === null) problems.push('the quarantine drill did not run');
+  if (q !== null && q.readmitStats.unexpected > 0) problems.push(`pinning the platform back in after the quarantine drill got ${q.readmitStats.unexpected} unexpected answer(s)`);
   let reactionMs: number | null = null;
   if (drill !== null && drill.pausedAt !== null) {
     const pausedAt = drill.pausedAt;
@@ -135,7 +150,20 @@ function guardReport(input: NonNullable<SoakInputs['guard']>, judged: readonly {
   const resume = drill?.resume ?? null;
   // A resume never acknowledged is already one of the drill's problems; unexpected answers on the way are not.
   if (drill !== null && drill.resumeStats.unexpected > 0) problems.push(`the resume after the guard drill got ${drill.resumeStats.unexpected} unexpected answer(s)`);
+  const injected = q === null ? [] : judged.filter(({ o, v }) => v === 'injected-500' && o.request.platformId === q.platformId);
+  const firstInjected = injected.reduce((min, { o }) => Math.min(min, o.sentAt), Infinity);
   return {
+    quarantine:
+      q === null
+        ? null
+        : {
+            platformId: q.platformId,
+            quarantined: q.tick?.quarantined ?? [],
+            reactionMs: q.quarantinedAt === null ? null : q.quarantinedAt - (Number.isFinite(firstInjected) ? firstInjected : q.window.startedAt),
+            ticks: q.ticksToQuarantine,
+            injected: injected.length,
+            readmitAckMs: q.readmit === null || q.readmit.ackedAt === null ? null : q.readmit.ackedAt - q.readmit.startedAt,
+          },
     settings: input.settings,
     tripped: drill?.pauseTick !== null && drill?.pauseTick !== undefined,
     reactionMs,
@@ -156,7 +184,7 @@ export async function summariseSoak(input: SoakInputs): Promise<SoakSummary> {
   const examples: string[] = [];
   for (const { o, v } of judged) {
     verdicts[v]++;
-    if (v !== 'ok' && v !== 'fallback' && v !== 'documented-502' && examples.length < 10) examples.push(describe(o, v, origin, input.ledger));
+    if (v !== 'ok' && v !== 'fallback' && v !== 'documented-502' && v !== 'injected-500' && examples.length < 10) examples.push(describe(o, v, origin, input.ledger));
   }
   const latency = (list: readonly Outcome[]): { p50: number; p99: number; max: number } => {
     const answered = list.filter((o) => o.status !== null).map((o) => o.receivedAt - o.sentAt);

@@ -1,6 +1,9 @@
+import { EVIDENCE_RETENTION_SECONDS, evidenceKeys, healthKey, signalKey } from '../judge/evidence-keys.js';
+import { JUDGE_RECORD_KEY, parseJudgeRecord } from '../judge/judge-record.js';
+import type { JudgeRecord } from '../judge/judge-record.js';
 import type { LuaScript, ScriptRunner } from '../membership/ports.js';
 
-/** Per-origin counts of one period: responses, and errors (5xx, or never answered). */
+/** Per-origin counts of one period: responses, and errors (5xx the origin did not mark as the client's, or never answered). */
 export interface OriginCounts {
   requests: number;
   errors: number;
@@ -17,37 +20,7 @@ export interface MinuteCounts extends HealthCounts {
   minute: number;
 }
 
-/** Redis key of one minute's counts (a HASH: primary:requests, primary:errors, canary:requests, canary:errors). */
-export function healthKey(epochMinute: number): string {
-  return `canary-edge:health:${epochMinute}`;
-}
-
-/** Redis key of the guard's last verdict (JSON). */
-export const GUARD_VERDICT_KEY = 'canary-edge:guard:last-verdict';
-
-/** Minutes of counts are kept this long: a guard window can reach back at most this far. */
-export const HEALTH_RETENTION_SECONDS = 2 * 3600;
-
-/**
- * Adds counts to minute hashes in one command. KEYS: minute keys. ARGV: ttl, then four increments per key in the
- * order primary:requests, primary:errors, canary:requests, canary:errors (zeros skipped).
- */
-export const HEALTH_RECORD_SCRIPT: LuaScript = {
-  name: 'canary-health-record',
-  source: `
-local fields = {'primary:requests', 'primary:errors', 'canary:requests', 'canary:errors'}
-for k = 1, #KEYS do
-  for f = 1, 4 do
-    local n = tonumber(ARGV[1 + (k - 1) * 4 + f])
-    if n > 0 then redis.call('HINCRBY', KEYS[k], fields[f], n) end
-  end
-  redis.call('EXPIRE', KEYS[k], ARGV[1])
-end
-return 1
-`,
-};
-
-/** Reads minute hashes and the guard's last verdict in one command. KEYS: verdict key, minute keys. */
+/** Reads minute totals and the judge's last record in one command. KEYS: record key, minute keys. */
 export const HEALTH_READ_SCRIPT: LuaScript = {
   name: 'canary-health-read',
   source: `
@@ -60,8 +33,8 @@ return out
 `,
 };
 
-/** Deletes minute hashes in one command. KEYS: the minute keys. */
-export const HEALTH_RESET_SCRIPT: LuaScript = {
+/** Deletes keys in one command (KEYS: the keys). */
+const DELETE_SCRIPT: LuaScript = {
   name: 'canary-health-reset',
   source: `
 for k = 1, #KEYS do redis.call('DEL', KEYS[k]) end
@@ -70,37 +43,50 @@ return #KEYS
 };
 
 /**
- * Drops every minute of counts a guard window can reach (one round trip), just before a resume: the resumed canary is
- * judged on its traffic after the resume only. Without it the failures that caused the pause would still be in the
- * window (up to the window plus a minute, as minutes are whole) and the guard would pause again on its next tick.
- * While paused the canary gets no traffic (overrides aside), so nothing of the failure arrives after the reset.
+ * Drops every minute of evidence a judge window can reach (one round trip), just before a resume: the resumed canary
+ * is judged on its traffic after the resume only. Without it the failures that caused the pause would still be in
+ * the window and the judge would pause again on its next tick. While paused the canary gets no traffic (overrides,
+ * which are never counted, aside), so nothing of the failure arrives after the reset.
  */
 export async function resetHealth(redis: ScriptRunner, nowMs: number): Promise<void> {
+  await redis.run(DELETE_SCRIPT, evidenceKeys(nowMs), []);
+}
+
+/** Removes one field from hashes in one command (KEYS: the hashes; ARGV[1]: the field). */
+const FORGET_FIELD_SCRIPT: LuaScript = {
+  name: 'canary-signals-forget',
+  source: `
+for k = 1, #KEYS do redis.call('HDEL', KEYS[k], ARGV[1]) end
+return #KEYS
+`,
+};
+
+/**
+ * Drops one platform's canary evidence (requests and jobs, every minute a window can reach; one round trip), just
+ * before it may be routed to the canary again (pinned in, following the rollout, released from quarantine): it is
+ * judged on its traffic after that only. Without it the failures that got it quarantined would count against the
+ * canary arm again the moment it stops being quarantined, and the judge would quarantine it on old evidence.
+ */
+export async function forgetPlatformEvidence(redis: ScriptRunner, platformId: string, nowMs: number): Promise<void> {
   const current = Math.floor(nowMs / 60_000);
   const keys: string[] = [];
-  for (let m = current - Math.ceil(HEALTH_RETENTION_SECONDS / 60); m <= current + 1; m++) keys.push(healthKey(m));
-  await redis.run(HEALTH_RESET_SCRIPT, keys, []);
+  for (let m = current - Math.ceil(EVIDENCE_RETENTION_SECONDS / 60); m <= current + 1; m++) {
+    for (const family of ['requests', 'jobs'] as const) keys.push(signalKey(m, family, 'canary'));
+  }
+  await redis.run(FORGET_FIELD_SCRIPT, keys, [platformId]);
 }
 
-/** Adds a batch of minute counts to Redis (one round trip). */
-export async function recordHealth(redis: ScriptRunner, batch: readonly MinuteCounts[]): Promise<void> {
-  if (batch.length === 0) return;
-  const args = [String(HEALTH_RETENTION_SECONDS)];
-  for (const m of batch) args.push(...[m.primary.requests, m.primary.errors, m.canary.requests, m.canary.errors].map(String));
-  await redis.run(HEALTH_RECORD_SCRIPT, batch.map((m) => healthKey(m.minute)), args);
-}
-
-/** The last `windowSeconds` of counts (whole minutes, the current one included) and the guard's last verdict. */
+/** The last `windowSeconds` of minute totals (whole minutes, the current one included) and the judge's last record. */
 export async function readHealthWindow(
   redis: ScriptRunner,
   nowMs: number,
   windowSeconds: number,
-): Promise<{ minutes: MinuteCounts[]; total: HealthCounts; lastVerdict: unknown }> {
+): Promise<{ minutes: MinuteCounts[]; total: HealthCounts; record: JudgeRecord | null }> {
   const current = Math.floor(nowMs / 60_000);
   const first = Math.floor((nowMs - windowSeconds * 1000) / 60_000);
   const minutes: number[] = [];
   for (let m = first; m <= current; m++) minutes.push(m);
-  const reply = (await redis.run(HEALTH_READ_SCRIPT, [GUARD_VERDICT_KEY, ...minutes.map(healthKey)], [])) as unknown[];
+  const reply = (await redis.run(HEALTH_READ_SCRIPT, [JUDGE_RECORD_KEY, ...minutes.map(healthKey)], [])) as unknown[];
   const num = (i: number): number => Number(reply[i] ?? 0) || 0;
   const counts: MinuteCounts[] = minutes.map((minute, k) => ({
     minute,
@@ -114,16 +100,7 @@ export async function readHealthWindow(
       total[origin].errors += m[origin].errors;
     }
   }
-  let lastVerdict: unknown = null;
-  const raw = reply[0];
-  if (typeof raw === 'string' && raw !== '') {
-    try {
-      lastVerdict = JSON.parse(raw) as unknown;
-    } catch {
-      lastVerdict = null;
-    }
-  }
-  return { minutes: counts, total, lastVerdict };
+  return { minutes: counts, total, record: parseJudgeRecord(reply[0]) };
 }
 
 /** Error rate of counts, or null when there were no requests. */

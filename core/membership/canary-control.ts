@@ -75,6 +75,12 @@ export interface CanaryControlOptions {
    * failure is reported through `onHookError` and does not stop the resume.
    */
   beforeResume?: () => Promise<void>;
+  /**
+   * Runs before a platform may be routed to the canary again (pinned in, or its explicit choice cleared: it follows
+   * the rollout, or is released from quarantine), e.g. to drop its old canary evidence. Before the commit for the
+   * same reason as `beforeResume`; its failure is reported through `onHookError` and does not stop the change.
+   */
+  beforeReadmit?: (platformId: string) => Promise<void>;
   onHookError?: (stage: string, error: unknown) => void;
 }
 
@@ -88,12 +94,14 @@ export class CanaryControl {
   readonly #membership: MembershipStore;
 
   readonly #beforeResume: CanaryControlOptions['beforeResume'];
+  readonly #beforeReadmit: CanaryControlOptions['beforeReadmit'];
   readonly #onHookError: NonNullable<CanaryControlOptions['onHookError']>;
 
   constructor(options: CanaryControlOptions) {
     this.#sql = options.sql;
     this.#membership = options.membership;
     this.#beforeResume = options.beforeResume;
+    this.#beforeReadmit = options.beforeReadmit;
     this.#onHookError = options.onHookError ?? (() => undefined);
   }
 
@@ -103,8 +111,11 @@ export class CanaryControl {
     canary: boolean,
     meta: ChangeMeta,
     action: 'pin' | 'exclude' | 'quarantine' = canary ? 'pin' : 'exclude',
+    evidence?: Record<string, unknown>,
   ): Promise<Applied<{ platformId: string; canary: boolean }> | null> {
-    const rows = await this.#write<{ audit_id: string | number }>(CONTROL_SQL.setChoice, [platformId, canary, meta.actor, action, meta.reason]);
+    const evidenceJson = evidence === undefined ? null : JSON.stringify({ evidence });
+    if (canary) await this.#readmit(platformId);
+    const rows = await this.#write<{ audit_id: string | number }>(CONTROL_SQL.setChoice, [platformId, canary, meta.actor, action, meta.reason, evidenceJson]);
     const row = rows[0];
     if (row === undefined) return null;
     const version = Number(row.audit_id);
@@ -117,12 +128,17 @@ export class CanaryControl {
     meta: ChangeMeta,
     action: 'follow' | 'release' = 'follow',
   ): Promise<Applied<{ platformId: string; canary: boolean; source: MembershipSource }> | null> {
+    await this.#readmit(platformId);
     const rows = await this.#write<StateRow & { audit_id: string | number }>(CONTROL_SQL.clearChoice, [platformId, meta.actor, meta.reason, action]);
     const row = rows[0];
     if (row === undefined) return null;
     const effective = await effectiveMembership(platformId, explicitChoiceOf(row), rolloutOf(row));
     const change = { scope: 'platform', platformId, choice: null, version: Number(row.audit_id) } as const;
     return { value: { platformId, ...effective }, invalidated: await this.#membership.follow(change) };
+  }
+
+  async #readmit(platformId: string): Promise<void> {
+    await this.#beforeReadmit?.(platformId).catch((error: unknown) => this.#onHookError('before-readmit', error));
   }
 
   /** Sets the rollout percentage (as basis points, 0..10000). */
@@ -178,6 +194,12 @@ export class CanaryControl {
   /** Records an event that changes no routing state (a tester override was minted) in the audit log. */
   async recordEvent(action: string, platformId: string | null, after: Record<string, unknown>, meta: ChangeMeta): Promise<void> {
     await this.#sql.query(CONTROL_SQL.auditEvent, [meta.actor, action, platformId, JSON.stringify(after), meta.reason]);
+  }
+
+  /** The platforms the judge quarantined that are still excluded (newest first), with when and why. */
+  async quarantined(): Promise<{ platformId: string; at: string; reason: string | null }[]> {
+    const rows = await this.#sql.query<{ platform_id: string; at: Date | string; reason: string | null }>(CONTROL_SQL.quarantined, []);
+    return rows.map((r) => ({ platformId: r.platform_id, at: iso(r.at), reason: r.reason }));
   }
 
   /** The rollout record (percentage, salt, pause) from the source of truth, without the cohort. */

@@ -1,4 +1,4 @@
-import { explicitChoiceSql } from './sql.js';
+import { CHOICE_ACTIONS, explicitChoiceSql } from './sql.js';
 
 /**
  * SQL of the operator plane. Every change is one statement whose data-modifying CTEs write the change and its audit
@@ -11,8 +11,9 @@ const rolloutJson = (t: string): string => ROLLOUT_JSON.replaceAll('{t}', t);
 
 export const CONTROL_SQL = {
   /**
-   * $1 platform, $2 canary, $3 actor, $4 action (pin, exclude, quarantine), $5 reason. Upserts the plan row (a platform
-   * without one gets it); the audit id comes back as the change's version (ordered per platform by the row lock).
+   * $1 platform, $2 canary, $3 actor, $4 action (pin, exclude, quarantine), $5 reason, $6 evidence (jsonb merged into
+   * `after`, or null). Upserts the plan row (a platform without one gets it); the audit id comes back as the change's
+   * version (ordered per platform by the row lock).
    */
   setChoice: `WITH target AS (SELECT id FROM platform WHERE id = $1),
     before AS (SELECT canary, canary_explicit FROM platform_plan WHERE platform_id = $1),
@@ -24,7 +25,7 @@ export const CONTROL_SQL = {
       INSERT INTO canary_audit (actor, action, platform_id, before, after, reason)
       SELECT $3, $4, c.platform_id,
         (SELECT jsonb_build_object('canary', b.canary, 'explicit', b.canary_explicit) FROM before b),
-        jsonb_build_object('canary', c.canary, 'explicit', c.canary_explicit), $5
+        jsonb_build_object('canary', c.canary, 'explicit', c.canary_explicit) || COALESCE($6::jsonb, '{}'::jsonb), $5
       FROM changed c RETURNING id)
     SELECT c.platform_id, c.canary, (SELECT id FROM audit) AS audit_id FROM changed c`,
 
@@ -91,6 +92,17 @@ export const CONTROL_SQL = {
 
   /** $1 actor, $2 action, $3 platform (or null), $4 after (jsonb), $5 reason: an audited event that changes no row. */
   auditEvent: `INSERT INTO canary_audit (actor, action, platform_id, after, reason) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id`,
+
+  /**
+   * Platforms the judge quarantined and nobody has moved since: excluded now, their latest choice change a
+   * `quarantine`. Newest first.
+   */
+  quarantined: `SELECT q.platform_id, q.at, q.reason FROM (
+      SELECT DISTINCT ON (a.platform_id) a.platform_id, a.action, a.at, a.reason
+      FROM canary_audit a JOIN platform_plan pp ON pp.platform_id = a.platform_id AND pp.canary_explicit AND NOT pp.canary
+      WHERE a.action IN (${CHOICE_ACTIONS.map((x) => `'${x}'`).join(', ')})
+      ORDER BY a.platform_id, a.id DESC) q
+    WHERE q.action = 'quarantine' ORDER BY q.at DESC LIMIT 1000`,
 
   /** The rollout record with who changed it when. */
   rollout: `SELECT basis_points, salt, paused, updated_at, updated_by FROM canary_rollout WHERE id = 1`,

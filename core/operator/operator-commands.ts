@@ -16,7 +16,7 @@ import type { Outcome } from './outcome.js';
 /** What the operator commands need of the operator plane (CanaryControl, or an in-memory stand-in in unit tests). */
 export type ControlPort = Pick<
   CanaryControl,
-  'setChoice' | 'clearChoice' | 'setRollout' | 'setPaused' | 'revokeOverrides' | 'recordEvent' | 'rollout' | 'overview' | 'status' | 'audit'
+  'setChoice' | 'clearChoice' | 'setRollout' | 'setPaused' | 'revokeOverrides' | 'recordEvent' | 'rollout' | 'overview' | 'status' | 'audit' | 'quarantined'
 >;
 
 /** The cohort as operators see it. */
@@ -59,13 +59,16 @@ export class OperatorCommands {
     });
   }
 
-  /** Clears a platform's explicit choice: it follows the rollout again. */
-  async follow(input: unknown, actor: string): Promise<Outcome<{ platformId: string; canary: boolean; source: MembershipSource }>> {
+  /**
+   * Clears a platform's explicit choice: it follows the rollout again (`release`: the judge had quarantined it, and an
+   * operator lets it back; audited as such).
+   */
+  async follow(input: unknown, actor: string, action: 'follow' | 'release' = 'follow'): Promise<Outcome<{ platformId: string; canary: boolean; source: MembershipSource }>> {
     const valid = validateInput(FOLLOW_INPUT, input);
     if (!valid.ok) return { kind: 'invalid', message: valid.message };
     const { platformId, reason } = valid.value;
     return this.#change('clear-choice', async () => {
-      const applied = await this.#control.clearChoice(platformId, meta(actor, reason));
+      const applied = await this.#control.clearChoice(platformId, meta(actor, reason), action);
       if (applied === null) return { kind: 'not_found', message: MESSAGES.notFound(platformId) };
       if (!applied.invalidated) return { kind: 'cache_not_invalidated', message: MESSAGES.notInvalidated(`No explicit choice for ${platformId}`) };
       return ok(applied.value);
@@ -127,6 +130,11 @@ export class OperatorCommands {
   /** Pinned and excluded platforms and the rollout record. */
   overview(): Promise<Outcome<Overview>> {
     return this.#read('overview', async () => ok(await this.#control.overview()));
+  }
+
+  /** The platforms the judge quarantined that are still excluded. */
+  quarantined(): Promise<Outcome<{ platformId: string; at: string; reason: string | null }[]>> {
+    return this.#read('quarantined', async () => ok(await this.#control.quarantined()));
   }
 
   /** The rollout record alone. */

@@ -7,6 +7,7 @@ main { max-width: 1100px; margin: 0 auto; padding: 16px 20px 40px; }
 main.narrow { max-width: 420px; padding-top: 12vh; }
 h1 { font-size: 28px; margin: 0 0 8px; }
 h2 { font-size: 16px; margin: 0 0 12px; }
+h3 { font-size: 14px; margin: 16px 0 8px; }
 .muted { color: var(--muted); }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px; margin: 16px 0; }
 .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
@@ -69,6 +70,8 @@ dl.facts dd { margin: 0; }
 .swatch.errors { background: #b42318; margin-left: 10px; }
 .guard { font-size: 15px; }
 .guard.off, .verdict-thin-data { color: var(--warn); }
-.verdict-healthy { color: var(--ok); }
-.verdict-unhealthy, .verdict-paused { color: var(--bad); }
+.verdict-healthy, .verdict-pass { color: var(--ok); }
+.verdict-unhealthy, .verdict-paused, .verdict-fail, .verdict-error { color: var(--bad); }
+.verdict-inconclusive { color: var(--warn); }
+#judge-metrics td { font-size: 13px; }
 `;

@@ -1,5 +1,6 @@
 import type { Child } from 'hono/jsx';
-import type { GuardWindow } from '../../core/health/guard-window.js';
+import type { JudgeWindow } from '../../core/health/judge-window.js';
+import type { MetricVerdict } from '../../core/judge/judge.js';
 import { errorRate } from '../../core/health/health-window.js';
 import type { AuditEntry, MembershipSource, RolloutRecord } from '../../core/membership/index.js';
 import { basisPointsToPercent } from '../../core/rollout/bucket.js';
@@ -51,8 +52,10 @@ export interface DashboardModel {
   /** `problem`: why there is no answer other than "no such platform" (an invalid id, the database down). */
   lookup: { platformId: string; result: { canary: boolean; source: MembershipSource } | null; problem?: string | null } | null;
   flash: { kind: 'ok' | 'error'; text: string } | null;
-  /** The edge's counts over the guard's window, or why they cannot be shown. */
-  health: { window: GuardWindow } | { unavailable: string };
+  /** The edge's counts over the judge's window and the judge's last record, or why they cannot be shown. */
+  health: { window: JudgeWindow } | { unavailable: string };
+  /** Platforms the judge quarantined that are still excluded (null: the database could not say). */
+  quarantined: { platformId: string; at: string; reason: string | null }[] | null;
 }
 
 const SOURCE_TEXT: Record<MembershipSource, string> = {
@@ -89,33 +92,90 @@ function rateText(rate: number | null): string {
   return rate === null ? 'no requests' : `${(rate * 100).toFixed(2)}%`;
 }
 
-/** The guard's settings and last verdict, in a sentence each. */
-function GuardState(props: { window: GuardWindow }) {
-  const { settings, lastVerdict } = props.window;
-  if (settings === null) {
-    return <p class="muted">No guard has reported yet: it runs in the origin apps (CANARY_GUARD_ENABLED, default on).</p>;
+const METRIC_TEXT: Record<MetricVerdict['metric'], string> = {
+  requestErrors: 'request errors',
+  jobFailures: 'job failures',
+  requestLatency: 'request p95 latency',
+  jobLatency: 'job p95 duration',
+};
+
+function when(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** The judge's last verdict, per metric, with its reason and the platforms that drove it. */
+function JudgeState(props: { window: JudgeWindow }) {
+  const { record } = props.window;
+  if (record === null) {
+    return <p class="muted">No judge has reported yet: it runs in the primary origin apps (CANARY_GUARD_ENABLED, default on).</p>;
   }
-  if (!settings.enabled) return <p class="guard off">The health guard is off (CANARY_GUARD_ENABLED=false).</p>;
-  const last = isRecord(lastVerdict) ? lastVerdict : {};
-  const verdict = typeof last.verdict === 'string' ? last.verdict : 'unknown';
+  if (record.verdict === 'disabled') return <p class="guard off">The judge is off (CANARY_GUARD_ENABLED=false).</p>;
+  const { settings } = record;
   return (
     <>
       <p class="muted">
-        The guard judges every {settings.intervalSeconds} s: it pauses canary routing when, over the last {settings.windowSeconds} s, the canary
-        has at least {settings.minRequests} requests and an error rate above {rateText(settings.maxErrorRate)} and above twice the primary's.
-        It never resumes by itself.
+        Every {settings.intervalSeconds} s the judge compares the canary with the primary over the last {settings.windowSeconds} s: request errors,
+        job failures, and p95 latency of requests and jobs, no platform weighing more than {Math.round(settings.maxPlatformShare * 100)}% of either
+        side. A failure driven by fewer than {settings.minPlatforms} platforms quarantines them; a broader one pauses canary routing. It never resumes
+        by itself.
       </p>
-      <p class={`guard verdict-${verdict}`} id="guard-verdict">
-        Last verdict: <strong>{verdict}</strong>
-        {typeof last.at === 'string' ? ` at ${last.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : ''}
-        {last.action === 'paused' ? ' — it paused canary routing' : ''}
+      <p class={`guard verdict-${record.verdict}`} id="judge-verdict">
+        Last verdict: <strong>{record.verdict}</strong> at {when(record.at)}
+        {record.action === 'paused' ? ' — it paused canary routing' : ''}
+        {record.action === 'quarantined' ? ` — it quarantined ${record.quarantined.join(', ')}` : ''}
+        {record.problem !== null ? ` — ${record.problem}` : ''}
       </p>
+      {record.metrics !== null && (
+        <table id="judge-metrics">
+          <thead>
+            <tr>
+              <th>Metric</th>
+              <th>Verdict</th>
+              <th>Why</th>
+              <th>Platforms that drove it</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Object.values(record.metrics).map((m) => (
+              <tr>
+                <td class="nowrap">{METRIC_TEXT[m.metric]}</td>
+                <td class={`verdict-${m.verdict}`}>{m.verdict}</td>
+                <td>{m.reason}</td>
+                <td class="mono">{m.drivers.length === 0 ? '–' : m.drivers.slice(0, 3).map((d) => `${d.platformId} (${d.bad}/${d.n})`).join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
   );
 }
 
-/** Requests and errors per origin over the guard's window, with a chart per origin. */
-function Health(props: { health: DashboardModel['health'] }) {
+/** Platforms the judge took off the canary, each with a one-click release (back to following the rollout, audited). */
+function Quarantined(props: { quarantined: DashboardModel['quarantined']; csrf: string }) {
+  if (props.quarantined === null) return <p class="muted">The database could not say which platforms are quarantined.</p>;
+  if (props.quarantined.length === 0) return <p class="muted">No platform is quarantined.</p>;
+  return (
+    <ul class="platforms" id="quarantined">
+      {props.quarantined.map((q) => (
+        <li>
+          <span>
+            <a href={`${PAGE_PATH}/?platform=${encodeURIComponent(q.platformId)}`}>{q.platformId}</a>{' '}
+            <span class="muted">since {when(q.at)}</span>
+          </span>
+          <form method="post" action={`${PAGE_PATH}/actions/release`} class="inline">
+            <Hidden csrf={props.csrf} />
+            <input type="hidden" name="platformId" value={q.platformId} />
+            <button type="submit" class="link">release</button>
+          </form>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Requests and errors per origin over the judge's window, with a chart per origin, the verdicts and the quarantine. */
+function Health(props: { health: DashboardModel['health']; quarantined: DashboardModel['quarantined']; csrf: string }) {
   if ('unavailable' in props.health) {
     return (
       <section class="card" id="health">
@@ -134,7 +194,7 @@ function Health(props: { health: DashboardModel['health'] }) {
         Canary error rate <strong id="canary-rate">{rateText(errorRate(window.total.canary))}</strong> · primary{' '}
         <strong id="primary-rate">{rateText(errorRate(window.total.primary))}</strong>
       </p>
-      <GuardState window={window} />
+      <JudgeState window={window} />
       <div class="charts">
         <HealthChart origin="primary" minutes={window.minutes} />
         <HealthChart origin="canary" minutes={window.minutes} />
@@ -142,6 +202,8 @@ function Health(props: { health: DashboardModel['health'] }) {
       <p class="legend muted">
         <span class="swatch requests" /> requests per minute <span class="swatch errors" /> errors (5xx, or the origin never answered)
       </p>
+      <h3>Quarantined by the judge</h3>
+      <Quarantined quarantined={props.quarantined} csrf={props.csrf} />
     </section>
   );
 }
@@ -180,7 +242,7 @@ export function Dashboard(props: DashboardModel) {
           </p>
         )}
 
-        <Health health={props.health} />
+        <Health health={props.health} quarantined={props.quarantined} csrf={props.csrf} />
 
         <section class="card">
           <h2>Where does a platform go, and why?</h2>

@@ -30,6 +30,7 @@ const DONE = new Map<string, string>([
   ['follow', 'Now follows the rollout.'],
   ['rollout', 'Rollout updated.'],
   ['revoked', 'Every override token minted until now is revoked: from the next request on, none of them routes anything.'],
+  ['released', 'Released from quarantine: it follows the rollout again.'],
 ]);
 
 /** What an action did: done (redirect with a message), or an error shown on the page with its status. */
@@ -66,11 +67,12 @@ async function healthOf(c: Context<AppEnv>): Promise<DashboardModel['health']> {
 async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardModel['flash'], status: 200 | 400 | 404 | 503 = 200): Promise<Response> {
   const { operator, config } = c.get('services');
   const platform = c.req.query('platform')?.trim() || null;
-  const [overview, audit, lookup, health] = await Promise.all([
+  const [overview, audit, lookup, health, quarantined] = await Promise.all([
     operator.overview(),
     operator.audit({ limit: 30 }),
     platform === null ? Promise.resolve(null) : operator.status(platform),
     healthOf(c),
+    operator.quarantined(),
   ]);
   if (overview.kind !== 'ok' || audit.kind !== 'ok') return c.html(<p>{DATABASE_DOWN}</p>, 503);
   const { pinned, excluded, rollout } = overview.value;
@@ -88,6 +90,7 @@ async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardMode
           : { platformId: platform, result: null, problem: lookup.kind === 'not_found' ? null : lookup.message },
     flash,
     health,
+    quarantined: quarantined.kind === 'ok' ? quarantined.value : null,
   };
   return c.html(<Dashboard {...model} />, status);
 }
@@ -222,6 +225,13 @@ export function adminPageRoutes(): Hono<AppEnv> {
         done: 'rollout',
       })),
     ),
+  );
+
+  app.post(`${P}/actions/release`, (c) =>
+    action(c, async (form) => {
+      const platformId = field(form, 'platformId');
+      return pageOutcome(await c.get('services').operator.follow({ platformId, reason: reasonOf(form) }, PAGE_ACTOR, 'release'), () => ({ done: 'released', platform: platformId }));
+    }),
   );
 
   app.post(`${P}/actions/revoke-overrides`, (c) =>

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { ApiError } from '../../core/http/api-error.js';
+import { CANARY_FAULT_HEADER, CLIENT_FAULT } from '../../core/http/canary-fault.js';
 import { describeStoreError } from '../../core/log/redact.js';
 import { countRequest } from '../health/count-request.js';
 import type { Defer } from '../health/count-request.js';
@@ -73,9 +74,11 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   log.originMs = Date.now() - originStarted;
   const counts = decision.record ? defer : undefined;
 
+  const platformId = lookup?.answer.platformId ?? null;
   if (outcome.kind === 'unreachable') {
     // After a fallback both origins failed this request: the canary first, then the primary.
-    countRequest(services, counts, { served: null, failed: outcome.fellBack ? ['canary', 'primary'] : [outcome.origin], status: 502 });
+    const failed = outcome.fellBack ? (['canary', 'primary'] as const) : [outcome.origin];
+    countRequest(services, counts, { platformId, served: null, failed, status: 502, clientFault: false, originMs: log.originMs });
     log.origin = outcome.origin;
     log.error = `${outcome.origin} origin unreachable: ${describeStoreError(outcome.error)}`;
     if (outcome.origin === 'canary') throw new ApiError(502, 'canary_unavailable', 'The canary origin is unreachable; this request was not processed. Retry later.');
@@ -84,8 +87,12 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   log.origin = outcome.servedBy;
   log.fellBack = outcome.fellBack;
   const { response } = outcome;
-  // A fallback means the canary never answered: an error of the canary's, whoever served the request in the end.
-  countRequest(services, counts, { served: outcome.servedBy, failed: outcome.fellBack ? ['canary'] : [], status: response.status });
+  // A fallback means the canary never answered: an error of the canary's, whoever served the request in the end. A 5xx
+  // the origin marks as the client's doing is a request, not an error (the mark never reaches the client).
+  // (A 101 carries the WebSocket and its headers are the runtime's: it is returned as it is.)
+  const clientFault = response.status >= 500 && response.headers.get(CANARY_FAULT_HEADER) === CLIENT_FAULT;
+  if (response.status !== 101) response.headers.delete(CANARY_FAULT_HEADER);
+  countRequest(services, counts, { platformId, served: outcome.servedBy, failed: outcome.fellBack ? ['canary'] : [], status: response.status, clientFault, originMs: log.originMs });
   if (response.status === 101) return response;
   if (decision.showRoute) response.headers.set(ROUTED_HEADER, outcome.servedBy);
   const change = decision.cookie[outcome.servedBy];

@@ -50,7 +50,7 @@ export type RouteDecision =
       cookie: Record<OriginName, CookieChange | null>;
       /** An honoured override: the response tells the tester where it went (`x-canary-routed`). */
       showRoute: boolean;
-      /** The request counts towards the health of the origins. */
+      /** The request counts towards the judge's signals (never one routed by an override: a tester's choice, not the cohort's). */
       record: boolean;
       log: RouteLog;
     };
@@ -134,7 +134,7 @@ export function decideRoute(input: RouteInput): RouteDecision {
   if (override.target !== null) {
     const origin = canaryRouting ? override.target : 'primary';
     log.decision = `override-${origin}`;
-    return { kind: 'forward', origin, cookie: NO_COOKIE, showRoute: true, record: canaryRouting, log };
+    return { kind: 'forward', origin, cookie: NO_COOKIE, showRoute: true, record: false, log };
   }
   const origin: OriginName = canaryRouting && answer?.canary === true ? 'canary' : 'primary';
   log.decision = candidate === null ? 'unresolved' : canaryRouting ? origin : 'canary-off';

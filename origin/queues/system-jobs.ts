@@ -1,13 +1,15 @@
 import { DelayedError, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CANARY_GUARD, runGuardTick } from '../guard/canary-guard.js';
-import type { CanaryGuardDeps } from '../guard/canary-guard.js';
+import { JUDGE_TICK, runJudgeTick } from '../judge/judge-tick.js';
+import type { JudgeTickDeps } from '../judge/judge-tick.js';
 import type { Logger } from '../logger.js';
 import type { FlowRunRepository } from '../runs/flow-run-repository.js';
 import { SYSTEM_JOB_QUEUE } from './queue-names.js';
 
 /** How long a tick a canary app handed back waits before a consumer takes it again. */
-const TICK_HAND_BACK_MS = 200;
+const TICK_HAND_BACK_MS = 50;
+/** How long a canary app then stops taking system jobs, so a primary app is the one that takes the tick. */
+const CANARY_STEP_ASIDE_MS = 1_000;
 
 /** Name (and scheduler id) of the repeatable purge of old runs. */
 export const PURGE_OLD_RUNS = 'purge-old-runs';
@@ -17,8 +19,8 @@ export interface SystemJobsOptions {
   repo: FlowRunRepository;
   intervalMs: number;
   retentionDays: number;
-  /** The health guard's collaborators; its interval is `guard.settings.intervalSeconds`. */
-  guard: CanaryGuardDeps;
+  /** The judge's collaborators; its interval is `judge.settings.intervalSeconds`. */
+  judge: JudgeTickDeps;
   /**
    * This app runs the canary build (AP_IS_CANARY_APP): it schedules no tick and runs none, so a canary build never
    * decides a verdict about itself; a tick BullMQ hands it goes back to the queue for a primary app.
@@ -34,7 +36,7 @@ export interface SystemJobs {
 
 /**
  * Registers the repeatable system jobs and consumes `system-job-queue`. Every app consumes it (contract); the purge is
- * scheduled by every app, the guard's tick by primary apps only. A scheduler is an upsert under a fixed id (one
+ * scheduled by every app, the judge's tick by primary apps only. A scheduler is an upsert under a fixed id (one
  * schedule however many apps), and BullMQ hands each firing to exactly one consumer.
  */
 export async function startSystemJobs(options: SystemJobsOptions): Promise<SystemJobs> {
@@ -45,26 +47,28 @@ export async function startSystemJobs(options: SystemJobsOptions): Promise<Syste
     name: PURGE_OLD_RUNS,
     opts: { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } },
   });
-  // Every primary app registers the guard: one schedule under a fixed id (with a primary's settings), each tick run by
+  // Every primary app registers the judge: one schedule under a fixed id (with a primary's settings), each tick run by
   // exactly one primary app.
   if (!options.isCanaryApp) {
-    await queue.upsertJobScheduler(CANARY_GUARD, { every: options.guard.settings.intervalSeconds * 1000 }, {
-      name: CANARY_GUARD,
+    await queue.upsertJobScheduler(JUDGE_TICK, { every: options.judge.settings.intervalSeconds * 1000 }, {
+      name: JUDGE_TICK,
       opts: { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600 } },
     });
   }
   const worker = new Worker(
     SYSTEM_JOB_QUEUE,
     async (job, token) => {
-      if (job.name === CANARY_GUARD) {
+      if (job.name === JUDGE_TICK) {
         if (options.isCanaryApp) {
-          // Handed back, not run: it waits a moment in the delayed set, then a consumer takes it again (a primary app
-          // sooner or later; the tick's window is judged when it runs). A canary build never judges itself.
+          // Handed back, not run: it waits a moment in the delayed set, while this app steps aside for a second so a
+          // primary app is the one that takes it (the tick's window is judged when it runs). A canary build never
+          // judges itself.
           logger.info('tick handed back: this app runs the canary build', { jobId: job.id, name: job.name });
           await job.moveToDelayed(Date.now() + TICK_HAND_BACK_MS, token);
+          stepAside();
           throw new DelayedError();
         }
-        await runGuardTick(options.guard, { jobId: job.id });
+        await runJudgeTick(options.judge, { jobId: job.id });
         return;
       }
       if (job.name !== PURGE_OLD_RUNS) {
@@ -77,8 +81,20 @@ export async function startSystemJobs(options: SystemJobsOptions): Promise<Syste
     { connection: options.connection },
   );
   worker.on('error', (error) => logger.error('worker error', { queue: SYSTEM_JOB_QUEUE, error }));
+  let stepAsideTimer: NodeJS.Timeout | undefined;
+  function stepAside(): void {
+    if (stepAsideTimer !== undefined) return;
+    worker.pause(true).catch((error: unknown) => logger.warn('could not step aside from system jobs', { error }));
+    stepAsideTimer = setTimeout(() => {
+      stepAsideTimer = undefined;
+      if (!closing) worker.resume();
+    }, CANARY_STEP_ASIDE_MS);
+  }
+  let closing = false;
   return {
     async close() {
+      closing = true;
+      clearTimeout(stepAsideTimer);
       await worker.close();
       await queue.close();
     },

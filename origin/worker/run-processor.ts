@@ -27,6 +27,8 @@ export interface RunProcessorDeps {
   postResult: ResultPoster;
   /** Claims this worker holds, by run id: the final-failure report after the last attempt needs the run's claim. */
   heldClaims: Map<string, string>;
+  /** Counts each executed run for the judge (platform, failed or not, duration). */
+  recordJob?(platformId: string, failed: boolean, durationMs: number): void;
   logger: Logger;
 }
 
@@ -68,8 +70,10 @@ export function createRunProcessor(deps: RunProcessorDeps) {
 
     deps.heldClaims.set(data.runId, claim.claim);
     logger.info('job executing', { runId: data.runId, platformId: data.platformId, queue: deps.fleetQueue, attempt: job.attemptsMade + 1 });
+    const started = performance.now();
     try {
       const result = await runEngine(data.definition, data.payload, { signal });
+      deps.recordJob?.(data.platformId, result.status === 'FAILED', performance.now() - started);
       await deps.postResult(data.runId, claim.claim, result, deps.fleetQueue);
       deps.heldClaims.delete(data.runId);
       logger.info('job finished', { runId: data.runId, status: result.status });
@@ -85,6 +89,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         logger.warn('job handed back (shutdown)', { runId: data.runId });
         throw new WaitingError();
       }
+      deps.recordJob?.(data.platformId, true, performance.now() - started);
       throw error;
     }
   };

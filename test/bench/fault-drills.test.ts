@@ -4,9 +4,10 @@ import type { SoakSummary } from '../../bench/soak/soak-summary.js';
 import { startEdgeHarness } from '../../testkit/edge-harness.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
-// A short `npm run soak`: flips every second and rollout changes every two seconds while the canary fails until the
-// real health guard (an origin app's) pauses it, and Upstash, Neon and the canary origin are each stopped and
-// restarted under a steady request rate. Only counts are asserted (no timings).
+// A short `npm run soak`: flips every second and rollout changes every two seconds while the canary fails everyone
+// until the real judge (an origin app's) pauses it, then fails one pinned platform until the judge quarantines that
+// platform, and Upstash, Neon and the canary origin are each stopped and restarted under a steady request rate. Only
+// counts are asserted (no timings).
 let h: EdgeHarness;
 let summary: SoakSummary;
 
@@ -14,7 +15,7 @@ let summary: SoakSummary;
 beforeAll(async () => {
   h = await startEdgeHarness({ storeTimeoutMs: 1_000 });
   summary = await runSoak(h, {
-    seconds: 14,
+    seconds: 20,
     rate: 60,
     platforms: 30,
     canaryFraction: 0.2,
@@ -39,7 +40,7 @@ describe('fault drills under load with flips and rollout changes', () => {
     expect(summary.misroutes).toBe(0);
     expect(summary.errors).toBe(0);
     expect(summary.mix).toEqual({ pinned: 3, keptOut: 12, following: 15 });
-    expect(summary.drills.map((d) => d.kind)).toEqual(['guard', 'upstash', 'neon', 'canary']);
+    expect(summary.drills.map((d) => d.kind)).toEqual(['guard', 'quarantine', 'upstash', 'neon', 'canary']);
     for (const drill of summary.drills) expect(drill.requests).toBeGreaterThan(0);
     expect(summary.flips.acked).toBeGreaterThan(0);
     expect(summary.flips.unacked).toBe(0);
@@ -48,11 +49,19 @@ describe('fault drills under load with flips and rollout changes', () => {
     expect(summary.rollout?.unexpected).toBe(0);
   });
 
-  it('sees the health guard pause the failing canary exactly once, and never outside its drill', () => {
+  it('sees the judge pause the canary that fails everyone exactly once, and never outside its drill', () => {
     expect(summary.guard?.problems).toEqual([]);
     expect(summary.guard?.tripped).toBe(true);
     expect(summary.guard?.ticksToPause).toBeGreaterThanOrEqual(1);
     expect(summary.guard?.reactionMs).toBeGreaterThan(0);
     expect(summary.guard?.resumeAckMs).not.toBeNull();
+  });
+
+  it('sees the judge quarantine exactly the one platform the canary fails, without a pause, and nothing after it is pinned back', () => {
+    const quarantine = summary.guard?.quarantine;
+    expect(quarantine?.quarantined).toEqual([quarantine?.platformId]);
+    expect(quarantine?.injected).toBeGreaterThan(0);
+    expect(quarantine?.readmitAckMs).not.toBeNull();
+    expect(summary.verdicts['injected-500']).toBe(quarantine?.injected);
   });
 });

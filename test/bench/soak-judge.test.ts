@@ -33,10 +33,10 @@ async function ledgerWithRollout(initial: boolean | null = null): Promise<Member
   return ledger;
 }
 
-/** p is pinned in; the guard pauses routing (its tick starts at t=100, seen done at t=200); a resume runs from t=300 to t=400. */
+/** p is pinned in; the judge pauses routing (its tick starts at t=100, seen done at t=200); a resume runs from t=300 to t=400. */
 function ledgerWithPause(): MembershipLedger {
   const ledger = new MembershipLedger(new Map([['p', true]]));
-  ledger.ack(ledger.beginPause(true, 'guard', 100), 200);
+  ledger.ack(ledger.beginPause(true, 'judge', 100), 200);
   ledger.ack(ledger.beginPause(false, 'admin', 300), 400);
   return ledger;
 }
@@ -117,6 +117,18 @@ describe('soak judge', () => {
     expect(await judge(outcome(get, 60, 70, { origin: 'primary' }), ledger, failing)).toBe('fallback');
     expect(await judge(outcome(post, 60, 70, unavailable), ledger, failing)).toBe('documented-502');
     expect(await judge(outcome(post, 210, 220, unavailable), ledger, failing)).toBe('undocumented-5xx');
+  });
+
+  it('accepts the canary\'s injected 500 only for the quarantine drill\'s platform, inside its drill, while it may be on the canary', async () => {
+    const ledger = new MembershipLedger(new Map([['p', true], ['q', true]]));
+    ledger.ack(ledger.begin('p', false, 180), 190); // the judge's quarantine
+    const drill: DrillWindow[] = [{ kind: 'quarantine', startedAt: 100, endedAt: 200, platformId: 'p' }];
+    const injected = { status: 500, origin: 'canary', errorCode: 'injected_fault' };
+    expect(await judge(outcome(get, 150, 160, injected), ledger, drill)).toBe('injected-500');
+    expect(await judge({ ...outcome(get, 150, 160, injected), request: { ...get, platformId: 'q' } }, ledger, drill)).toBe('undocumented-5xx');
+    expect(await judge(outcome(get, 250, 260, injected), ledger, drill)).toBe('undocumented-5xx');
+    expect(await judge(outcome(get, 195, 199, injected), ledger, drill)).toBe('undocumented-5xx'); // quarantined by then
+    expect(await judge(outcome(get, 150, 160, { status: 500, origin: 'canary', errorCode: 'internal' }), ledger, drill)).toBe('undocumented-5xx');
   });
 
   it('counts a request without an answer as lost, and other statuses as failures', async () => {

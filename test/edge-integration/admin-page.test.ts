@@ -4,9 +4,11 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GUARD_VERDICT_KEY } from '../../core/health/health-window.js';
+import { writeJudgeRecord } from '../../core/judge/judge-record.js';
+import type { JudgeRecord } from '../../core/judge/judge-record.js';
 import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
-import type { GuardRecord } from '../../origin/guard/canary-guard.js';
+import { createIoredisScriptRunner } from '../../origin/membership/ioredis-script-runner.js';
+import { SCENARIOS, SIMULATION_SETTINGS, simulate } from '../../testkit/judge-simulation.js';
 import { launchChromium } from '../../testkit/browser.js';
 import { startEdgeHarness } from '../../testkit/edge-harness.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
@@ -147,7 +149,7 @@ describe('the admin page /__canary/', () => {
     await page.waitForSelector('text=Rollout updated.');
   });
 
-  it('shows the health window with a chart per origin and the guard\'s last verdict', async () => {
+  it('shows the health window with a chart per origin, the judge\'s verdict per metric, and the quarantined platforms with a release', async () => {
     const platformId = await h.seedPlatform();
     await h.call('POST', '/v1/admin/platforms/canary', { platformId, canary: true });
     const auth = { authorization: `Bearer ${await signPrincipalJwt(h.jwtSecret, platformId)}` };
@@ -155,19 +157,25 @@ describe('the admin page /__canary/', () => {
       const res = await fetch(`${h.url}${p}`, { headers: auth });
       await res.arrayBuffer();
     }
-    // What the guard in an origin app writes after a tick (the apps do not run in this harness).
-    const record: GuardRecord = {
+    // What the judge in a primary origin app writes after a tick (the apps do not run in this harness): the product's
+    // own judge over a seeded draw in which one platform fails all its requests.
+    const [outcome] = simulate(SCENARIOS.oneTenantBroken, 1, 7);
+    const record: JudgeRecord = {
       at: new Date().toISOString(),
-      verdict: 'healthy',
-      action: 'none',
+      verdict: outcome?.verdict ?? 'inconclusive',
+      action: 'quarantined',
+      quarantined: ['p0'],
+      problem: null,
       windowSeconds: 600,
-      counts: null,
-      rates: null,
-      settings: { enabled: true, intervalSeconds: 30, windowSeconds: 600, minRequests: 200, maxErrorRate: 0.05 },
+      settings: { ...SIMULATION_SETTINGS, windowSeconds: 600 },
+      metrics: outcome?.metrics ?? null,
     };
+    const quarantined = await h.seedPlatform();
+    await h.pool.query('UPDATE platform_plan SET canary = false, canary_explicit = true WHERE platform_id = $1', [quarantined]);
+    await h.pool.query(`INSERT INTO canary_audit (actor, action, platform_id, reason) VALUES ('judge', 'quarantine', $1, 'judge: requestErrors')`, [quarantined]);
     const redis = new Redis(h.redisDb.url, { maxRetriesPerRequest: 1 });
     try {
-      await redis.set(GUARD_VERDICT_KEY, JSON.stringify(record));
+      await writeJudgeRecord(createIoredisScriptRunner(redis), record);
     } finally {
       await redis.quit();
     }
@@ -180,13 +188,25 @@ describe('the admin page /__canary/', () => {
     }
     await page.goto(`${h.url}/__canary/`);
     expect(await page.textContent('#health h2')).toBe('Health at the edge, last 10 minutes');
-    expect(await page.textContent('#guard-verdict')).toContain('Last verdict: healthy at');
-    expect(await page.textContent('#health')).toContain('over the last 600 s, the canary has at least 200 requests and an error rate above 5.00%');
+    expect(await page.textContent('#judge-verdict')).toContain('Last verdict: fail at');
+    expect(await page.textContent('#judge-verdict')).toContain('it quarantined p0');
+    expect(await page.textContent('#health')).toContain('over the last 600 s: request errors, job failures, and p95 latency');
+    expect(await page.textContent('#judge-metrics')).toContain('request errors');
+    expect(await page.textContent('#judge-metrics')).toContain('p0 (');
     expect(await page.locator('#chart-canary rect.errors').count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('#chart-canary title').count()).toBe(11); // ten minutes back and the current one
     expect(await page.textContent('#canary-rate')).toMatch(/^\d+\.\d\d%$/);
+    expect(await page.textContent('#quarantined')).toContain(quarantined);
     await page.locator('#health').screenshot({ path: path.join(shots, 'health.png') });
     console.log(`admin page health screenshot: ${path.join(shots, 'health.png')}`);
+
+    await page.click(`#quarantined li:has-text("${quarantined}") button`);
+    await page.waitForSelector('text=Released from quarantine');
+    expect(await page.textContent('#health')).toContain('No platform is quarantined.');
+    const status = (await (await h.call('GET', `/v1/admin/platforms/canary/${quarantined}`)).json()) as { source: string };
+    expect(status.source).not.toBe('explicit');
+    const audit = (await (await h.call('GET', `/v1/admin/canary/audit?platformId=${quarantined}`)).json()) as { entries: { actor: string; action: string }[] };
+    expect(audit.entries[0]).toMatchObject({ actor: 'admin page', action: 'release' });
   });
 
   it('refuses a form without its CSRF token, and a form posted from another site', async () => {

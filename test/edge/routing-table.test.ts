@@ -399,11 +399,11 @@ describe('canary routing off (AP_CANARY_APP_URL empty): everything to the primar
   });
 });
 
-describe('health counts (per origin, off the critical path)', () => {
+describe('the judge\'s signals (per origin and platform, off the critical path)', () => {
   const total = (edge: FakeEdge): Record<'primary' | 'canary', [number, number]> => {
     const sum = { primary: [0, 0] as [number, number], canary: [0, 0] as [number, number] };
-    for (const m of edge.recorded) {
-      for (const origin of ['primary', 'canary'] as const) sum[origin] = [sum[origin][0] + m[origin].requests, sum[origin][1] + m[origin].errors];
+    for (const cell of edge.recorded) {
+      for (const counts of cell.platforms.values()) sum[cell.side] = [sum[cell.side][0] + counts.n, sum[cell.side][1] + counts.bad];
     }
     return sum;
   };
@@ -420,6 +420,31 @@ describe('health counts (per origin, off the critical path)', () => {
     edge.origins.primary = primary;
     await edge.request('/v1/flows', { headers: bearer(await principalJwt(P)) });
     expect(total(edge)).toEqual(expected);
+    for (const cell of edge.recorded) expect([...cell.platforms.keys()]).toEqual([P]);
+  });
+
+  it('counts a 5xx the origin marks as the client\'s doing (x-canary-fault: client) as a request, not an error, and strips the mark', async () => {
+    const edge = await edgeWith({ canary: true, source: 'explicit' });
+    edge.origins.canary = { kind: 'up', status: 504, headers: { 'x-canary-fault': 'client' } };
+    const res = await edge.request(`/v1/webhooks/${FLOW}/sync`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(504);
+    expect(res.headers.has('x-canary-fault')).toBe(false);
+    expect(total(edge)).toEqual({ primary: [0, 0], canary: [1, 0] });
+  });
+
+  it('records nothing for a request an override routed (a tester\'s choice, not the cohort\'s)', async () => {
+    const edge = await edgeWith({ canary: false, source: 'default' });
+    edge.origins.canary = { kind: 'up', status: 500 };
+    await edge.request('/v1/flows', { headers: { ...bearer(await principalJwt(P)), 'x-canary-override': await overrideToken('canary', null) } });
+    expect(edge.recorded).toEqual([]);
+  });
+
+  it('records a request that named no platform under :none, a platform id outside the rule under :other', async () => {
+    const edge = await edgeWith({ canary: false, source: 'default' });
+    edge.flows.set('flow_odd', 'plat.with.dots'); // a platform id from the database that the rule would refuse
+    await edge.request('/');
+    await edge.request('/v1/webhooks/flow_odd', { method: 'POST', body: '{}' });
+    expect(edge.recorded.flatMap((c) => [...c.platforms.keys()]).sort()).toEqual([':none', ':other']);
   });
 });
 

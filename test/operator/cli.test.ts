@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { writeJudgeRecord } from '../../core/judge/judge-record.js';
 import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
+import { createIoredisScriptRunner } from '../../origin/membership/ioredis-script-runner.js';
+import { SCENARIOS, SIMULATION_SETTINGS, simulate } from '../../testkit/judge-simulation.js';
 import { startEdgeHarness } from '../../testkit/edge-harness.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
 import { runTsCli } from '../migrations/support/cli.js';
@@ -121,7 +125,7 @@ describe('npx canary-edge', () => {
     expect((await cli(['audit', '--platform', platformId])).stdout).toMatch(new RegExp(`api:cli-test +override +${platformId}`));
   });
 
-  it('shows the health window per origin and the guard\'s state', async () => {
+  it('shows the health window per origin, the judge\'s verdict per metric, the platforms that drove it and the quarantine', async () => {
     type Counts = { requests: number; errors: number };
     const countsNow = async (): Promise<Counts> => {
       const answer = await cli(['--json', 'health']);
@@ -144,7 +148,40 @@ describe('npx canary-edge', () => {
     expect(table.code).toBe(0);
     const rate = (((before.errors + 1) / (before.requests + 2)) * 100).toFixed(2);
     expect(table.stdout).toMatch(new RegExp(`^last 300s at the edge:\\nORIGIN +REQUESTS +ERRORS +ERROR RATE\\nprimary +\\d+ +\\d+ +(-|[\\d.]+%)\\ncanary +${before.requests + 2} +${before.errors + 1} +${rate}%\\n`));
-    expect(table.stdout).toContain('guard: no guard has reported yet');
+    expect(table.stdout).toContain('judge: nothing reported yet');
+    expect(table.stdout).toContain('quarantined: none');
+
+    // What a judge in a primary app writes after a tick: the product's judge over a seeded draw where p0 fails.
+    const [outcome] = simulate(SCENARIOS.oneTenantBroken, 1, 7);
+    const redis = new Redis(h.redisDb.url, { maxRetriesPerRequest: 1 });
+    try {
+      await writeJudgeRecord(createIoredisScriptRunner(redis), {
+        at: new Date().toISOString(),
+        verdict: 'fail',
+        action: 'quarantined',
+        quarantined: ['p0'],
+        problem: null,
+        windowSeconds: 300,
+        settings: SIMULATION_SETTINGS,
+        metrics: outcome?.metrics ?? null,
+      });
+    } finally {
+      await redis.quit();
+    }
+    const judged = await cli(['health']);
+    expect(judged.stdout).toMatch(/last verdict: fail at .* \(it quarantined p0\)/);
+    expect(judged.stdout).toMatch(/METRIC +VERDICT +WHY\nrequestErrors +fail +canary server-error rate/);
+    expect(judged.stdout).toMatch(/PLATFORM +METRIC +BAD +OF +EXCESS\np0 +requestErrors +\d+ +\d+ /);
+  });
+
+  it('releases a quarantined platform: it follows the rollout again, audited as release', async () => {
+    const platformId = await h.seedPlatform();
+    await h.pool.query('UPDATE platform_plan SET canary = false, canary_explicit = true WHERE platform_id = $1', [platformId]);
+    await h.pool.query(`INSERT INTO canary_audit (actor, action, platform_id) VALUES ('judge', 'quarantine', $1)`, [platformId]);
+    expect((await cli(['health'])).stdout).toContain(`quarantined: ${platformId}`);
+    expect(await cli(['release', platformId, '--reason', 'fixed in 0.2.1'])).toMatchObject({ code: 0, stdout: `${platformId} released: it follows the rollout again, now primary\n` });
+    expect((await cli(['status', platformId])).stdout).toMatch(new RegExp(`${platformId} +primary +default`));
+    expect((await cli(['audit', '--platform', platformId])).stdout).toMatch(/api:cli-test +release .*fixed in 0\.2\.1/);
   });
 
   it('exits 1 with the edge\'s message when it refuses the request', async () => {

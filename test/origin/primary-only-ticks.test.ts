@@ -3,7 +3,9 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CanaryControl, MembershipStore } from '../../core/membership/index.js';
-import { CANARY_GUARD } from '../../origin/guard/canary-guard.js';
+import { JUDGE_DEFAULTS } from '../../core/judge/judge-settings.js';
+import { JUDGE_TICK } from '../../origin/judge/judge-tick.js';
+import { readSignalWindow } from '../../origin/judge/signal-window.js';
 import type { Logger } from '../../origin/logger.js';
 import { createIoredisScriptRunner } from '../../origin/membership/ioredis-script-runner.js';
 import { createPgSqlClient } from '../../origin/membership/pg-sql-client.js';
@@ -16,7 +18,7 @@ import type { TestDatabase } from '../../testkit/test-database.js';
 import { reserveRedisDb } from '../../testkit/test-redis.js';
 import type { ReservedRedisDb } from '../../testkit/test-redis.js';
 
-// A canary build never judges itself: only primary apps schedule the guard's (and later the judge's and plans') ticks,
+// A canary build never judges itself: only primary apps schedule the judge's (and the release plans') ticks,
 // and a tick that reaches a canary app goes back to the queue, to run on a primary app. Real Redis (BullMQ) and
 // Postgres; the apps' system-job machinery in this process.
 
@@ -56,12 +58,12 @@ async function startApp(isCanaryApp: boolean, saved: string[], lines: { msg: str
     intervalMs: 3_600_000,
     retentionDays: 30,
     isCanaryApp,
-    guard: {
-      redis: runner,
-      saveRecord: async (json) => void saved.push(json),
+    judge: {
+      readWindow: (nowMs, windowSeconds) => readSignalWindow(redis, nowMs, windowSeconds),
+      saveRecord: async (record) => void saved.push(JSON.stringify(record)),
       control: new CanaryControl({ sql, membership: new MembershipStore({ redis: runner, sql }) }),
       // A tick every hour: the test adds the ticks it wants by hand.
-      settings: { enabled: true, intervalSeconds: 3_600, windowSeconds: 300, minRequests: 200, maxErrorRate: 0.05 },
+      settings: { enabled: true, intervalSeconds: 3_600, windowSeconds: 300, ...JUDGE_DEFAULTS },
       logger: recordingLogger(lines),
     },
     logger: recordingLogger(lines),
@@ -77,7 +79,7 @@ const until = async (condition: () => boolean | Promise<boolean>, what: string):
   }
 };
 
-describe('guard ticks run on primary apps only', () => {
+describe('judge ticks run on primary apps only', () => {
   it('a canary app schedules no tick, hands back a tick it receives, and a primary app runs it', async () => {
     const queue = new Queue(SYSTEM_JOB_QUEUE, { connection: redis });
     queue.on('error', () => undefined);
@@ -87,15 +89,15 @@ describe('guard ticks run on primary apps only', () => {
       await startApp(true, canarySaved, canaryLines);
       const schedulers = (await queue.getJobSchedulers()).map((s) => s.key);
       expect(schedulers).toContain(PURGE_OLD_RUNS);
-      expect(schedulers).not.toContain(CANARY_GUARD);
+      expect(schedulers).not.toContain(JUDGE_TICK);
 
-      const tick = await queue.add(CANARY_GUARD, {}, { removeOnComplete: false });
+      const tick = await queue.add(JUDGE_TICK, {}, { removeOnComplete: false });
       await until(() => canaryLines.filter((l) => l.msg === 'tick handed back: this app runs the canary build').length >= 3, 'three hand-backs');
       expect(canarySaved).toEqual([]);
 
       const primarySaved: string[] = [];
       await startApp(false, primarySaved, []);
-      expect((await queue.getJobSchedulers()).map((s) => s.key)).toContain(CANARY_GUARD);
+      expect((await queue.getJobSchedulers()).map((s) => s.key)).toContain(JUDGE_TICK);
       await until(async () => (await (await queue.getJob(tick.id ?? ''))?.isCompleted()) === true, 'the primary app to run the tick');
       expect(primarySaved.length).toBeGreaterThanOrEqual(1);
       expect(canarySaved).toEqual([]);

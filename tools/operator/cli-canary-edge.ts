@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Driver } from '../../core/judge/judge.js';
+import type { JudgeRecord } from '../../core/judge/judge-record.js';
 import type { AuditEntry } from '../../core/membership/index.js';
 import { percentFromText, percentInput, platformIdInput, reasonInput, validateInput } from '../../core/operator/inputs.js';
 import { UsageError, createProgram, durationSchema, runCli, validateOptions } from '../cli/index.js';
@@ -33,10 +35,8 @@ interface Rollout {
 interface Health {
   windowSeconds: number;
   origins: Record<string, { requests: number; errors: number; errorRate: number | null }>;
-  guard: {
-    settings: { enabled: boolean; intervalSeconds: number; windowSeconds: number; minRequests: number; maxErrorRate: number } | null;
-    lastVerdict: { at?: string; verdict?: string; action?: string } | null;
-  };
+  judge: (JudgeRecord & { worstPlatforms: (Driver & { metric: string })[] }) | null;
+  quarantined: { platformId: string; at: string; reason: string | null }[];
 }
 
 const rateText = (rate: number | null): string => (rate === null ? '-' : `${(rate * 100).toFixed(2)}%`);
@@ -227,30 +227,60 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
 
   cli
     .command('health')
-    .description('requests and errors per origin over the guard\'s window, and the guard\'s last verdict')
+    .description('requests and errors per origin over the judge\'s window, its verdict per metric with the platforms that drove it, and the quarantine')
     .action(async () => {
       const h = await call<Health>('GET', '/v1/admin/canary/health');
+      const verdictText = (verdict: string): string =>
+        verdict === 'fail' || verdict === 'paused' || verdict === 'error' ? out.red(verdict) : verdict === 'pass' ? out.green(verdict) : out.yellow(verdict);
       print(h, () => {
         out.line(`last ${h.windowSeconds}s at the edge:`);
         out.table(
           ['ORIGIN', 'REQUESTS', 'ERRORS', 'ERROR RATE'],
           Object.entries(h.origins).map(([name, o]) => [name, String(o.requests), String(o.errors), rateText(o.errorRate)]),
         );
-        const { settings, lastVerdict } = h.guard;
-        if (settings === null) {
-          out.line(out.yellow('guard: no guard has reported yet (it runs in the origin apps; CANARY_GUARD_ENABLED)'));
-          return;
+        const { judge } = h;
+        if (judge === null) {
+          out.line(out.yellow('judge: nothing reported yet (it runs in the primary origin apps; CANARY_GUARD_ENABLED)'));
+        } else if (judge.verdict === 'disabled') {
+          out.line(out.yellow('judge off (CANARY_GUARD_ENABLED=false)'));
+        } else {
+          const s = judge.settings;
+          out.line(
+            `judge every ${s.intervalSeconds}s over ${s.windowSeconds}s: canary vs primary, no platform above ${Math.round(s.maxPlatformShare * 100)}% of a side; ` +
+              `a failure from fewer than ${s.minPlatforms} platforms quarantines them, a broader one pauses`,
+          );
+          const did = judge.action === 'paused' ? out.red(' (it paused canary routing)') : judge.action === 'quarantined' ? out.red(` (it quarantined ${judge.quarantined.map(printable).join(', ')})`) : '';
+          out.line(`last verdict: ${verdictText(judge.verdict)} at ${printable(judge.at)}${did}${judge.problem === null ? '' : ` — ${printable(judge.problem)}`}`);
+          if (judge.metrics !== null) {
+            out.table(
+              ['METRIC', 'VERDICT', 'WHY'],
+              Object.values(judge.metrics).map((m) => [m.metric, verdictText(m.verdict), printable(m.reason)]),
+            );
+          }
+          if (judge.worstPlatforms.length > 0) {
+            out.line('platforms that drove it:');
+            out.table(
+              ['PLATFORM', 'METRIC', 'BAD', 'OF', 'EXCESS'],
+              judge.worstPlatforms.map((d) => [printable(d.platformId), printable(d.metric), String(d.bad), String(d.n), String(d.excess)]),
+            );
+          }
         }
         out.line(
-          settings.enabled
-            ? `guard on, every ${settings.intervalSeconds}s: pauses when the canary has >= ${settings.minRequests} requests in ${settings.windowSeconds}s ` +
-                `and an error rate above ${rateText(settings.maxErrorRate)} and above twice the primary's`
-            : out.yellow('guard off (CANARY_GUARD_ENABLED=false)'),
+          h.quarantined.length === 0
+            ? 'quarantined: none'
+            : `quarantined: ${h.quarantined.map((q) => printable(q.platformId)).join(', ')} (release one: npx canary-edge release <platformId>)`,
         );
-        const verdict = lastVerdict?.verdict ?? 'unknown';
-        const shown = verdict === 'unhealthy' || verdict === 'paused' ? out.red(verdict) : verdict === 'healthy' ? out.green(verdict) : verdict;
-        out.line(`last verdict: ${shown}${lastVerdict?.at === undefined ? '' : ` at ${lastVerdict.at}`}${lastVerdict?.action === 'paused' ? out.red(' (it paused canary routing)') : ''}`);
       });
+    });
+
+  cli
+    .command('release <platformId>')
+    .description('let a platform the judge quarantined follow the rollout again')
+    .option('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (platformId: string, _options: unknown, command: CliCommand) => {
+      const { reason } = validateOptions(command, z.object({ reason: reasonOption }));
+      const answer = await call<{ platformId: string; canary: boolean }>('POST', '/v1/admin/canary/quarantine/release', { platformId, reason });
+      print(answer, () => out.line(`${printable(platformId)} released: it follows the rollout again, now ${routeText(out, answer.canary)}`));
     });
 
   return cli;

@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { mintOverride } from '../../../core/auth/override-token.js';
 import { errorRate } from '../../../core/health/health-window.js';
+import type { Driver } from '../../../core/judge/judge.js';
+import type { JudgeRecord } from '../../../core/judge/judge-record.js';
 import { ApiError } from '../../../core/http/api-error.js';
 import { OVERRIDE_INPUT, validateInput } from '../../../core/operator/inputs.js';
 import { OperatorCommands } from '../../../core/operator/operator-commands.js';
@@ -14,6 +16,7 @@ const PATH = '/v1/admin/canary';
 const ROLLOUT = '{"percent": number from 0 to 100 (two decimals at most), "reason"?: string}';
 const REASON_ONLY = '{"reason"?: string} or no body';
 const OVERRIDE = '{"target": "canary"|"primary", "ttlSeconds": 60..86400, "platformId"?: string, "reason"?: string}';
+const RELEASE = '{"platformId": string, "reason"?: string}';
 
 /** A Redis read of an admin route: an unreachable Redis is a 503 with the cause logged. */
 async function withRedis<T>(c: Context<AppEnv>, call: () => Promise<T>): Promise<T> {
@@ -24,6 +27,12 @@ async function withRedis<T>(c: Context<AppEnv>, call: () => Promise<T>): Promise
     c.get('services').reportStoreError('admin-health', error);
     throw new ApiError(503, 'store_unavailable', 'Redis (Upstash) is unavailable, so the health counts cannot be read. Retry later.');
   }
+}
+
+/** The platforms that drove the judge's metrics, worst first (at most 5), with the metric each drove. */
+export function worstPlatforms(record: JudgeRecord): (Driver & { metric: string })[] {
+  const all = Object.values(record.metrics ?? {}).flatMap((m) => m.drivers.map((d) => ({ ...d, metric: m.metric })));
+  return all.sort((a, b) => b.excess - a.excess).slice(0, 5);
 }
 
 /** The rollout as admin answers show it. */
@@ -91,21 +100,33 @@ export function canaryRoutes(): Hono<AppEnv> {
   app.all('/overrides/revoke', () => methodNotAllowed('POST', `${PATH}/overrides/revoke`));
 
   app.get('/health', async (c) => {
-    const { health } = c.get('services');
+    const { health, operator } = c.get('services');
     if (health === null) throw new ApiError(503, 'health_unavailable', 'No Redis is configured (UPSTASH_REDIS_REST_URL), so the edge keeps no health counts.');
-    const { windowSeconds, minutes, total, settings, lastVerdict } = await withRedis(c, () => health.readWindow(Date.now()));
+    const [window, quarantined] = await Promise.all([withRedis(c, () => health.readWindow(Date.now())), operator.quarantined()]);
     const view = (counts: { requests: number; errors: number }) => ({ ...counts, errorRate: errorRate(counts) });
     return c.json({
-      windowSeconds,
-      origins: { primary: view(total.primary), canary: view(total.canary) },
-      minutes: minutes.map((m) => ({ at: new Date(m.minute * 60_000).toISOString(), primary: m.primary, canary: m.canary })),
-      guard: { settings, lastVerdict },
+      windowSeconds: window.windowSeconds,
+      origins: { primary: view(window.total.primary), canary: view(window.total.canary) },
+      minutes: window.minutes.map((m) => ({ at: new Date(m.minute * 60_000).toISOString(), primary: m.primary, canary: m.canary })),
+      judge: window.record === null ? null : { ...window.record, worstPlatforms: worstPlatforms(window.record) },
+      quarantined: valueOf(quarantined),
+      // The guard's fields, kept for tools written against them: the judge's settings and record.
+      guard: { settings: window.record?.settings ?? null, lastVerdict: window.record },
     });
   });
   app.all('/health', () => methodNotAllowed('GET', `${PATH}/health`));
 
+  // The judge's quarantine, lifted: the platform follows the rollout again (audited as `release`).
+  app.post('/quarantine/release', adminBodyLimit(), async (c) => {
+    const body = await readJson(c, RELEASE);
+    c.get('log').decision = 'release';
+    const value = valueOf(await c.get('services').operator.follow(body, c.get('actor'), 'release'), { expected: RELEASE });
+    return c.json({ platformId: value.platformId, canary: value.canary });
+  });
+  app.all('/quarantine/release', () => methodNotAllowed('POST', `${PATH}/quarantine/release`));
+
   app.all('*', () => {
-    throw new ApiError(404, 'not_found', `No such admin route. See ${PATH}/rollout, /pause, /resume, /overrides, /overrides/revoke, /audit, /health.`);
+    throw new ApiError(404, 'not_found', `No such admin route. See ${PATH}/rollout, /pause, /resume, /overrides, /overrides/revoke, /audit, /health, /quarantine/release.`);
   });
   return app;
 }

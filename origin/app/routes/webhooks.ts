@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { FlowRecord, FlowRun } from '../../runs/flow-run.js';
 import { ApiError, errorResponse } from '../../../core/http/api-error.js';
+import { CANARY_FAULT_HEADER, CLIENT_FAULT } from '../../../core/http/canary-fault.js';
 import { RunWaitTimeout } from '../run-waiter.js';
 import type { RunWaiter } from '../run-waiter.js';
 import { toRunView } from './run-view.js';
@@ -76,7 +77,10 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Hono {
     const run = await deps.getRun(runId);
     if (run === null || (run.status !== 'SUCCEEDED' && run.status !== 'FAILED')) {
       deps.logger.warn('sync webhook timed out', { runId, flowId: flow.flowId });
-      return errorResponse(c, 504, 'run_timeout', `Run ${runId} did not finish within ${deps.syncTimeoutMs} ms; poll GET /v1/flow-runs/${runId}.`);
+      // The tenant's own flow outlived the wait: not a fault of this build's (the judge must not count it as one).
+      return errorResponse(c, 504, 'run_timeout', `Run ${runId} did not finish within ${deps.syncTimeoutMs} ms; poll GET /v1/flow-runs/${runId}.`, {
+        [CANARY_FAULT_HEADER]: CLIENT_FAULT,
+      });
     }
     return c.json(toRunView(run));
   });

@@ -3,8 +3,8 @@ import { cachedPrincipalVerifier } from '../../../core/auth/principal-jwt.js';
 import { BoundedCache } from '../../../core/cache/bounded-cache.js';
 import type { AdminSessionStore } from '../../../core/operator/admin-sessions.js';
 import { sha256Hex } from '../../../core/crypto/web-crypto.js';
-import type { GuardWindow } from '../../../core/health/guard-window.js';
-import type { MinuteCounts } from '../../../core/health/health-window.js';
+import type { JudgeWindow } from '../../../core/health/judge-window.js';
+import type { SignalCell } from '../../../core/judge/signal-batch.js';
 import type { MembershipAnswer, MembershipSource, PlatformRef } from '../../../core/membership/index.js';
 import { OperatorCommands } from '../../../core/operator/operator-commands.js';
 import type { ControlPort } from '../../../core/operator/operator-commands.js';
@@ -40,7 +40,7 @@ export interface ForwardedRequest {
 }
 
 /** How an origin behaves: answer (with this status), fail to connect, or answer as Cloudflare does when it never reached it. */
-export type OriginBehaviour = { kind: 'up'; status?: number; setCookies?: string[] } | { kind: 'down' };
+export type OriginBehaviour = { kind: 'up'; status?: number; setCookies?: string[]; headers?: Record<string, string> } | { kind: 'down' };
 
 export interface FakeEdge {
   app: Hono<AppEnv>;
@@ -64,8 +64,8 @@ export interface FakeEdge {
   forwarded: ForwardedRequest[];
   /** Every lookup the routing path made. */
   lookups: PlatformRef[];
-  /** Health batches the isolate flushed. */
-  recorded: MinuteCounts[];
+  /** Signal batches the isolate flushed (one cell per minute, family and side). */
+  recorded: SignalCell[];
   /** Log lines of the edge (JSON). */
   logs: Record<string, unknown>[];
   /** Sends a request through the edge and waits for its background work (counts, refreshes). */
@@ -115,7 +115,7 @@ export function fakeEdge(
   const apiKeys = new Map<string, string>();
   const forwarded: ForwardedRequest[] = [];
   const lookups: PlatformRef[] = [];
-  const recorded: MinuteCounts[] = [];
+  const recorded: SignalCell[] = [];
   const logs: Record<string, unknown>[] = [];
   const state = { storesDown: false, limiterAdmits: true, revokedBeforeMs: 0, adminAuthAdmits: true };
   const adminAuthSpent = new Map<string, number>();
@@ -162,12 +162,11 @@ export function fakeEdge(
       adminAuthBlocks: new BoundedCache<number>(100),
       health: {
         record: async (batch) => void recorded.push(...batch),
-        readWindow: async (): Promise<GuardWindow> => ({
+        readWindow: async (): Promise<JudgeWindow> => ({
           windowSeconds: 300,
           minutes: [],
           total: { primary: { requests: 0, errors: 0 }, canary: { requests: 0, errors: 0 } },
-          settings: null,
-          lastVerdict: null,
+          record: null,
         }),
       },
       healthCounter: new HealthCounter({ flushIntervalMs: 0 }),
@@ -176,7 +175,7 @@ export function fakeEdge(
         const behaviour = origins[origin];
         forwarded.push({ origin, method: init.method ?? 'GET', url: url.toString(), headers: new Headers(init.headers) });
         if (behaviour.kind === 'down') throw new TypeError(`fetch failed: ${origin} is down`);
-        const headers = new Headers({ 'x-origin': origin, 'content-type': 'application/json' });
+        const headers = new Headers({ 'x-origin': origin, 'content-type': 'application/json', ...behaviour.headers });
         for (const cookie of behaviour.setCookies ?? []) headers.append('set-cookie', cookie);
         return new Response(behaviour.status === 204 ? null : JSON.stringify({ origin }), { status: behaviour.status ?? 200, headers });
       },

@@ -66,5 +66,10 @@ export function memoryControl(): MemoryControl {
       return { platformId, canary: !state.paused && choice === 'in', source: state.paused ? 'paused' : choice === undefined ? 'default' : 'explicit' };
     },
     audit: async ({ limit }) => entries.slice(0, limit),
+    async quarantined() {
+      return [...choices]
+        .filter(([id, c]) => c === 'out' && entries.find((e) => e.platformId === id)?.action === 'quarantine')
+        .map(([platformId]) => ({ platformId, at: new Date(0).toISOString(), reason: null }));
+    },
   };
 }
