@@ -47,6 +47,8 @@ describe('npm start without services', () => {
     await start.outputClosed;
     expect(start.output.split('\n').slice(-30).join('\n')).toContain('[start] stopped');
     for (const port of [pgPort, redisPort, ...Object.values(ports)]) expect(await portOpen(port)).toBe(false);
+    // npm closes its output before it has finished exiting: wait for its exit, then nothing of the group may be left.
+    await start.exitCode;
     expect(liveProcessesInGroup(group)).toEqual([]);
   }, 200_000);
 

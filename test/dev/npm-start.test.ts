@@ -87,6 +87,8 @@ describe('npm start', () => {
     expect(start.output).toContain('[start] stopped');
     for (const name of ['primary-app', 'canary-app', 'primary-worker', 'canary-worker']) expect(start.output).toContain(`[${name}] stopped`);
     for (const port of Object.values(ports)) expect(await portOpen(port)).toBe(false);
+    // npm closes its output before it has finished exiting: wait for its exit, then nothing of the group may be left.
+    await start.exitCode;
     expect(liveProcessesInGroup(group)).toEqual([]);
   }, 60_000);
 });

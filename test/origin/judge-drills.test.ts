@@ -6,6 +6,7 @@ import { seedFlow, signPrincipalJwt } from '../../dev/seed/seed-data.js';
 import { startOriginApp, startOriginWorker, stopAll } from '../../dev/origin/origin-processes.js';
 import type { ManagedProcess, StartedApp } from '../../dev/origin/origin-processes.js';
 import { startFaultProxy } from '../../testkit/fault-proxy.js';
+import { emptyJudgeWindow, pollUntil } from '../../testkit/poll-until.js';
 import type { FaultProxy } from '../../testkit/fault-proxy.js';
 import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
 import type { SeededPlatform } from '../../testkit/origin-fixtures.js';
@@ -154,19 +155,16 @@ describe('the judge (real apps, workers, edge, Redis and Postgres)', () => {
   const routeOf = async (platformId: string): Promise<string> =>
     ((await (await edge.call('GET', `/v1/admin/platforms/canary/${platformId}`)).json()) as { canary: boolean }).canary ? 'canary' : 'primary';
 
-  /** Polls `check` (every 100 ms) until it returns a value; fails with `what` after `timeoutMs`. */
-  async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) {
+  /** Polls until `check` returns a value; the timeout names the last ticks and the judge's record. */
+  const until = <T,>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> =>
+    pollUntil(what, check, {
+      timeoutMs,
+      describe: async () => {
         const health = (await (await edge.call('GET', '/v1/admin/canary/health')).json()) as { judge: unknown };
-        throw new Error(`timed out waiting for ${what}; last ticks ${JSON.stringify(ticks.slice(-5))}; judge ${JSON.stringify(health.judge).slice(0, 3000)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100)); // polling interval
-    }
-  }
+        return `last ticks ${JSON.stringify(ticks.slice(-5))}; judge ${JSON.stringify(health.judge).slice(0, 3000)}`;
+      },
+    });
+
 
   const ticksSince = (sinceMs: number): Tick[] => ticks.filter((t) => Date.parse(t.at) >= sinceMs).sort((a, b) => a.at.localeCompare(b.at));
 
@@ -183,8 +181,7 @@ describe('the judge (real apps, workers, edge, Redis and Postgres)', () => {
     for (const p of canaryPlatforms) {
       if ((await routeOf(p.platformId)) === 'primary') await edge.call('POST', '/v1/admin/platforms/canary', { platformId: p.platformId, canary: true, reason: 'drill over' });
     }
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // the edge sends its batches at most once a second
-    await redis.del(...evidenceKeys(Date.now()));
+    await emptyJudgeWindow(redis, evidenceKeys);
   }
 
   it('passes a healthy canary under steady load and does nothing', async () => {
