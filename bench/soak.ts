@@ -2,7 +2,8 @@
 // percentage changes every 5 s, with fault drills (the canary failing until the real health guard pauses it; Upstash,
 // Neon and the canary origin stopped and restarted under load). Loopback only; bounded; exits 0 only when errors and
 // misroutes are both 0. SOAK_SECONDS (default 120) shortens it for a quick run; SOAK_ROLLOUT_INTERVAL_MS (default 5000,
-// 0 = the rollout stays put) paces the rollout changes; SOAK_GUARD=0 skips the guard drill.
+// 0 = the rollout stays put) paces the rollout changes; SOAK_GUARD=0 skips the judge's drills; with them, a release
+// plan replaces the rollout changer unless SOAK_PLAN=0.
 import { Redis } from 'ioredis';
 import { startEdgeHarness } from '../testkit/edge-harness.js';
 import { writeGeneratedSection } from './report/benchmarks-file.js';
@@ -39,6 +40,7 @@ async function main(): Promise<number> {
       rolloutIntervalMs: nonNegativeEnv('SOAK_ROLLOUT_INTERVAL_MS', 5_000),
       drills,
       guardDrill: process.env.SOAK_GUARD !== '0',
+      plan: process.env.SOAK_PLAN !== '0',
       drillSeconds: numberEnv('SOAK_DRILL_SECONDS', Math.max(1, Math.min(8, seconds * 0.06))),
       log: (line) => console.log(line),
     });

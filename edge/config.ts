@@ -51,6 +51,12 @@ export const EDGE_BINDINGS = {
     z._default(z.pipe(z.enum(['', 'true', 'false']), z.transform((v) => v === 'true')), false),
     '`true` only on a developer\'s machine (npm start, wrangler dev): allows an `AP_API_KEY` shorter than 32 characters',
   ),
+  CANARY_SKEW_MAX_AGE_SECONDS: b(
+    'skewMaxAgeSeconds',
+    'var',
+    z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(604_800)), 3_600),
+    'skew protection: for this many seconds after a document load, its static reads go to the build that served it (0: off); a pause or the judge\'s quarantine of the platform ends it at once',
+  ),
   ADMIN_STORE_TIMEOUT_MS: b(
     'adminStoreTimeoutMs',
     'var',

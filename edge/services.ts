@@ -1,5 +1,6 @@
 import { cachedPrincipalVerifier } from '../core/auth/principal-jwt.js';
 import { forgetPlatformEvidence, resetHealth } from '../core/health/health-window.js';
+import { PlanStore } from '../core/plans/plan-store.js';
 import { readJudgeWindow } from '../core/health/judge-window.js';
 import { recordSignals } from '../core/judge/signal-batch.js';
 import { describeStoreError, urlPassword } from '../core/log/redact.js';
@@ -60,7 +61,7 @@ function buildServices(env: Env): EdgeServices {
   return {
     config,
     membership,
-    operator: new OperatorCommands({ control, onStoreError: reportStoreError }),
+    operator: new OperatorCommands({ control, plans: new PlanStore({ sql: adminSql, membership }), onStoreError: reportStoreError }),
     sessions: new SqlAdminSessions(adminSql),
     adminAuthBlocks: new BoundedCache<number>(10_000),
     health: redis === null ? null : { record: (batch) => recordSignals(redis, batch), readWindow: (nowMs) => readJudgeWindow(redis, nowMs) },

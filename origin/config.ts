@@ -60,7 +60,12 @@ export const ORIGIN_ENV = {
   AP_RUN_RETENTION_DAYS: v('runRetentionDays', positiveInt(30), 'finished runs older than this are purged'),
   AP_SHUTDOWN_TIMEOUT_MS: v('shutdownTimeoutMs', positiveInt(25_000), 'SIGTERM grace; in-flight jobs not done by then are handed back'),
   AP_FLIPS_CLAIM_IDLE_MS: v('flipsClaimIdleMs', positiveInt(30_000), 'a flip left unacknowledged this long by a dead app is taken over'),
-  AP_FLIP_MOVE_PAGE_SIZE: v('flipMovePageSize', positiveInt(100), 'jobs a flip reads per page while moving a backlog (bounds memory)'),
+  AP_FLIP_MOVE_PAGE_SIZE: v('flipMovePageSize', positiveInt(100), 'job ids a flip reads per page while moving a backlog; their payloads are read and moved in batches of at most 8 MiB, so memory stays bounded whatever the job size'),
+  SOCKET_HANDOVER_RATE: v(
+    'socketHandoverRate',
+    z.coerce.number().int().positive().max(10_000).default(50),
+    'at most this many live Socket.IO connections per second an app asks to reconnect (`canary:reconnect`) when their platform moved to the other side; they are spread over a jittered window',
+  ),
   // The judge (docs/architecture.md §8) keeps the guard's knobs (CANARY_GUARD_*, same meaning where they still apply)
   // and adds its own (CANARY_JUDGE_*). Defaults: core/judge/judge-settings.ts JUDGE_DEFAULTS.
   CANARY_GUARD_ENABLED: v('guardEnabled', enabledString, 'the judge (the health guard\'s successor): compares the canary with the baseline each tick and quarantines or pauses (docs/architecture.md §8)'),
@@ -103,6 +108,12 @@ export const ORIGIN_ENV = {
     z.coerce.number().gt(0).max(10).default(JUDGE_DEFAULTS.confidenceZ),
     'one-sided z a difference must exceed to fail a metric (3.09 = 99.9% confidence)',
   ),
+  CANARY_NOTIFY_URL: v(
+    'notifyUrl',
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    'receives a signed POST for every plan transition, quarantine, pause and resume (JSON with a `text` line for Slack/Teams-style webhooks); unset: no notifications',
+  ),
+  CANARY_NOTIFY_SECRET: v('notifySecret', z.string().min(16).optional(), 'keys `x-canary-signature: sha256=<HMAC-SHA256 of the body>`; required with `CANARY_NOTIFY_URL` (at least 16 characters)'),
 };
 
 /** The origin's configuration, parsed once from the environment. */
@@ -134,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.apiKey !== undefined && config.workerSecret === config.apiKey) {
     // A worker token must never be mintable from the admin key (the edge and every operator tool hold that one).
     throw new ConfigError('invalid origin configuration: AP_WORKER_SECRET must differ from AP_API_KEY');
+  }
+  if (config.notifyUrl !== undefined && config.notifySecret === undefined) {
+    throw new ConfigError('invalid origin configuration: CANARY_NOTIFY_SECRET is required when CANARY_NOTIFY_URL is set (notifications are signed)');
   }
   if (config.containerType === 'WORKER' && config.frontendUrl === undefined) {
     throw new ConfigError('invalid origin configuration: AP_FRONTEND_URL is required when AP_CONTAINER_TYPE=WORKER');

@@ -19,7 +19,17 @@ import { writeJudgeRecord } from '../core/judge/judge-record.js';
 import { judgeSettingsOf } from './judge/judge-settings-of.js';
 import { readSignalWindow } from './judge/signal-window.js';
 import { startSystemJobs } from './queues/system-jobs.js';
+import { PlanStore } from '../core/plans/plan-store.js';
+import { runPlanTick } from './plans/plan-tick.js';
+import { readTraffic } from './plans/traffic-reader.js';
+import { enqueueNotifications } from './notify/notify-outbox.js';
+import { startNotifyDelivery } from './notify/notify-delivery.js';
 import type { SystemJobs } from './queues/system-jobs.js';
+import { sideOf } from './realtime/client-events.js';
+import { EventReplay } from './realtime/event-replay.js';
+import { FlipsTail } from './realtime/flips-tail.js';
+import { HandoverPacer } from './realtime/handover-pacer.js';
+import { SocketHandover } from './realtime/socket-handover.js';
 import { createSocketServer } from './realtime/socket-server.js';
 import { createWorkerChannel } from './realtime/worker-channel.js';
 import { createPgPool, endPool } from './pg-pool.js';
@@ -109,20 +119,50 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   }
   const port = (server.address() as AddressInfo).port;
 
+  // Fails fast like the membership cache: a publish must not wait on a Redis outage to emit its event.
+  const replayRedis = createCacheRedis(config.redisUrl, `${config.instanceId}:replay`, logger);
+  const side = sideOf(config.isCanaryApp);
   const hub = createSocketServer({
     httpServer: server,
     pubClient,
     subClient,
     key: config.socketIoRedisKey,
     jwtSecret: config.jwtSecret,
+    version: config.version,
+    side,
+    replay: new EventReplay({ redis: replayRedis, prefix: config.socketIoRedisKey }),
     onRunFinished: (runId) => waiter.notify(runId),
+    logger,
+  });
+  // Every app follows every change with its own sockets (the flips consumer's group gives each entry to one app).
+  const handover = new SocketHandover({
+    sockets: hub.localSockets,
+    side,
+    membership,
+    pacer: new HandoverPacer({ ratePerSecond: config.socketHandoverRate }),
+    logger: logger.child({ component: 'handover' }),
+  });
+  const flipsTail = new FlipsTail({
+    connect: () => createRedis(config.redisUrl, `${config.instanceId}:flips-tail`, logger),
+    onEntry: (flip) => handover.handle(flip),
     logger,
   });
   const workerChannel = createWorkerChannel({ httpServer: server, workerSecret: config.workerSecret, version: config.version, repo, logger });
 
-  const runsMetadataConsumer = startRunsMetadataConsumer({ connection: redis, repo, onRunFinished: (run) => hub.publishRunFinished(run), logger });
+  const runsMetadataConsumer = startRunsMetadataConsumer({
+    connection: redis,
+    repo,
+    onRunFinished: (run) => void hub.publishRunFinished(run).catch((error: unknown) => logger.error('publishing a finished run failed', { runId: run.id, error })),
+    logger,
+  });
   const sql = createPgSqlClient(pool);
   let systemJobs: SystemJobs | undefined;
+  const control = new CanaryControl({ sql, membership });
+  // Notifications are queued and delivered by primary apps (a canary build runs no ticks).
+  const notify =
+    config.notifyUrl === undefined || config.notifySecret === undefined || config.isCanaryApp
+      ? null
+      : startNotifyDelivery({ connection: redis, url: config.notifyUrl, secret: config.notifySecret, logger: logger.child({ component: 'notify' }), consume: true });
   const flips = new FlipsConsumer({
     connect: () => createRedis(config.redisUrl, `${config.instanceId}:flips`, logger),
     consumer: config.instanceId,
@@ -137,6 +177,10 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const close = (): Promise<void> =>
     closeAll([
       ['worker channel', () => workerChannel.close()],
+      ['socket handover', async () => {
+        await flipsTail.close();
+        handover.close();
+      }],
       [
         'http and socket.io',
         async () => {
@@ -151,10 +195,13 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       ['system jobs', async () => {
         await systemJobs?.close();
       }],
+      ['notifications', async () => {
+        await notify?.close();
+      }],
       ['runsMetadata queue', () => runsMetadataQueue.close()],
       ['fleet queues', () => queues.close()],
       ['redis connections', async () => {
-        await Promise.all([redis, pubClient, subClient, membershipRedis].map((c) => closeRedis(c)));
+        await Promise.all([redis, pubClient, subClient, membershipRedis, replayRedis].map((c) => closeRedis(c)));
       }],
       ['postgres pool', () => endPool(pool)],
     ]);
@@ -169,13 +216,22 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       judge: {
         readWindow: (nowMs, windowSeconds) => readSignalWindow(redis, nowMs, windowSeconds),
         saveRecord: (record) => writeJudgeRecord(createIoredisScriptRunner(membershipRedis), record),
-        control: new CanaryControl({ sql, membership }),
+        control,
         settings: judgeSettingsOf(config),
         logger: logger.child({ component: 'judge' }),
       },
+      afterJudge: [
+        {
+          name: 'release plan',
+          run: (record) =>
+            runPlanTick({ plans: new PlanStore({ sql, membership }), control, readTraffic: (nowMs) => readTraffic(redis, nowMs), logger: logger.child({ component: 'plan' }) }, record),
+        },
+        ...(notify === null ? [] : [{ name: 'notification outbox', run: () => enqueueNotifications({ sql, queue: notify.queue, logger }) }]),
+      ],
       logger,
     });
     await flips.start();
+    await flipsTail.start();
   } catch (error) {
     await close().catch((closeError: unknown) => logger.error('closing after a failed start failed', { error: closeError }));
     throw error;

@@ -1,4 +1,5 @@
 import { startLocalCloud } from '../dev/local-cloud/start-local-cloud.js';
+import type { EdgeBindings } from '../edge/config.js';
 
 /** The edge Worker (workerd) in front of real origin apps, with local Upstash/Neon endpoints on the same stores. */
 export interface OriginEdge {
@@ -18,6 +19,8 @@ export interface OriginEdgeOptions {
   apiKey: string;
   jwtSecret: string;
   workerSecret: string;
+  /** More edge bindings (e.g. CANARY_SKEW_MAX_AGE_SECONDS), by their Worker names. */
+  bindings?: EdgeBindings;
 }
 
 /** The local cloud's edge routing to apps the test started itself. */
@@ -26,7 +29,7 @@ export async function startOriginEdge(options: OriginEdgeOptions): Promise<Origi
     stores: { redisUrl: options.redisUrl, postgresUrl: options.postgresUrl },
     secrets: { apiKey: options.apiKey, jwtSecret: options.jwtSecret, workerSecret: options.workerSecret },
     origins: { urls: { primary: options.primaryUrl, canary: options.canaryUrl } },
-    edge: { storeTimeoutMs: 5_000 },
+    edge: { storeTimeoutMs: 5_000, ...(options.bindings === undefined ? {} : { bindings: options.bindings }) },
   });
   const url = cloud.edge?.url;
   if (url === undefined) throw new Error('the local cloud started without its edge');

@@ -14,7 +14,7 @@ export interface MoveCheck {
   leftOnSource: number;
   /** Target jobs whose stored data is not the seeded length (or whose hash is gone). */
   corrupted: number;
-  /** Target jobs no longer delayed (the move must keep the remaining delay). */
+  /** Target jobs seeded delayed that are no longer delayed (the move must keep the remaining delay). */
   undelayed: number;
 }
 
@@ -36,7 +36,12 @@ function occurrences(byState: Map<JobType, string[]>, into: Map<string, number>)
  * Counts the seeded ids on both queues from the states' id lists and checks each moved job's stored data length
  * with HSTRLEN, so that verifying a 10 GiB backlog transfers ids and lengths only, never payloads.
  */
-export async function checkMove(redis: Redis, source: Queue<FlowRunJob>, target: Queue<FlowRunJob>, seeded: { ids: readonly string[]; dataLength: number }): Promise<MoveCheck> {
+export async function checkMove(
+  redis: Redis,
+  source: Queue<FlowRunJob>,
+  target: Queue<FlowRunJob>,
+  seeded: { ids: readonly string[]; dataLength: number; delayed: ReadonlySet<string> },
+): Promise<MoveCheck> {
   const onTarget = new Map<string, number>();
   const onSource = new Map<string, number>();
   const targetStates = await idsByState(target);
@@ -54,7 +59,7 @@ export async function checkMove(redis: Redis, source: Queue<FlowRunJob>, target:
     } else if (s === 0) check.lost++;
     if (s > 0) check.leftOnSource++;
     if (t + s > 1) check.duplicated++;
-    if (t > 0 && !delayed.has(id)) check.undelayed++;
+    if (t > 0 && seeded.delayed.has(id) && !delayed.has(id)) check.undelayed++;
   }
   for (let i = 0; i < present.length; i += PIPELINE) {
     const pipeline = redis.pipeline();

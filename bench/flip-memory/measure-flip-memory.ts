@@ -1,21 +1,14 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { CloseStack } from '../../core/lifecycle/close-all.js';
 import { FLIPS_STREAM_KEY } from '../../core/membership/index.js';
-import { startOriginApp } from '../../dev/origin/origin-processes.js';
-import { rssMiB } from '../../dev/process/process-memory.js';
-import type { LogLine, StartedApp } from '../../dev/origin/origin-processes.js';
+import type { LogLine } from '../../dev/origin/origin-processes.js';
 import { ORIGIN_ENV } from '../../origin/config.js';
 import { FLIPS_GROUP } from '../../origin/queues/flips-consumer.js';
-import type { FlowRunJob } from '../../origin/queues/flow-run-job.js';
-import { CANARY_WORKER_JOBS, WORKER_JOBS } from '../../origin/queues/queue-names.js';
-import { startOriginEdge } from '../../testkit/origin-edge.js';
-import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
-import { createTestDatabase } from '../../testkit/test-database.js';
-import { reserveRedisDb } from '../../testkit/test-redis.js';
+import { WORKER_JOBS } from '../../origin/queues/queue-names.js';
+import { seedPlatforms } from '../../testkit/origin-fixtures.js';
 import type { CleanupStack } from '../support/cleanup-stack.js';
 import { checkMove } from './check-move.js';
 import type { MoveCheck } from './check-move.js';
+import { currentRssMiB, numberField, secondsSince, startMoveTopology } from './move-topology.js';
 import { startRedisMemoryPoller } from './redis-memory.js';
 import { startRssSampler } from './rss-sampler.js';
 import type { RssTrace } from './rss-sampler.js';
@@ -86,26 +79,10 @@ export interface FlipMemoryOptions {
 
 const RSS_SAMPLE_MS = 50;
 const PROGRESS_MS = 5_000;
-const PRIMARY_VERSION = '0.1.0';
-const CANARY_VERSION = '0.2.0-canary';
 // Slack for the last app to finish after the first one logged 'flip handled' (a takeover finishes within a page).
 const SETTLE_MS = 2_000;
 
 type XPendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
-
-function currentRssMiB(pid: number): number {
-  try {
-    return rssMiB(pid);
-  } catch {
-    // The app exited; the wait for its log line reports that.
-    return Number.NaN;
-  }
-}
-
-function numberField(line: LogLine, key: string): number {
-  const value = line[key];
-  return typeof value === 'number' ? value : Number.NaN;
-}
 
 function isPendingRows(reply: unknown): reply is XPendingRow[] {
   return Array.isArray(reply) && reply.every((row) => Array.isArray(row) && typeof row[1] === 'string');
@@ -125,46 +102,15 @@ export async function measureFlipMemory(options: FlipMemoryOptions): Promise<Fli
   options.cleanup?.add('flip memory', null, cleanup);
   try {
     log(`flip memory: ${options.jobs} × ${(options.jobBytes / 1024).toFixed(0)} KiB, page ${pageSize}: starting stores, apps and edge`);
-    const redisDb = stack.add('flip memory redis db', await reserveRedisDb(), (r) => r.close());
-    const db = stack.add('flip memory database', await createTestDatabase(), (d) => d.close());
-    const pool = db.pool({ max: 2 });
-    const redis = stack.add('flip memory redis', new Redis(redisDb.url, { maxRetriesPerRequest: null }), async (r) => {
-      await r.quit();
-    });
-    redis.on('error', (error) => log(`flip memory: redis error: ${error.message}`));
-    const infoRedis = stack.add('flip memory info redis', new Redis(redisDb.url, { maxRetriesPerRequest: 1 }), async (r) => {
-      await r.quit();
-    });
-    infoRedis.on('error', (error) => log(`flip memory: redis error: ${error.message}`));
-    const open = (name: string): Queue<FlowRunJob> => {
-      const queue = stack.add(`flip memory queue ${name}`, new Queue<FlowRunJob>(name, { connection: redis }), (q) => q.close());
-      queue.on('error', (error) => log(`flip memory: queue ${name} error: ${error.message}`));
-      return queue;
-    };
-    const source = open(WORKER_JOBS);
-    const target = open(CANARY_WORKER_JOBS);
-
-    const secrets = randomSecrets();
-    const extra: Record<string, string> = { AP_FLIP_MOVE_PAGE_SIZE: String(pageSize), AP_FLIPS_CLAIM_IDLE_MS: String(claimIdleMs) };
-    if (options.heapLimitMiB !== undefined) extra.NODE_OPTIONS = `--max-old-space-size=${options.heapLimitMiB}`;
-    const topology = { redisUrl: redisDb.url, postgresUrl: db.url, ...secrets, extra };
-    const start = async (name: string, version: string): Promise<StartedApp> =>
-      stack.add(name, await startOriginApp(topology, { name, version }), (a) => a.close());
-    // One after the other, so a failure in the second still leaves the first registered for cleanup.
-    const apps = [await start('primary-app', PRIMARY_VERSION), await start('canary-app', CANARY_VERSION)];
-    const edge = stack.add(
-      'flip memory edge',
-      await startOriginEdge({ redisUrl: redisDb.url, postgresUrl: db.url, primaryUrl: apps[0]?.url ?? '', canaryUrl: apps[1]?.url ?? '', ...secrets }),
-      (e) => e.close(),
-    );
-    // Miniflare installs its own signal hook at start; the caller's stack must stay the one that handles a Ctrl-C.
-    options.cleanup?.ownSignals();
+    const appEnv: Record<string, string> = { AP_FLIP_MOVE_PAGE_SIZE: String(pageSize), AP_FLIPS_CLAIM_IDLE_MS: String(claimIdleMs) };
+    if (options.heapLimitMiB !== undefined) appEnv.NODE_OPTIONS = `--max-old-space-size=${options.heapLimitMiB}`;
+    const { pool, redis, infoRedis, source, target, apps, edge } = await startMoveTopology(stack, { label: 'flip memory', appEnv, log, cleanup: options.cleanup });
 
     const [platform] = await seedPlatforms(pool, [{ canary: false }]);
     if (platform === undefined) throw new Error('no platform seeded');
     const redisMemory = await startRedisMemoryPoller(infoRedis);
     const seedStarted = performance.now();
-    const seeded = await seedBacklog({ pool, queue: source, platformId: platform.platformId, flowId: platform.flowId, jobs: options.jobs, jobBytes: options.jobBytes, log });
+    const seeded = await seedBacklog({ pool, queue: source, owners: [platform], jobs: options.jobs, jobBytes: options.jobBytes, log });
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     const waiting = await source.getDelayedCount();
     if (waiting !== options.jobs) throw new Error(`seeded ${options.jobs} jobs but ${WORKER_JOBS} holds ${waiting} delayed`);
@@ -220,14 +166,13 @@ export async function measureFlipMemory(options: FlipMemoryOptions): Promise<Fli
     const movers: MoverReport[] = [];
     for (const app of apps) {
       for (const line of app.process.find('platform jobs moved', { platformId: platform.platformId })) {
-        const at = typeof line.time === 'string' ? Date.parse(line.time) : Number.NaN;
         const report: MoverReport = {
           app: app.process.name,
           moved: numberField(line, 'moved'),
           skipped: numberField(line, 'skipped'),
           scanned: numberField(line, 'scanned'),
           pages: numberField(line, 'pages'),
-          seconds: (at - flipStartedAt) / 1000,
+          seconds: secondsSince(flipStartedAt, line),
         };
         movers.push(report);
         log(`flip memory: ${report.app} moved ${report.moved} (skipped ${report.skipped}, scanned ${report.scanned}, ${report.pages} pages) by ${report.seconds.toFixed(1)} s`);

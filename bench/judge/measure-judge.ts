@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { evidenceKeys } from '../../core/judge/evidence-keys.js';
+import { evidenceKeys, trafficKey } from '../../core/judge/evidence-keys.js';
 import { writeJudgeRecord } from '../../core/judge/judge-record.js';
 import { JUDGE_DEFAULTS } from '../../core/judge/judge-settings.js';
 import type { JudgeSettings } from '../../core/judge/judge-settings.js';
@@ -26,6 +26,8 @@ export interface JudgeCost {
   /** MEMORY USAGE (exact) of the minute's keys, per active platform-minute. */
   bytesPerPlatformMinute: number;
   totalBytes: number;
+  /** MEMORY USAGE of the day's traffic hash (requests per platform, kept 2 days for traffic steps), per platform. */
+  trafficBytesPerPlatform: number;
   /** Whole ticks (runJudgeTick: Postgres state, the window read, the judge, the record), ms. */
   tickMs: number[];
   /** Medians, ms: the window read (pipelined HGETALL, parsed) and the rest of the tick (Postgres state, the judge, the record). */
@@ -79,6 +81,7 @@ export async function measureJudgeCost(options: { platforms: number; ticks: numb
       const bytes = (await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) as number | null;
       totalBytes += bytes ?? 0;
     }
+    const trafficBytes = ((await redis.call('MEMORY', 'USAGE', trafficKey(Math.floor(nowMs / 86_400_000)), 'SAMPLES', '0')) as number | null) ?? 0;
     const sql = createPgSqlClient(pool);
     const control = new CanaryControl({ sql, membership: new MembershipStore({ redis: runner, sql }) });
     const settings: JudgeSettings = { enabled: true, intervalSeconds: 30, windowSeconds: 300, ...JUDGE_DEFAULTS };
@@ -114,6 +117,7 @@ export async function measureJudgeCost(options: { platforms: number; ticks: numb
       fieldsRead,
       bytesPerPlatformMinute: totalBytes / options.platforms,
       totalBytes,
+      trafficBytesPerPlatform: trafficBytes / options.platforms,
       tickMs,
       readMs: median(readMs),
       restMs: median(restMs),

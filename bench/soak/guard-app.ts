@@ -36,6 +36,19 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
+/** One `plan transition` line of the judge's app: a release plan's step, hold, abort or completion. */
+export interface PlanTransitionLine {
+  /** When the plan tick started (the app's clock), before it wrote the transition. */
+  atMs: number;
+  transition: string;
+  state: string;
+  /** The rollout the transition set (basis points), or null. */
+  rolloutBasisPoints: number | null;
+  reason: string;
+  /** performance.now() when the soak read the line: the transition was committed and the routing cache invalidated. */
+  observedAt: number;
+}
+
 /**
  * One real origin APP process run only for its judge (the repeatable `canary-guard` job on `system-job-queue`), on the
  * harness's own Redis database and Postgres database, so it judges exactly the signals the edge under test writes and
@@ -43,6 +56,8 @@ function str(value: unknown): string {
  */
 export class GuardApp {
   readonly ticks: GuardTick[] = [];
+  /** The release plan's transitions (its tick runs right after the judge's). */
+  readonly planTransitions: PlanTransitionLine[] = [];
   /** Error-level lines of the app (a pause, a failed cache invalidation, a crash). */
   readonly errorLines: string[] = [];
   /** performance.now() when the app was stopped (null while it runs). */
@@ -111,6 +126,16 @@ export class GuardApp {
         verdict: str(line.verdict),
         action: str(line.action),
         quarantined: Array.isArray(line.quarantined) ? line.quarantined.filter((p): p is string => typeof p === 'string') : [],
+        observedAt: performance.now(),
+      });
+    }
+    if (line.msg === 'plan transition') {
+      this.planTransitions.push({
+        atMs: Date.parse(str(line.at)),
+        transition: str(line.transition),
+        state: str(line.state),
+        rolloutBasisPoints: typeof line.rolloutBasisPoints === 'number' ? line.rolloutBasisPoints : null,
+        reason: str(line.reason),
         observedAt: performance.now(),
       });
     }

@@ -10,6 +10,8 @@ import { driveFixedRate } from './fixed-rate.js';
 import type { FixedRateResult } from './fixed-rate.js';
 import { Flipper } from './flipper.js';
 import { GuardApp, SOAK_GUARD, wallToPerf } from './guard-app.js';
+import type { PlanTransitionLine } from './guard-app.js';
+import type { SoakPlanOutcome } from './soak-summary.js';
 import { guardAuditEntries } from './guard-drill.js';
 import type { GuardDrillRecord } from './guard-drill.js';
 import type { QuarantineDrillRecord } from './quarantine-drill.js';
@@ -19,7 +21,7 @@ import { sendRequest } from './send-request.js';
 import type { Outcome } from './send-request.js';
 import { summariseSoak } from './soak-summary.js';
 import type { SoakSummary } from './soak-summary.js';
-import { platformMix } from './soak-options.js';
+import { SOAK_PLAN, platformMix } from './soak-options.js';
 import type { SoakOptions } from './soak-options.js';
 import { requestFor, seedFixture, trafficMix } from './traffic.js';
 import type { PlatformFixture } from './traffic.js';
@@ -82,6 +84,18 @@ async function checkJudge(h: EdgeHarness, guard: GuardApp, drills: { guard: Guar
   return problems;
 }
 
+/** How the soak's plan ended, read back through the admin route, with the transitions the judge's app logged. */
+async function planOutcome(h: EdgeHarness, id: number, transitions: readonly PlanTransitionLine[]): Promise<SoakPlanOutcome> {
+  const answer = await adminCall(h, 'GET', '/v1/admin/canary/plans/current');
+  const body = typeof answer.body === 'object' && answer.body !== null ? (answer.body as Record<string, unknown>) : {};
+  return {
+    id,
+    state: answer.status === 200 && body.id === id ? String(body.state) : `unreadable (${answer.status})`,
+    holdReason: typeof body.holdReason === 'string' ? body.holdReason : null,
+    transitions: transitions.map((t) => ({ transition: t.transition, percent: t.rolloutBasisPoints === null ? null : t.rolloutBasisPoints / 100, reason: t.reason })),
+  };
+}
+
 /**
  * Soak with flips, rollout changes and (optionally) fault drills against a running edge harness: a fixed request rate
  * over many platforms while one platform flips every second and the rollout percentage changes every few seconds;
@@ -89,9 +103,11 @@ async function checkJudge(h: EdgeHarness, guard: GuardApp, drills: { guard: Guar
  */
 export async function runSoak(h: EdgeHarness, options: SoakOptions): Promise<SoakSummary> {
   const tokenSeconds = options.seconds + 3600;
-  const rolloutIntervalMs = options.rolloutIntervalMs ?? 5_000;
   const guardSettings = options.guard ?? SOAK_GUARD;
   const withGuard = options.drills && options.guardDrill !== false;
+  // A plan sets the rollout itself (a manual change would hold it): the rollout changer stays off beside one.
+  const withPlan = withGuard && options.plan === true;
+  const rolloutIntervalMs = withPlan ? 0 : (options.rolloutIntervalMs ?? 5_000);
   const { pinned, keptOut, following } = platformMix(options);
   // The guard app starts while the platforms are seeded: its start (seconds of tsx) is not the soak's business.
   const setupStarted = performance.now();
@@ -151,6 +167,14 @@ export async function runSoak(h: EdgeHarness, options: SoakOptions): Promise<Soa
         `${following} following the rollout); one flips every ${options.flipIntervalMs} ms; ` +
         (rolloutIntervalMs > 0 ? `the rollout changes every ${rolloutIntervalMs} ms` : `the rollout stays at ${ROLLOUT_START_PERCENT}%`),
     );
+    let planId: number | null = null;
+    if (withPlan) {
+      const answer = await adminCall(h, 'POST', '/v1/admin/canary/plans', SOAK_PLAN);
+      const id: unknown = typeof answer.body === 'object' && answer.body !== null ? Reflect.get(answer.body, 'id') : null;
+      if (answer.status !== 201 || typeof id !== 'number') throw new Error(`could not start the soak's plan: ${answer.status} ${JSON.stringify(answer.body)}`);
+      planId = id;
+      options.log(`soak: plan ${id} started (${SOAK_PLAN.steps.map((s) => `${s.percent}%`).join(' -> ')}, bakes of ${SOAK_PLAN.steps[0].bakeSeconds} s)`);
+    }
     const flips = settle(flipper.run(stopAt, stopAt + 30_000));
     const rollouts = settle(rolloutChanger?.run(stopAt, stopAt + 30_000) ?? Promise.resolve());
     const drills = settle(
@@ -176,6 +200,11 @@ export async function runSoak(h: EdgeHarness, options: SoakOptions): Promise<Soa
     if (!rolloutResult.ok) throw rolloutResult.error;
     if (!drillResult.ok) throw drillResult.error;
     await guard?.retire();
+    // The plan's rollout changes, each from the start of the tick that made it until the soak read its line.
+    for (const t of guard?.planTransitions ?? []) {
+      if (t.rolloutBasisPoints !== null) ledger.ack(ledger.beginRollout(t.rolloutBasisPoints, rollout.salt, wallToPerf(t.atMs) - 1), t.observedAt);
+    }
+    const plan = planId === null ? null : await planOutcome(h, planId, guard?.planTransitions ?? []);
     const guardProblems = guard === null ? [] : await checkJudge(h, guard, drillResult.value, ledger);
     return await summariseSoak({
       options,
@@ -185,6 +214,7 @@ export async function runSoak(h: EdgeHarness, options: SoakOptions): Promise<Soa
       drills: drillResult.value.windows,
       flipper: flipper.stats,
       rollout: rolloutChanger?.stats ?? null,
+      plan,
       guard:
         guard === null
           ? null

@@ -23,6 +23,11 @@ export interface SoakOptions {
   guardDrill?: boolean;
   /** The guard's settings (default SOAK_GUARD). */
   guard?: SoakGuardSettings;
+  /**
+   * With the judge's app: run a release plan (SOAK_PLAN steps, short bakes) instead of the rollout changer; its
+   * transitions go into the ledger, and the report says how it ended and why.
+   */
+  plan?: boolean;
   log: (line: string) => void;
 }
 
@@ -42,3 +47,6 @@ export function nonNegativeEnv(name: string, fallback: number): number {
   if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0 (0 = off), got ${raw}`);
   return value;
 }
+
+/** The release plan a soak runs: three rollout steps with short bakes (the judge's tick is one second in the soak). */
+export const SOAK_PLAN = { steps: [{ percent: 10, bakeSeconds: 2 }, { percent: 30, bakeSeconds: 2 }, { percent: 60, bakeSeconds: 0 }], maxBakeSeconds: 30, reason: 'soak' } as const;

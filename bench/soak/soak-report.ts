@@ -104,6 +104,16 @@ export function renderSoakReport(s: SoakSummary, startedAt: Date, machine: strin
     );
   }
   if (s.guard !== null) lines.push(...guardLines(s.guard));
+  if (s.plan !== null) {
+    const p = s.plan;
+    lines.push(
+      '',
+      `Release plan ${p.id} (10% → 30% → 60%, bakes of 2 s, started with the load; the rollout changer is off beside it): ended **${p.state}**` +
+        `${p.holdReason === null ? '' : ` (${p.holdReason})`}. Its transitions: ${p.transitions.map((t) => `${t.transition}${t.percent === null ? '' : ` → ${t.percent}%`}`).join(', ') || 'none'}` +
+        `${p.transitions.at(-1)?.reason === undefined ? '' : `; the last one's reason: ${p.transitions.at(-1)?.reason}`}. ` +
+        'Each rollout it set is in the ledger from the start of the tick that set it.',
+    );
+  }
   const fallbacks = Object.entries(s.storeFallbacks).map(([stage, n]) => `${stage} ${int(n)}`).join(', ');
   lines.push('', `Edge store fallbacks logged: ${fallbacks === '' ? 'none' : fallbacks}.`);
   if (s.examples.length > 0) lines.push('', 'First failures:', '', ...s.examples.map((e) => `- ${e}`));

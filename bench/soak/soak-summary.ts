@@ -54,6 +54,14 @@ export interface GuardReport {
   problems: string[];
 }
 
+/** The soak's release plan: how it ended, and its transitions (from the judge's app). */
+export interface SoakPlanOutcome {
+  id: number;
+  state: string;
+  holdReason: string | null;
+  transitions: { transition: string; percent: number | null; reason: string }[];
+}
+
 export interface SoakSummary {
   seconds: number;
   rate: number;
@@ -76,6 +84,8 @@ export interface SoakSummary {
   rollout: (RolloutStats & { windows: number; slowestAckMs: number; intervalMs: number }) | null;
   drills: DrillReport[];
   guard: GuardReport | null;
+  /** The release plan run beside the drills (null: none). */
+  plan: SoakPlanOutcome | null;
   /** `store error` lines in the edge log, by stage (Upstash or Neon failures the edge absorbed). */
   storeFallbacks: Record<string, number>;
   /** The first few failures, for diagnosis. */
@@ -90,6 +100,7 @@ export interface SoakInputs {
   drills: DrillWindow[];
   flipper: FlipperStats;
   rollout: RolloutStats | null;
+  plan?: SoakPlanOutcome | null;
   guard: { settings: SoakGuardSettings; drill: GuardDrillRecord | null; quarantine: QuarantineDrillRecord | null; ticks: number; problems: string[] } | null;
   edgeLogs: readonly string[];
 }
@@ -223,6 +234,7 @@ export async function summariseSoak(input: SoakInputs): Promise<SoakSummary> {
         : { ...input.rollout, windows: rollouts.length, slowestAckMs: slowestAck(rollouts), intervalMs: input.options.rolloutIntervalMs ?? 5_000 },
     drills,
     guard,
+    plan: input.plan ?? null,
     storeFallbacks: storeFallbacks(input.edgeLogs),
     examples,
   };

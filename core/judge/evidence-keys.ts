@@ -29,3 +29,11 @@ export function evidenceKeys(nowMs: number): string[] {
   }
   return keys;
 }
+
+/** Per-platform request totals are kept per UTC day, this long: today's and yesterday's make the last 24 hours. */
+export const TRAFFIC_RETENTION_SECONDS = 2 * 86_400 + 3_600;
+
+/** Redis key of one UTC day's requests per platform (a HASH of platform id -> count): what traffic steps are sized by. */
+export function trafficKey(epochDay: number): string {
+  return `canary-edge:traffic:${epochDay}`;
+}

@@ -3,7 +3,7 @@ import { isPlatformId } from '../platform-id.js';
 import { LATENCY_BUCKETS, addInto, countOne, emptyCounts, encodeCounts } from './signal-counts.js';
 import type { SignalCounts } from './signal-counts.js';
 
-import { EVIDENCE_RETENTION_SECONDS, healthKey, signalKey } from './evidence-keys.js';
+import { EVIDENCE_RETENTION_SECONDS, TRAFFIC_RETENTION_SECONDS, healthKey, signalKey, trafficKey } from './evidence-keys.js';
 import type { SignalFamily, SignalSide } from './evidence-keys.js';
 
 export type { SignalFamily, SignalSide };
@@ -18,10 +18,11 @@ function totalFields(family: SignalFamily, side: SignalSide): [string, string] {
 }
 
 /**
- * Adds a batch of packed counts (signal-counts.ts) to the minute hashes, merging each platform's field, and the totals
- * to the minute's health hash, in one round trip. KEYS: the signal hashes, then the health hashes they belong to.
- * ARGV: ttl seconds, signal-key count, then for each entry: signal-key index, health-key index, platform id, packed
- * counts, n field, bad field. A field that is not a packed record (garbage) is replaced, not added to.
+ * Adds a batch of packed counts (signal-counts.ts) to the minute hashes, merging each platform's field, the totals to
+ * the minute's health hash, and a platform's requests to its day's traffic hash, in one round trip. KEYS: the signal
+ * hashes, the health hashes, then the traffic hashes. ARGV: signal ttl, signal-key count, health-key count, traffic
+ * ttl, then for each entry: signal-key index, health-key index, traffic-key index (0: none, jobs), platform id,
+ * packed counts, n field, bad field. A field that is not a packed record (garbage) is replaced, not added to.
  */
 export const SIGNALS_RECORD_SCRIPT: LuaScript = {
   name: 'canary-signals-record',
@@ -59,12 +60,15 @@ local function encode(bad, hist)
 end
 local ttl = ARGV[1]
 local signalKeys = tonumber(ARGV[2])
-local i = 3
+local healthKeys = tonumber(ARGV[3])
+local trafficTtl = ARGV[4]
+local i = 5
 while i <= #ARGV do
   local key = KEYS[tonumber(ARGV[i])]
   local health = KEYS[signalKeys + tonumber(ARGV[i + 1])]
-  local field = ARGV[i + 2]
-  local addedBad, addedHist, addedN = decode(ARGV[i + 3])
+  local traffic = tonumber(ARGV[i + 2])
+  local field = ARGV[i + 3]
+  local addedBad, addedHist, addedN = decode(ARGV[i + 4])
   if addedBad then
     local bad, hist = decode(redis.call('HGET', key, field))
     if bad then
@@ -74,12 +78,14 @@ while i <= #ARGV do
       bad, hist = addedBad, addedHist
     end
     redis.call('HSET', key, field, encode(bad, hist))
-    if addedN > 0 then redis.call('HINCRBY', health, ARGV[i + 4], addedN) end
-    if addedBad > 0 then redis.call('HINCRBY', health, ARGV[i + 5], addedBad) end
+    if addedN > 0 then redis.call('HINCRBY', health, ARGV[i + 5], addedN) end
+    if addedBad > 0 then redis.call('HINCRBY', health, ARGV[i + 6], addedBad) end
+    if traffic > 0 and addedN > 0 then redis.call('HINCRBY', KEYS[signalKeys + healthKeys + traffic], field, addedN) end
   end
-  i = i + 6
+  i = i + 7
 end
-for k = 1, #KEYS do redis.call('EXPIRE', KEYS[k], ttl) end
+for k = 1, signalKeys + healthKeys do redis.call('EXPIRE', KEYS[k], ttl) end
+for k = signalKeys + healthKeys + 1, #KEYS do redis.call('EXPIRE', KEYS[k], trafficTtl) end
 return 1
 `,
 };
@@ -139,21 +145,27 @@ export interface SignalCell {
 export async function recordSignals(redis: ScriptRunner, cells: readonly SignalCell[]): Promise<void> {
   const signalKeys: string[] = [];
   const healthKeys: string[] = [];
-  const args: string[] = [String(EVIDENCE_RETENTION_SECONDS), ''];
+  const trafficKeys: string[] = [];
+  const indexIn = (list: string[], key: string): number => {
+    const at = list.indexOf(key);
+    return at === -1 ? list.push(key) : at + 1;
+  };
+  const args: string[] = [String(EVIDENCE_RETENTION_SECONDS), '', '', String(TRAFFIC_RETENTION_SECONDS)];
   for (const cell of cells) {
     if (cell.platforms.size === 0) continue;
     signalKeys.push(signalKey(cell.minute, cell.family, cell.side));
-    const health = healthKey(cell.minute);
-    let healthIndex = healthKeys.indexOf(health);
-    if (healthIndex === -1) healthIndex = healthKeys.push(health) - 1;
+    const health = indexIn(healthKeys, healthKey(cell.minute));
+    // Requests also add up per platform and day: the traffic a plan's traffic steps are sized by.
+    const traffic = cell.family === 'requests' ? indexIn(trafficKeys, trafficKey(Math.floor(cell.minute / 1440))) : 0;
     const [nField, badField] = totalFields(cell.family, cell.side);
     for (const [platformId, counts] of cell.platforms) {
-      args.push(String(signalKeys.length), String(healthIndex + 1), platformId, encodeCounts(counts), nField, badField);
+      args.push(String(signalKeys.length), String(health), String(traffic), platformId, encodeCounts(counts), nField, badField);
     }
   }
   if (signalKeys.length === 0) return;
   args[1] = String(signalKeys.length);
-  await redis.run(SIGNALS_RECORD_SCRIPT, [...signalKeys, ...healthKeys], args);
+  args[2] = String(healthKeys.length);
+  await redis.run(SIGNALS_RECORD_SCRIPT, [...signalKeys, ...healthKeys, ...trafficKeys], args);
 }
 
 /** Merges counts of the same platform (used when reading a window). */

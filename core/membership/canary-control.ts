@@ -119,7 +119,9 @@ export class CanaryControl {
     const row = rows[0];
     if (row === undefined) return null;
     const version = Number(row.audit_id);
-    return { value: { platformId, canary }, invalidated: await this.#membership.follow({ scope: 'platform', platformId, choice: canary ? 'in' : 'out', version }) };
+    // A quarantine is a hard cutoff for skew protection too: the platform's browsers stop reading the canary's assets.
+    const change = { scope: 'platform', platformId, choice: canary ? 'in' : 'out', version, cutPins: action === 'quarantine' } as const;
+    return { value: { platformId, canary }, invalidated: await this.#membership.follow(change) };
   }
 
   /** Clears a platform's explicit choice: it follows the rollout again. Null when the platform does not exist. */

@@ -26,6 +26,13 @@ export const LOADED_MARKER = ':loaded';
 /** Resolver entry of a flow or API key known to name no platform (again outside the platform-id rule). */
 export const NO_PLATFORM = ':none';
 
+/**
+ * Redis key of the skew-pin cutoffs (a HASH: platform id -> epoch ms): build pins of that platform issued before the
+ * instant no longer hold (the judge quarantined it). Read by the one lookup; not part of the cached state, so a
+ * rollout change or a reload never drops it; a platform readmitted to the canary loses its entry.
+ */
+export const PIN_CUTOFFS_KEY = 'canary-edge:pin-cutoffs';
+
 /** Keys of the cached membership state, in the order the scripts take them. */
 export const STATE_KEYS = [COHORT_KEY, GENERATION_KEY, COHORT_FILL_LOCK_KEY, EXCLUDED_KEY, ROLLOUT_KEY, CHOICE_VERSIONS_KEY] as const;
 

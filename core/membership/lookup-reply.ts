@@ -2,14 +2,23 @@ import type { ExplicitChoice, RolloutState } from './effective.js';
 
 /** The lookup script's reply (scripts.ts LOOKUP_SCRIPT), decoded by name. */
 export type LookupReply =
-  | { kind: 'hit'; platformId: string; explicit: ExplicitChoice; rollout: RolloutState; overridesRevokedBeforeMs: number; refreshGeneration: string | null }
+  | {
+      kind: 'hit';
+      platformId: string;
+      explicit: ExplicitChoice;
+      rollout: RolloutState;
+      overridesRevokedBeforeMs: number;
+      /** Build pins of the platform issued before this instant (epoch ms) no longer hold; null: none cut. */
+      pinCutoffMs: number | null;
+      refreshGeneration: string | null;
+    }
   | { kind: 'negative' }
   | { kind: 'resolver-miss'; locked: boolean }
   | { kind: 'miss'; platformId: string; generation: string; locked: boolean };
 
 /** The fields each reply carries after its tag, in order (a trailing `?` marks an optional field). */
 const FIELDS = {
-  hit: ['platformId', 'explicit', 'basisPoints', 'salt', 'paused', 'overridesRevokedBeforeMs', 'refreshGeneration?'],
+  hit: ['platformId', 'explicit', 'basisPoints', 'salt', 'paused', 'overridesRevokedBeforeMs', 'pinCutoffMs', 'refreshGeneration'],
   negative: [],
   'resolver-miss': ['locked'],
   miss: ['platformId', 'generation', 'locked'],
@@ -49,7 +58,8 @@ export function decodeLookupReply(raw: unknown): LookupReply {
         explicit: explicitOf(reply.get('explicit')),
         rollout: { basisPoints: Number(reply.get('basisPoints')), salt: reply.get('salt') ?? '', paused: reply.get('paused') !== '0' },
         overridesRevokedBeforeMs: Number(reply.get('overridesRevokedBeforeMs')) || 0,
-        refreshGeneration: reply.get('refreshGeneration'),
+        pinCutoffMs: Number(reply.get('pinCutoffMs')) || null,
+        refreshGeneration: reply.get('refreshGeneration') || null,
       };
     case 'negative':
       return { kind: 'negative' };

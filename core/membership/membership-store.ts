@@ -8,6 +8,7 @@ import {
   FLIPS_STREAM_KEY,
   LOADED_MARKER,
   NO_PLATFORM,
+  PIN_CUTOFFS_KEY,
   STATE_KEYS,
   apiKeyPlatformKey,
   flowPlatformKey,
@@ -52,6 +53,8 @@ export interface MembershipAnswer {
   explicit: ExplicitChoice;
   /** Override tokens minted at or before this instant (epoch ms) are revoked; null when no state was read. */
   overridesRevokedBeforeMs: number | null;
+  /** Skew-protection pins of this platform issued before this instant (epoch ms) no longer hold; null: none cut (or unknown). */
+  pinCutoffMs: number | null;
   authority: Authority;
   trace: {
     cache: 'hit' | 'negative' | 'miss' | 'error' | 'off';
@@ -100,7 +103,7 @@ export interface MembershipStoreOptions {
  * A committed change the routing cache must follow: a change of every platform, or one platform's new explicit
  * choice with its version (the audit id of the change; see scripts.ts for why it is applied in place).
  */
-export type CommittedChange = { scope: 'all' } | (Extract<MembershipChange, { scope: 'platform' }> & { version: number });
+export type CommittedChange = { scope: 'all' } | (Extract<MembershipChange, { scope: 'platform' }> & { version: number; cutPins?: boolean });
 
 /** The whole membership state as cached: pinned and excluded platforms, the rollout, and recent choice versions. */
 export interface CohortState {
@@ -196,6 +199,7 @@ export class MembershipStore {
     const resolverKey = resolverKeyOf(ref);
     const keys: string[] = [...STATE_KEYS];
     if (resolverKey !== null) keys.push(resolverKey, resolverFillLockKey(resolverKey));
+    keys.push(PIN_CUTOFFS_KEY);
     const token = crypto.randomUUID();
     const args = [
       ref.kind === 'platform' ? ref.platformId : NO_PLATFORM,
@@ -217,7 +221,7 @@ export class MembershipStore {
       const lastTry = attempt >= this.#waits.length;
       switch (reply.kind) {
         case 'hit': {
-          const state = { explicit: reply.explicit, rollout: reply.rollout, overridesRevokedBeforeMs: reply.overridesRevokedBeforeMs };
+          const state = { explicit: reply.explicit, rollout: reply.rollout, overridesRevokedBeforeMs: reply.overridesRevokedBeforeMs, pinCutoffMs: reply.pinCutoffMs };
           const answer = await this.#decide(reply.platformId, state, { authority: 'cache', cache: 'hit', database: 'none', waits: attempt });
           if (reply.refreshGeneration !== null) {
             answer.trace.refresh = true;
@@ -252,11 +256,12 @@ export class MembershipStore {
       if (change.scope === 'all') {
         await this.#redis.run(INVALIDATE_ALL_SCRIPT, [...STATE_KEYS, FLIPS_STREAM_KEY], [String(this.#opts.flipsStreamMaxLength), crypto.randomUUID()]);
       } else {
-        await this.#redis.run(APPLY_CHOICE_SCRIPT, [...STATE_KEYS, FLIPS_STREAM_KEY], [
+        await this.#redis.run(APPLY_CHOICE_SCRIPT, [...STATE_KEYS, FLIPS_STREAM_KEY, PIN_CUTOFFS_KEY], [
           change.platformId,
           choiceField(change.choice),
           String(change.version),
           String(this.#opts.flipsStreamMaxLength),
+          change.cutPins === true ? 'cut' : 'keep',
         ]);
       }
       return true;
@@ -425,7 +430,7 @@ export class MembershipStore {
 
   /** The membership rule applied to a platform's state; a lookup that names no platform (NO_PLATFORM) reads the state only. */
   async #decide(platformId: string, state: PlatformState, trace: AnswerTrace): Promise<MembershipAnswer> {
-    const base = { explicit: state.explicit, overridesRevokedBeforeMs: state.overridesRevokedBeforeMs, authority: trace.authority };
+    const base = { explicit: state.explicit, overridesRevokedBeforeMs: state.overridesRevokedBeforeMs, pinCutoffMs: state.pinCutoffMs ?? null, authority: trace.authority };
     const traced = { cache: trace.cache, database: trace.database, waits: trace.waits, refresh: false };
     if (platformId === NO_PLATFORM) return { platformId: null, canary: false, source: 'default', ...base, explicit: null, trace: traced };
     const { canary, source } = await effectiveMembership(platformId, state.explicit, state.rollout, this.#bucketOf);
@@ -438,6 +443,8 @@ interface PlatformState {
   explicit: ExplicitChoice;
   rollout: RolloutState;
   overridesRevokedBeforeMs: number;
+  /** Only the cache knows it (PIN_CUTOFFS_KEY). */
+  pinCutoffMs?: number | null;
 }
 
 /** Where an answer came from. */
@@ -456,6 +463,7 @@ function unanswered(platformId: string | null, trace: AnswerTrace): MembershipAn
     source: 'default',
     explicit: null,
     overridesRevokedBeforeMs: null,
+    pinCutoffMs: null,
     authority: trace.authority,
     trace: { cache: trace.cache, database: trace.database, waits: trace.waits, refresh: false },
   };

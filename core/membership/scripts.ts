@@ -23,11 +23,11 @@ import type { LuaScript } from './ports.js';
 
 /**
  * One round trip for every resolution path: the platform, its explicit choice and the rollout state.
- * KEYS: the six state keys, then [resolver key, resolver fill lock] for a flow or API key.
+ * KEYS: the six state keys, then [resolver key, resolver fill lock] for a flow or API key, then the pin cutoffs.
  * ARGV: platform id (NO_PLATFORM with a resolver key, or for a request that names none), lock token, lock ttl ms,
  * fresh generation, refresh-ahead seconds, the resolver's NO_PLATFORM value.
- * Replies: {'hit', platformId, explicit 'in'|'out'|'none', basisPoints, salt, paused '1'|'0', overridesRevokedBeforeMs
- *          [, refreshGeneration]}
+ * Replies: {'hit', platformId, explicit 'in'|'out'|'none', basisPoints, salt, paused '1'|'0', overridesRevokedBeforeMs,
+ *          pinCutoffMs ('0': none), refreshGeneration ('': none)}
  *        | {'negative'} | {'resolver-miss', locked 0|1} | {'miss', platformId, generation, locked 0|1}
  * The host applies the membership rule to a hit (the rollout bucket needs SHA-256, which Redis Lua lacks).
  * A hit carries a generation when the cached state is about to expire and this caller took the fill lock: it should
@@ -39,7 +39,8 @@ export const LOOKUP_SCRIPT: LuaScript = {
   name: 'canary-lookup',
   source: `
 local pid = ARGV[1]
-if #KEYS >= 8 then
+local cutoffs = KEYS[#KEYS]
+if #KEYS >= 9 then
   local v = redis.call('GET', KEYS[7])
   if not v then
     local locked = redis.call('SET', KEYS[8], ARGV[2], 'NX', 'PX', ARGV[3])
@@ -54,11 +55,11 @@ if redis.call('TYPE', KEYS[1]).ok == 'set' and redis.call('TYPE', KEYS[4]).ok ==
   if redis.call('SISMEMBER', KEYS[1], pid) == 1 then explicit = 'in'
   elseif redis.call('SISMEMBER', KEYS[4], pid) == 1 then explicit = 'out' end
   local r = redis.call('HMGET', KEYS[5], 'bp', 'salt', 'paused', 'revoked')
-  local reply = {'hit', pid, explicit, r[1] or '0', r[2] or '', r[3] or '1', r[4] or '0'}
+  local reply = {'hit', pid, explicit, r[1] or '0', r[2] or '', r[3] or '1', r[4] or '0', redis.call('HGET', cutoffs, pid) or '0', ''}
   local ttl = redis.call('TTL', KEYS[1])
   if ttl >= 0 and ttl < tonumber(ARGV[5]) then
     local gen = redis.call('GET', KEYS[2])
-    if gen and redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then reply[8] = gen end
+    if gen and redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then reply[9] = gen end
   end
   return reply
 end
@@ -165,8 +166,10 @@ return 1
 /**
  * A one-platform change, applied in place: records it with its version unless a newer one is recorded already, moves
  * the platform between the cached SETs when the state is cached, and records the change on the flips stream.
- * KEYS: the six state keys, then the flips stream.
- * ARGV: platform id, choice 'in'|'out'|'none', version (audit id), stream max length.
+ * A quarantine also cuts the platform's skew-protection pins at this instant; a change that may send it back to the
+ * canary (pin, follow) lifts the cut.
+ * KEYS: the six state keys, then the flips stream, then the pin cutoffs.
+ * ARGV: platform id, choice 'in'|'out'|'none', version (audit id), stream max length, pins 'cut'|'keep'.
  * Replies: 1 applied | 0 ignored (an older change than the one recorded).
  */
 export const APPLY_CHOICE_SCRIPT: LuaScript = {
@@ -183,6 +186,9 @@ if version > known then
   if redis.call('TYPE', KEYS[1]).ok == 'set' and redis.call('TYPE', KEYS[4]).ok == 'set' then
     if choice == 'in' then redis.call('SADD', KEYS[1], pid) else redis.call('SREM', KEYS[1], pid) end
     if choice == 'out' then redis.call('SADD', KEYS[4], pid) else redis.call('SREM', KEYS[4], pid) end
+  end
+  if KEYS[8] then
+    if ARGV[5] == 'cut' then redis.call('HSET', KEYS[8], pid, nowMs) elseif choice ~= 'out' then redis.call('HDEL', KEYS[8], pid) end
   end
   applied = 1
 end

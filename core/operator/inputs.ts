@@ -89,7 +89,8 @@ export function validateInput<T>(schema: z.ZodMiniType<T>, value: unknown, rootN
     const field = issue.path.join('.') || rootName;
     if (seen.has(field)) continue;
     seen.add(field);
-    problems.push(issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : `${field}: ${issue.message}`);
+    const unknown = issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : null;
+    problems.push(unknown === null ? `${field}: ${issue.message}` : issue.path.length > 0 ? `${field}: ${unknown}` : unknown);
   }
   return { ok: false, message: problems.join('; ') };
 }

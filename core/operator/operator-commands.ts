@@ -11,6 +11,11 @@ import {
   validateInput,
 } from './inputs.js';
 import { MESSAGES, ok } from './outcome.js';
+import { PLAN_INPUT } from '../plans/plan-input.js';
+import { planView } from '../plans/plan.js';
+import type { PlanView } from '../plans/plan.js';
+import type { PlanVerb } from '../plans/plan-change.js';
+import type { PlanStore } from '../plans/plan-store.js';
 import type { Outcome } from './outcome.js';
 
 /** What the operator commands need of the operator plane (CanaryControl, or an in-memory stand-in in unit tests). */
@@ -26,8 +31,13 @@ export interface Overview {
   rollout: RolloutRecord;
 }
 
+/** What the operator commands need of release plans (PlanStore). */
+export type PlansPort = Pick<PlanStore, 'start' | 'current' | 'verb'>;
+
 export interface OperatorCommandsOptions {
   control: ControlPort;
+  /** Release plans; without them the plan commands answer that plans are not available. */
+  plans?: PlansPort;
   /** Logs a store failure (the caller removes credentials); the outcome tells the operator what it means. */
   onStoreError(stage: string, error: unknown): void;
 }
@@ -39,10 +49,12 @@ export interface OperatorCommandsOptions {
  */
 export class OperatorCommands {
   readonly #control: ControlPort;
+  readonly #plans: PlansPort | undefined;
   readonly #onStoreError: OperatorCommandsOptions['onStoreError'];
 
   constructor(options: OperatorCommandsOptions) {
     this.#control = options.control;
+    this.#plans = options.plans;
     this.#onStoreError = options.onStoreError;
   }
 
@@ -154,6 +166,46 @@ export class OperatorCommands {
     });
   }
 
+  /** Starts a release plan (one active at a time: a conflict otherwise, naming the active one). */
+  async startPlan(input: unknown, actor: string): Promise<Outcome<PlanView>> {
+    const valid = validateInput(PLAN_INPUT, input);
+    if (!valid.ok) return { kind: 'invalid', message: valid.message };
+    const plans = this.#plans;
+    if (plans === undefined) return NO_PLANS;
+    return this.#change('plan-start', async () => {
+      const plan = await plans.start(valid.value, actor);
+      if (plan !== null) return ok(planView(plan));
+      const active = await plans.current();
+      const which = active === null ? 'another plan' : `plan ${active.id} (${active.state}, started by ${active.startedBy} at ${active.startedAt})`;
+      return { kind: 'conflict', code: 'plan_active', message: `${which} is active: hold, finish or abort it before starting another.` };
+    });
+  }
+
+  /** The latest plan, finished ones included. */
+  currentPlan(): Promise<Outcome<PlanView>> {
+    const plans = this.#plans;
+    if (plans === undefined) return Promise.resolve(NO_PLANS);
+    return this.#read('plan-current', async () => {
+      const plan = await plans.current();
+      return plan === null ? { kind: 'not_found', code: 'plan_not_found', message: 'No release plan was ever started (POST /v1/admin/canary/plans).' } : ok(planView(plan));
+    });
+  }
+
+  /** approve, promote, hold, resume or abort the current plan. */
+  async planVerb(verb: PlanVerb, input: unknown, actor: string): Promise<Outcome<PlanView>> {
+    const valid = validateInput(REASON_INPUT, input);
+    if (!valid.ok) return { kind: 'invalid', message: valid.message };
+    const plans = this.#plans;
+    if (plans === undefined) return NO_PLANS;
+    return this.#change(`plan-${verb}`, async () => {
+      const result = await plans.verb(verb, actor, valid.value.reason ?? null);
+      if (result.kind === 'not_found') return { kind: 'not_found', code: 'plan_not_found', message: 'No release plan was ever started: nothing to change.' };
+      if (result.kind === 'conflict') return { kind: 'conflict', code: 'plan_state', message: result.message };
+      if (!result.applied.invalidated) return { kind: 'cache_not_invalidated', message: MESSAGES.notInvalidated(`The plan's ${verb}`) };
+      return ok(planView(result.applied.plan));
+    });
+  }
+
   /** Percent of a rollout record, for answers. */
   static percentOf(rollout: { basisPoints: number }): number {
     return basisPointsToPercent(rollout.basisPoints);
@@ -181,6 +233,8 @@ export class OperatorCommands {
     }
   }
 }
+
+const NO_PLANS: Outcome<never> = { kind: 'store_unavailable', applied: 'no', message: 'Release plans need the database (DATABASE_URL): nothing was changed.' };
 
 function meta(actor: string, reason: string | null | undefined): ChangeMeta {
   return { actor, reason: reason ?? null };

@@ -6,8 +6,10 @@ export type Outcome<T> =
   | { kind: 'ok'; value: T }
   /** The input broke a rule (core/operator/inputs.ts); nothing was asked of the stores. */
   | { kind: 'invalid'; message: string }
-  /** No such platform; nothing was changed. */
-  | { kind: 'not_found'; message: string }
+  /** No such platform (or plan: `code` says which); nothing was changed. */
+  | { kind: 'not_found'; message: string; code?: 'platform_not_found' | 'plan_not_found' }
+  /** The state does not allow it (another plan is active, no approval is pending...); nothing was changed. */
+  | { kind: 'conflict'; code: string; message: string }
   /** Postgres could not be reached (`applied: 'no'`) or did not answer in time (`applied: 'unknown'`). */
   | { kind: 'store_unavailable'; applied: 'no' | 'unknown' | 'read'; message: string }
   /** The change is committed, but Redis did not take the invalidation: edges may route the old way for up to 60 s. */

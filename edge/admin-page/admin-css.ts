@@ -74,4 +74,19 @@ dl.facts dd { margin: 0; }
 .verdict-unhealthy, .verdict-paused, .verdict-fail, .verdict-error { color: var(--bad); }
 .verdict-inconclusive { color: var(--warn); }
 #judge-metrics td { font-size: 13px; }
+.timeline { list-style: none; padding: 0; margin: 8px 0; display: flex; flex-wrap: wrap; gap: 8px; }
+.timeline li { border: 1px solid var(--line, #d0d5dd); border-radius: 6px; padding: 6px 10px; font-size: 14px; }
+.timeline li.done { background: #ecfdf3; border-color: #abefc6; }
+.timeline li.current { background: #eff8ff; border-color: #84caff; }
+.timeline li.held { background: #fffaeb; border-color: #fedf89; }
+.timeline li.failed { background: #fef3f2; border-color: #fda29b; }
+.timeline li.next { color: var(--muted); }
+.step-status { font-size: 12px; }
+.plan-state.running, .plan-state.completed { color: var(--ok); }
+.plan-state.held { color: var(--warn); }
+.plan-state.aborted { color: var(--bad); }
+.verdict.pass { color: var(--ok); }
+.verdict.fail, .verdict.error, .verdict.paused { color: var(--bad); }
+.verdict.inconclusive { color: var(--warn); }
+.plan-actions { gap: 8px; }
 `;

@@ -5,6 +5,8 @@ import { errorRate } from '../../core/health/health-window.js';
 import type { AuditEntry, MembershipSource, RolloutRecord } from '../../core/membership/index.js';
 import { basisPointsToPercent } from '../../core/rollout/bucket.js';
 import { HealthChart } from './health-chart.js';
+import { PlanCard } from './plan-views.js';
+import type { PlanModel } from './plan-views.js';
 import { PAGE_PATH } from './session.js';
 
 /** The page skeleton: no script at all, one stylesheet served by the edge itself (works offline). */
@@ -56,6 +58,8 @@ export interface DashboardModel {
   health: { window: JudgeWindow } | { unavailable: string };
   /** Platforms the judge quarantined that are still excluded (null: the database could not say). */
   quarantined: { platformId: string; at: string; reason: string | null }[] | null;
+  /** The release plan (the latest, finished ones included). */
+  plan: PlanModel;
 }
 
 const SOURCE_TEXT: Record<MembershipSource, string> = {
@@ -243,6 +247,8 @@ export function Dashboard(props: DashboardModel) {
         )}
 
         <Health health={props.health} quarantined={props.quarantined} csrf={props.csrf} />
+
+        <PlanCard model={props.plan} csrf={props.csrf} />
 
         <section class="card">
           <h2>Where does a platform go, and why?</h2>

@@ -36,7 +36,12 @@ const CLIENT_SPOOFABLE = [
   'x-host',
   // The tester's override token is the edge's business only; origins never see it.
   'x-canary-override',
+  // Set by the edge alone (ROUTED_BY_HEADER): a client's copy would make the origin spare its sockets at a move.
+  'x-canary-routed-by',
 ];
+
+/** Tells the origin a request was routed by a tester's override, not by membership (its sockets are not moved). */
+export const ROUTED_BY_HEADER = 'x-canary-routed-by';
 
 function stripHopByHop(headers: Headers): void {
   const listed = (headers.get('connection') ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
@@ -53,6 +58,8 @@ export interface ForwardContext {
   clientIp: string | null;
   host: string;
   proto: string;
+  /** `override`: a tester's override chose the origin (ROUTED_BY_HEADER); null: membership did. */
+  routedBy?: 'override' | null;
 }
 
 /** The Cookie header without the tester's override cookie (a routing credential of the edge's, not the app's). */
@@ -89,6 +96,7 @@ export function requestHeadersForOrigin(incoming: Headers, ctx: ForwardContext):
   headers.set('x-forwarded-host', ctx.host);
   headers.set('x-forwarded-proto', ctx.proto);
   if (websocket) headers.set('upgrade', 'websocket');
+  if (ctx.routedBy === 'override') headers.set(ROUTED_BY_HEADER, 'override');
   return headers;
 }
 

@@ -7,9 +7,10 @@ import { flowIdFromPath } from './webhook-path.js';
 
 /**
  * Which request property named the platform. `jwt` and `api-key` are principals; `override` is the platform of a
- * tester's one-platform override cookie (it names the platform of static reads and Socket.IO, as `ap_canary` does).
+ * tester's one-platform override cookie (it names the platform of static reads and Socket.IO, as `ap_canary` does);
+ * `build` the platform of a document load's build pin (`ap_canary_build`), asked only to check its hard cutoffs.
  */
-export type PlatformSource = 'jwt' | 'api-key' | 'webhook' | 'cookie' | 'override';
+export type PlatformSource = 'jwt' | 'api-key' | 'webhook' | 'cookie' | 'override' | 'build';
 
 /** One way the request may name its platform, in resolution order. */
 export interface Candidate {
@@ -49,6 +50,14 @@ export function cookieApplies(method: string, pathname: string): boolean {
   if (pathname === '/socket.io' || pathname.startsWith('/socket.io/')) return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
   return !API_PREFIXES.some((prefix) => pathname.startsWith(prefix));
+}
+
+/**
+ * Static reads (GET/HEAD outside /v1/ and /api/, not Socket.IO): what skew protection pins to the build that served the
+ * document. API calls and sockets always follow membership.
+ */
+export function isStaticRead(method: string, pathname: string): boolean {
+  return cookieApplies(method, pathname) && !(pathname === '/socket.io' || pathname.startsWith('/socket.io/'));
 }
 
 /** The secret of canary cookies and the verifier of principal JWTs (both keyed by AP_JWT_SECRET). */

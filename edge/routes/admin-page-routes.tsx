@@ -16,6 +16,8 @@ import type { DashboardModel } from '../admin-page/views.js';
 import { ADMIN_AUTH_RETRY_AFTER_SECONDS, checkAdminKey } from '../auth/admin-key.js';
 import { LOGIN_COOKIE } from '../edge-cookies.js';
 import type { AppEnv } from '../types.js';
+import { PLAN_VERBS } from '../../core/plans/plan-change.js';
+import type { PlanVerb } from '../../core/plans/plan-change.js';
 import { overridePageRoutes } from './override-page-routes.js';
 
 /** The page's actor in the audit log (reserved: no API caller can record under it). */
@@ -31,12 +33,18 @@ const DONE = new Map<string, string>([
   ['rollout', 'Rollout updated.'],
   ['revoked', 'Every override token minted until now is revoked: from the next request on, none of them routes anything.'],
   ['released', 'Released from quarantine: it follows the rollout again.'],
+  ['plan-start', 'Plan started: its first step is applied on the judge\'s next tick.'],
+  ['plan-approve', 'Approved: the plan goes on at the judge\'s next tick.'],
+  ['plan-promote', 'The bake ended: the plan advances when the judge passes the step.'],
+  ['plan-hold', 'Plan held: the rollout stays where it is.'],
+  ['plan-resume', 'Plan resumed: its current step is entered again at the judge\'s next tick.'],
+  ['plan-abort', 'Plan aborted: the rollout is back where the plan found it.'],
 ]);
 
 /** What an action did: done (redirect with a message), or an error shown on the page with its status. */
-type ActionOutcome = { done: string; platform?: string } | { error: string; status: 400 | 404 | 503 };
+type ActionOutcome = { done: string; platform?: string } | { error: string; status: 400 | 404 | 409 | 503 };
 
-const PAGE_STATUS = { invalid: 400, not_found: 404, store_unavailable: 503, cache_not_invalidated: 503 } as const;
+const PAGE_STATUS = { invalid: 400, not_found: 404, conflict: 409, store_unavailable: 503, cache_not_invalidated: 503 } as const;
 
 /** An operator command's outcome as the page shows it: the same message the API gives, on the page, with its status. */
 function pageOutcome<T>(outcome: Outcome<T>, done: (value: T) => { done: string; platform?: string }): ActionOutcome {
@@ -64,15 +72,16 @@ async function healthOf(c: Context<AppEnv>): Promise<DashboardModel['health']> {
   }
 }
 
-async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardModel['flash'], status: 200 | 400 | 404 | 503 = 200): Promise<Response> {
+async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardModel['flash'], status: 200 | 400 | 404 | 409 | 503 = 200): Promise<Response> {
   const { operator, config } = c.get('services');
   const platform = c.req.query('platform')?.trim() || null;
-  const [overview, audit, lookup, health, quarantined] = await Promise.all([
+  const [overview, audit, lookup, health, quarantined, plan] = await Promise.all([
     operator.overview(),
     operator.audit({ limit: 30 }),
     platform === null ? Promise.resolve(null) : operator.status(platform),
     healthOf(c),
     operator.quarantined(),
+    operator.currentPlan(),
   ]);
   if (overview.kind !== 'ok' || audit.kind !== 'ok') return c.html(<p>{DATABASE_DOWN}</p>, 503);
   const { pinned, excluded, rollout } = overview.value;
@@ -91,6 +100,7 @@ async function dashboard(c: Context<AppEnv>, nonce: string, flash: DashboardMode
     flash,
     health,
     quarantined: quarantined.kind === 'ok' ? quarantined.value : null,
+    plan: plan.kind === 'ok' ? { plan: plan.value } : plan.kind === 'not_found' ? { none: true } : { unavailable: plan.message },
   };
   return c.html(<Dashboard {...model} />, status);
 }
@@ -236,6 +246,26 @@ export function adminPageRoutes(): Hono<AppEnv> {
 
   app.post(`${P}/actions/revoke-overrides`, (c) =>
     action(c, async (form) => pageOutcome(await c.get('services').operator.revokeOverrides({ reason: reasonOf(form) }, PAGE_ACTOR), () => ({ done: 'revoked' }))),
+  );
+
+  app.post(`${P}/actions/plan`, (c) =>
+    action(c, async (form) => {
+      const verb = field(form, 'verb');
+      if (!PLAN_VERBS.includes(verb as PlanVerb)) return { error: `Choose one of ${PLAN_VERBS.join(', ')}.`, status: 400 };
+      return pageOutcome(await c.get('services').operator.planVerb(verb as PlanVerb, { reason: reasonOf(form) }, PAGE_ACTOR), () => ({ done: `plan-${verb}` }));
+    }),
+  );
+
+  app.post(`${P}/actions/plan-start`, (c) =>
+    action(c, async (form) => {
+      const bakeSeconds = Number(field(form, 'bakeSeconds'));
+      const traffic = field(form, 'traffic') === '1';
+      const steps = field(form, 'steps')
+        .split(',')
+        .map((text) => percentFromText(text))
+        .map((value) => (traffic ? { trafficPercent: value, bakeSeconds } : { percent: value, bakeSeconds }));
+      return pageOutcome(await c.get('services').operator.startPlan({ steps, reason: reasonOf(form) }, PAGE_ACTOR), () => ({ done: 'plan-start' }));
+    }),
   );
 
   app.all(`${P}/*`, (c) => c.text('Not found.', 404));

@@ -5,9 +5,10 @@ import { describeStoreError } from '../../core/log/redact.js';
 import { countRequest } from '../health/count-request.js';
 import type { Defer } from '../health/count-request.js';
 import { forwardRequest } from '../proxy/forward-request.js';
+import { applyBuildPin, presentedBuildPin } from '../resolve/build-cookie.js';
 import { clearCanaryCookieHeader } from '../resolve/canary-cookie.js';
 import { ROUTED_HEADER, presentedOverride } from '../resolve/override.js';
-import { resolvePlatform } from '../resolve/resolve-platform.js';
+import { isStaticRead, resolvePlatform } from '../resolve/resolve-platform.js';
 import { decideRoute, lookupPlan } from '../routing/decide-route.js';
 import { lookupCandidates, unknownIdAdmission } from '../routing/lookup-candidates.js';
 import type { AppEnv } from '../types.js';
@@ -42,9 +43,13 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   const override = await presentedOverride(c.req.header('x-canary-override') ?? null, cookie, config.jwtSecret, nowSeconds);
   const clientIp = c.req.header('cf-connecting-ip') ?? null;
   const defer = deferOf(c);
+  // Skew protection: a document load pins the build that serves it; the static reads after it follow the pin.
+  const staticRead = isStaticRead(c.req.method, c.get('routingPath'));
+  const documentLoad = staticRead && c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html');
+  const buildPin = staticRead && !documentLoad ? await presentedBuildPin(cookie, config.jwtSecret, nowSeconds, config.skewMaxAgeSeconds) : null;
 
   const lookupStarted = Date.now();
-  const plan = lookupPlan(resolution, override, canaryRouting);
+  const plan = lookupPlan(resolution, override, canaryRouting, buildPin);
   const options = {
     defer,
     admitResolverFill: unknownIdAdmission(c.env.UNKNOWN_ID_LIMITER, clientIp ?? 'unknown-client', (message: string) => (log.error = message)),
@@ -55,7 +60,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   const needsState = plan !== null && override.kind === 'valid' && (lookup === null || (lookup.answer.overridesRevokedBeforeMs === null && lookup.answer.authority !== 'none'));
   const state = needsState ? await services.membership.lookup({ kind: 'none' }, options) : null;
   const overridesRevokedBeforeMs = lookup?.answer.overridesRevokedBeforeMs ?? state?.overridesRevokedBeforeMs ?? null;
-  const decision = decideRoute({ resolution, lookup, override, overridesRevokedBeforeMs, canaryRouting });
+  const decision = decideRoute({ resolution, lookup, override, overridesRevokedBeforeMs, canaryRouting, buildPin, documentLoad });
   Object.assign(log, decision.log, plan === null ? {} : { lookupMs: Date.now() - lookupStarted });
   if (decision.kind === 'refuse') {
     throw new ApiError(decision.status, decision.code, decision.message, { 'retry-after': String(decision.retryAfterSeconds) });
@@ -69,7 +74,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
     origin: decision.origin,
     primaryUrl: config.primaryUrl,
     canaryUrl: config.canaryUrl,
-    forward: { clientIp, host: url.host, proto: url.protocol.replace(/:$/, '') },
+    forward: { clientIp, host: url.host, proto: url.protocol.replace(/:$/, ''), routedBy: decision.showRoute ? 'override' : null },
   });
   log.originMs = Date.now() - originStarted;
   const counts = decision.record ? defer : undefined;
@@ -94,6 +99,7 @@ export async function proxyHandler(c: Context<AppEnv>): Promise<Response> {
   if (response.status !== 101) response.headers.delete(CANARY_FAULT_HEADER);
   countRequest(services, counts, { platformId, served: outcome.servedBy, failed: outcome.fellBack ? ['canary'] : [], status: response.status, clientFault, originMs: log.originMs });
   if (response.status === 101) return response;
+  await applyBuildPin(response, outcome.servedBy, decision.buildCookie, config.jwtSecret, nowSeconds, config.skewMaxAgeSeconds);
   if (decision.showRoute) response.headers.set(ROUTED_HEADER, outcome.servedBy);
   const change = decision.cookie[outcome.servedBy];
   if (change?.kind === 'set') {

@@ -1,5 +1,6 @@
 import type { MembershipAnswer } from '../../core/membership/index.js';
 import type { OriginName } from '../proxy/forward-request.js';
+import type { BuildPin } from '../resolve/build-cookie.js';
 import type { PresentedOverride } from '../resolve/override.js';
 import type { Candidate, PlatformSource, Resolution } from '../resolve/resolve-platform.js';
 
@@ -19,10 +20,20 @@ export interface RouteInput {
   overridesRevokedBeforeMs: number | null;
   /** False when AP_CANARY_APP_URL is empty: canary routing off. */
   canaryRouting: boolean;
+  /**
+   * Skew protection: the valid, unexpired build pin of a static read that is not a document load (null otherwise):
+   * within its max age the read goes to the build that served the document, unless a hard cutoff ended it.
+   */
+  buildPin?: BuildPin | null;
+  /** A document load (GET of HTML outside the API): it follows membership and pins the build that serves it. */
+  documentLoad?: boolean;
 }
 
 /** A change of the `ap_canary` cookie on the response. */
 export type CookieChange = { kind: 'set'; platformId: string } | { kind: 'clear' };
+
+/** A change of the `ap_canary_build` cookie: pin the serving build (a document load), or end a pin a cutoff ended. */
+export type BuildCookieChange = { kind: 'set'; platformId: string | null } | { kind: 'clear' } | null;
 
 /** The decision's part of the request's log line (never a secret). */
 export interface RouteLog {
@@ -50,8 +61,10 @@ export type RouteDecision =
       cookie: Record<OriginName, CookieChange | null>;
       /** An honoured override: the response tells the tester where it went (`x-canary-routed`). */
       showRoute: boolean;
-      /** The request counts towards the judge's signals (never one routed by an override: a tester's choice, not the cohort's). */
+      /** The request counts towards the judge's signals (never one routed by an override or a build pin: not the cohort's choice). */
       record: boolean;
+      /** The build pin's change on the response. */
+      buildCookie: BuildCookieChange;
       log: RouteLog;
     };
 
@@ -69,14 +82,18 @@ export interface LookupPlan {
  * needs the state (revocation, the platform's explicit choice), so a token for any platform costs the usual one
  * lookup too.
  */
-export function lookupPlan(resolution: Resolution, override: PresentedOverride, canaryRouting: boolean): LookupPlan | null {
+export function lookupPlan(resolution: Resolution, override: PresentedOverride, canaryRouting: boolean, buildPin: BuildPin | null = null): LookupPlan | null {
   if (!canaryRouting) return null;
   const candidates = [...resolution.candidates];
   if (override.kind === 'valid' && override.from === 'cookie' && override.override.platformId !== null && resolution.cookieRoutable) {
     candidates.push({ source: 'override', ref: { kind: 'platform', platformId: override.override.platformId } });
   }
+  // A pin to the canary is checked against its hard cutoffs (the pause, the pinned platform's exclusion): the one
+  // lookup every routed request may cost.
+  const pinnedToCanary = buildPin?.side === 'canary';
+  if (pinnedToCanary && buildPin.platformId !== null) candidates.push({ source: 'build', ref: { kind: 'platform', platformId: buildPin.platformId } });
   if (candidates.length > 0) return { candidates, stateOnly: false };
-  return override.kind === 'valid' ? { candidates, stateOnly: true } : null;
+  return override.kind === 'valid' || pinnedToCanary ? { candidates, stateOnly: true } : null;
 }
 
 function isPrincipal(source: PlatformSource): boolean {
@@ -130,11 +147,26 @@ export function decideRoute(input: RouteInput): RouteDecision {
     return { kind: 'refuse', status: 429, code: 'rate_limited', message, retryAfterSeconds: UNKNOWN_ID_RETRY_AFTER_SECONDS, log };
   }
 
+  const buildCookie: BuildCookieChange = input.documentLoad === true ? { kind: 'set', platformId: answer?.platformId ?? null } : null;
   // With canary routing off nothing reaches a canary, not even an override.
   if (override.target !== null) {
     const origin = canaryRouting ? override.target : 'primary';
     log.decision = `override-${origin}`;
-    return { kind: 'forward', origin, cookie: NO_COOKIE, showRoute: true, record: false, log };
+    return { kind: 'forward', origin, cookie: NO_COOKIE, showRoute: true, record: false, buildCookie, log };
+  }
+
+  const pin = input.buildPin ?? null;
+  let pinCut = false;
+  if (pin !== null && canaryRouting) {
+    // A pin to the primary is always safe to honour; one to the canary ends at once with a pause, the judge's
+    // quarantine of the pinned platform (its pins cut at that instant), or stores that cannot say (fail open). An
+    // operator's flip does not end it: the document's assets still come from its build until the max age.
+    const quarantined = answer?.pinCutoffMs != null && answer.platformId === pin.platformId && answer.pinCutoffMs >= pin.issuedAtSeconds * 1000;
+    pinCut = pin.side === 'canary' && (answer === null || answer.authority === 'none' || answer.source === 'paused' || quarantined);
+    if (!pinCut) {
+      log.decision = `skew-${pin.side}`;
+      return { kind: 'forward', origin: pin.side, cookie: NO_COOKIE, showRoute: false, record: false, buildCookie: null, log };
+    }
   }
   const origin: OriginName = canaryRouting && answer?.canary === true ? 'canary' : 'primary';
   log.decision = candidate === null ? 'unresolved' : canaryRouting ? origin : 'canary-off';
@@ -147,5 +179,6 @@ export function decideRoute(input: RouteInput): RouteDecision {
       cookie = { primary: { kind: 'clear' }, canary: null };
     }
   }
-  return { kind: 'forward', origin, cookie, showRoute: false, record: canaryRouting, log };
+  if (pinCut) log.decision = `skew-cut-${log.decision}`;
+  return { kind: 'forward', origin, cookie, showRoute: false, record: canaryRouting, buildCookie: pinCut ? { kind: 'clear' } : buildCookie, log };
 }

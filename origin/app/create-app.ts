@@ -5,6 +5,7 @@ import type { RunFinished } from '../queues/runs-metadata.js';
 import type { FlowRecord, FlowRun } from '../runs/flow-run.js';
 import { ApiError, errorResponse } from '../../core/http/api-error.js';
 import type { FlowDefinition } from '../engine/flow-definition.js';
+import { buildPageRoutes } from './routes/build-page.js';
 import { flowRunRoutes } from './routes/flow-runs.js';
 import { flowRoutes } from './routes/flows.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.get('/v1/health', (c) => c.json({ status: 'ok', version: deps.version }));
+  app.route('/', buildPageRoutes(deps.version));
   app.route(
     '/v1/webhooks',
     webhookRoutes({

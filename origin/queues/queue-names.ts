@@ -19,3 +19,6 @@ export function fleetQueueName(canary: boolean): FleetQueueName {
 export function isFleetQueueName(name: string): name is FleetQueueName {
   return name === WORKER_JOBS || name === CANARY_WORKER_JOBS;
 }
+
+/** Notifications to CANARY_NOTIFY_URL, delivered from this queue (retried, the same id each time). */
+export const NOTIFY_QUEUE = 'canary-notifications';

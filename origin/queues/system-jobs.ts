@@ -2,6 +2,7 @@ import { DelayedError, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JUDGE_TICK, runJudgeTick } from '../judge/judge-tick.js';
 import type { JudgeTickDeps } from '../judge/judge-tick.js';
+import type { JudgeRecord } from '../../core/judge/judge-record.js';
 import type { Logger } from '../logger.js';
 import type { FlowRunRepository } from '../runs/flow-run-repository.js';
 import { SYSTEM_JOB_QUEUE } from './queue-names.js';
@@ -21,6 +22,11 @@ export interface SystemJobsOptions {
   retentionDays: number;
   /** The judge's collaborators; its interval is `judge.settings.intervalSeconds`. */
   judge: JudgeTickDeps;
+  /**
+   * What else runs on the judge's tick, after it, with its record (the release plan, the notification outbox). A
+   * failure is logged and does not fail the tick: the next tick runs it again.
+   */
+  afterJudge?: readonly { name: string; run(record: JudgeRecord): Promise<unknown> }[];
   /**
    * This app runs the canary build (AP_IS_CANARY_APP): it schedules no tick and runs none, so a canary build never
    * decides a verdict about itself; a tick BullMQ hands it goes back to the queue for a primary app.
@@ -68,7 +74,14 @@ export async function startSystemJobs(options: SystemJobsOptions): Promise<Syste
           stepAside();
           throw new DelayedError();
         }
-        await runJudgeTick(options.judge, { jobId: job.id });
+        const record = await runJudgeTick(options.judge, { jobId: job.id });
+        for (const step of options.afterJudge ?? []) {
+          try {
+            await step.run(record);
+          } catch (error) {
+            logger.error(`the ${step.name} step of the tick failed; the next tick runs it again`, { jobId: job.id, error });
+          }
+        }
         return;
       }
       if (job.name !== PURGE_OLD_RUNS) {

@@ -1,25 +1,31 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import type { ServerOptions } from 'socket.io';
+import type { DefaultEventsMap, ServerOptions, Socket } from 'socket.io';
 import { bearerToken, verifyPrincipalJwt } from '../../core/auth/principal-jwt.js';
 import type { Logger } from '../logger.js';
 import type { FlowRun } from '../runs/flow-run.js';
+import { CANARY_HELLO, CANARY_RECONNECT, FLOW_RUN_FINISHED } from './client-events.js';
+import type { AppSide, CanaryHello, FlowRunFinishedEvent } from './client-events.js';
+import type { EventReplay } from './event-replay.js';
+import type { LocalSockets } from './socket-handover.js';
+import { parseStreamId } from './stream-id.js';
 
-type HttpServer = Parameters<Server['attach']>[0];
+export { FLOW_RUN_FINISHED };
+export type { FlowRunFinishedEvent };
 
-/** Event a principal's socket receives for every finished run of its platform. */
-export const FLOW_RUN_FINISHED = 'flow-run-finished';
 const RUN_FINISHED_INTERNAL = 'run-finished';
 
-/** Payload of `flow-run-finished` (a contract shape, docs/architecture.md §1). */
-export interface FlowRunFinishedEvent {
-  runId: string;
-  flowId: string;
-  platformId: string;
-  status: string;
-  workerVersion: string | null;
+/** What a principal's socket carries once its token is verified. */
+interface PrincipalSocketData {
+  platformId?: string;
+  /** A tester's override placed it here (`x-canary-routed-by: override`): a move of its platform leaves it be. */
+  routedByOverride?: boolean;
 }
+
+type PrincipalServer = Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, PrincipalSocketData>;
+type PrincipalSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, PrincipalSocketData>;
+type HttpServer = Parameters<Server['attach']>[0];
 
 export interface SocketServerOptions {
   httpServer: HttpServer;
@@ -28,6 +34,11 @@ export interface SocketServerOptions {
   /** Channel prefix of the redis adapter; apps that should see each other's events share it. */
   key: string;
   jwtSecret: string;
+  /** This app's build and side, told to each socket in `canary:hello`. */
+  version: string;
+  side: AppSide;
+  /** The per-platform replay streams (a reconnecting socket is replayed what it missed). */
+  replay: EventReplay;
   /** Called on every app when any app records a finished run (wakes `/sync` waiters). */
   onRunFinished(runId: string): void;
   logger: Logger;
@@ -36,8 +47,11 @@ export interface SocketServerOptions {
 
 /** The app's Socket.IO side: principals in platform rooms, events fanned out to every app through Redis. */
 export interface RealtimeHub {
-  io: Server;
-  publishRunFinished(run: FlowRun): void;
+  io: PrincipalServer;
+  /** Wakes `/sync` waiters (every app), appends the event to its platform's replay stream, then emits it to the platform's room. */
+  publishRunFinished(run: FlowRun): Promise<void>;
+  /** This app's principal sockets, for the handover. */
+  localSockets: LocalSockets;
   close(): Promise<void>;
 }
 
@@ -65,7 +79,7 @@ export function platformRoom(platformId: string): string {
 /** Attaches Socket.IO with the redis adapter; principals authenticate with a JWT and join their platform's room. */
 export function createSocketServer(options: SocketServerOptions): RealtimeHub {
   const { logger } = options;
-  const io = new Server(options.httpServer, {
+  const io: PrincipalServer = new Server(options.httpServer, {
     serveClient: false,
     adapter: createAdapter(options.pubClient, options.subClient, { key: options.key }),
     ...options.serverOptions,
@@ -83,6 +97,8 @@ export function createSocketServer(options: SocketServerOptions): RealtimeHub {
       (principal) => {
         if (principal === null) return refuse();
         socket.data.platformId = principal.platformId;
+        // Placed by a tester's override (the edge says so, and strips a client's copy): not membership's to move.
+        socket.data.routedByOverride = socket.handshake.headers['x-canary-routed-by'] === 'override';
         void socket.join(platformRoom(principal.platformId));
         // The token authenticated this connection only until its exp: a connection must not outlive its credential.
         const expiry = atTime(principal.expiresAt * 1000, () => {
@@ -96,13 +112,48 @@ export function createSocketServer(options: SocketServerOptions): RealtimeHub {
     );
   });
 
+  io.on('connection', (socket) => {
+    welcome(socket, options).catch((error: unknown) => logger.error('socket welcome failed', { error }));
+  });
+
   io.on(RUN_FINISHED_INTERNAL, (runId: unknown) => {
     if (typeof runId === 'string') options.onRunFinished(runId);
   });
 
+  const nsp = io.of('/');
+  const localSockets: LocalSockets = {
+    byPlatform(platformId) {
+      const groups = new Map<string, string[]>();
+      if (platformId !== undefined) {
+        // The room holds this app's members only (the adapter's rooms are local).
+        const ids = [...(nsp.adapter.rooms.get(platformRoom(platformId)) ?? [])].filter((id) => nsp.sockets.get(id)?.data.routedByOverride !== true);
+        if (ids.length > 0) groups.set(platformId, ids);
+        return groups;
+      }
+      for (const socket of nsp.sockets.values()) {
+        const id = socket.data.platformId;
+        if (id === undefined || socket.data.routedByOverride === true) continue;
+        const ids = groups.get(id);
+        if (ids === undefined) groups.set(id, [socket.id]);
+        else ids.push(socket.id);
+      }
+      return groups;
+    },
+    handOver(socketId, notice) {
+      const socket = nsp.sockets.get(socketId);
+      if (socket === undefined || !socket.connected) return false;
+      socket.emit(CANARY_RECONNECT, notice);
+      // `true` closes the connection itself (after what was written, the notice included, is flushed): a namespace-only
+      // disconnect would leave the client's next connect on this very connection, hence on this app.
+      socket.disconnect(true);
+      return true;
+    },
+  };
+
   return {
     io,
-    publishRunFinished(run) {
+    localSockets,
+    async publishRunFinished(run) {
       const event: FlowRunFinishedEvent = {
         runId: run.id,
         flowId: run.flowId,
@@ -110,14 +161,57 @@ export function createSocketServer(options: SocketServerOptions): RealtimeHub {
         status: run.status,
         workerVersion: run.workerVersion,
       };
-      io.to(platformRoom(run.platformId)).emit(FLOW_RUN_FINISHED, event);
-      // serverSideEmit reaches the other apps only; this app's waiters are woken directly.
+      // `/sync` waiters first: they do not wait for the replay write. serverSideEmit reaches the other apps only; this
+      // app's waiters are woken directly.
       io.serverSideEmit(RUN_FINISHED_INTERNAL, run.id);
       options.onRunFinished(run.id);
+      // Written before it is emitted: whoever misses the live event (reconnecting meanwhile) finds it in the replay.
+      let eventId: string | undefined;
+      try {
+        eventId = await options.replay.append(event);
+      } catch (error) {
+        logger.error('replay append failed: event emitted without eventId (a socket reconnecting now misses it)', { runId: run.id, platformId: run.platformId, error });
+      }
+      io.to(platformRoom(run.platformId)).emit(FLOW_RUN_FINISHED, eventId === undefined ? event : { ...event, eventId });
     },
     close: () =>
       new Promise<void>((resolve) => {
         io.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Greets a socket that joined its room: `canary:hello` (this app, the replay cursor), then, when it names the last event
+ * it saw (`auth.lastEventId`), what its platform's room got since. Both are read after the join, so an event is either
+ * delivered live or found here (or both: the client dedupes by `eventId`).
+ */
+async function welcome(socket: PrincipalSocket, options: SocketServerOptions): Promise<void> {
+  const { logger, replay } = options;
+  const platformId = socket.data.platformId;
+  if (platformId === undefined) return;
+  const auth = socket.handshake.auth as Record<string, unknown>;
+  const claimed = auth.lastEventId;
+  const lastEventId = claimed === undefined || claimed === null ? null : parseStreamId(claimed);
+  if (claimed !== undefined && claimed !== null && lastEventId === null) {
+    logger.info('socket lastEventId ignored: not a stream id', { platformId });
+  }
+  let cursor: string | null = null;
+  try {
+    cursor = await replay.cursor(platformId);
+  } catch (error) {
+    logger.warn('replay cursor unavailable', { platformId, error });
+  }
+  const hello: CanaryHello = { version: options.version, side: options.side, eventId: cursor };
+  socket.emit(CANARY_HELLO, hello);
+  if (lastEventId === null) return;
+  try {
+    // The stream is the one of the platform the socket's verified token names: a client picks a position, never a stream.
+    const missed = await replay.since(platformId, lastEventId);
+    if (!socket.connected) return;
+    for (const event of missed) socket.emit(FLOW_RUN_FINISHED, event);
+    if (missed.length > 0) logger.info('socket replayed', { platformId, events: missed.length });
+  } catch (error) {
+    logger.error('replay failed: the socket may have missed events', { platformId, error });
+  }
 }

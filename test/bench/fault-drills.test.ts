@@ -4,7 +4,7 @@ import type { SoakSummary } from '../../bench/soak/soak-summary.js';
 import { startEdgeHarness } from '../../testkit/edge-harness.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
-// A short `npm run soak`: flips every second and rollout changes every two seconds while the canary fails everyone
+// A short `npm run soak`: flips every second and a release plan setting the rollout while the canary fails everyone
 // until the real judge (an origin app's) pauses it, then fails one pinned platform until the judge quarantines that
 // platform, and Upstash, Neon and the canary origin are each stopped and restarted under a steady request rate. Only
 // counts are asserted (no timings).
@@ -21,9 +21,9 @@ beforeAll(async () => {
     canaryFraction: 0.2,
     flipShare: 0.25,
     flipIntervalMs: 1_000,
-    rolloutIntervalMs: 2_000,
     drills: true,
     drillSeconds: 1.5,
+    plan: true,
     log: () => undefined,
   });
 }, 180_000);
@@ -44,9 +44,12 @@ describe('fault drills under load with flips and rollout changes', () => {
     for (const drill of summary.drills) expect(drill.requests).toBeGreaterThan(0);
     expect(summary.flips.acked).toBeGreaterThan(0);
     expect(summary.flips.unacked).toBe(0);
-    expect(summary.rollout?.acked).toBeGreaterThan(0);
-    expect(summary.rollout?.unacked).toBe(0);
-    expect(summary.rollout?.unexpected).toBe(0);
+    expect(summary.rollout).toBeNull(); // the plan sets the rollout
+  });
+
+  it('runs a release plan beside the drills, and the broad failure aborts it (the rollout back where the plan found it)', () => {
+    expect(summary.plan).toMatchObject({ state: 'aborted' });
+    expect(summary.plan?.transitions.at(-1)).toMatchObject({ transition: 'abort', reason: expect.stringContaining('the judge paused canary routing') });
   });
 
   it('sees the judge pause the canary that fails everyone exactly once, and never outside its drill', () => {

@@ -209,6 +209,37 @@ describe('the admin page /__canary/', () => {
     expect(audit.entries[0]).toMatchObject({ actor: 'admin page', action: 'release' });
   });
 
+  it('starts a release plan, shows it as a timeline with its state, and holds, resumes and aborts it with the buttons', async () => {
+    await page.goto(`${h.url}/__canary/`);
+    expect(await page.textContent('#plan')).toContain('No plan was ever started');
+    await page.click('#plan summary');
+    await page.fill('#plan input[name=steps]', '5,25,100');
+    await page.fill('#plan input[name=bakeSeconds]', '600');
+    await page.fill('#plan input[name=reason]', 'from the page');
+    await page.click('#plan form[action$="plan-start"] button');
+    await page.waitForSelector('text=Plan started');
+    expect(await page.textContent('#plan-state')).toBe('running');
+    expect(await page.locator('#plan-timeline li').allTextContents()).toEqual(['5% · bake 600 s starting', '25% · bake 600 s next', '100% · bake 600 s next']);
+    await page.locator('#plan').screenshot({ path: path.join(shots, 'plan.png') });
+    console.log(`admin page plan screenshot: ${path.join(shots, 'plan.png')}`);
+    await page.click('#plan button:has-text("hold")');
+    await page.waitForSelector('text=Plan held');
+    expect(await page.textContent('#plan-state')).toBe('held');
+    expect(await page.textContent('#plan-hold-reason')).toBe('held by admin page');
+    await page.click('#plan button:has-text("resume")');
+    await page.waitForSelector('text=Plan resumed');
+    await page.click('#plan button:has-text("abort")');
+    await page.waitForSelector('text=Plan aborted');
+    expect(await page.textContent('#plan-state')).toBe('aborted');
+    const audit = (await (await h.call('GET', '/v1/admin/canary/audit?limit=4')).json()) as { entries: { actor: string; action: string }[] };
+    expect(audit.entries.map((e) => [e.actor, e.action])).toEqual([
+      ['admin page', 'plan-abort'],
+      ['admin page', 'plan-resume'],
+      ['admin page', 'plan-hold'],
+      ['admin page', 'plan-start'],
+    ]);
+  });
+
   it('refuses a form without its CSRF token, and a form posted from another site', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'ap_canary_admin');
     const headers = { cookie: `ap_canary_admin=${cookie?.value ?? ''}`, 'content-type': 'application/x-www-form-urlencoded' };

@@ -81,6 +81,34 @@ describe('POST /v1/admin/platforms/canary (input)', () => {
   });
 });
 
+describe('release plan routes (input)', () => {
+  const plans = (path: string, method: string, body?: unknown) =>
+    app.request(`/v1/admin/canary/plans${path}`, { method, body: body === undefined ? null : JSON.stringify(body), headers: { 'api-key': API_KEY, 'content-type': 'application/json' } }, env);
+
+  it.each([
+    ['no step', { steps: [] }, 'steps: must have at least one step'],
+    ['a step that goes down', { steps: [{ percent: 20, bakeSeconds: 0 }, { percent: 10, bakeSeconds: 0 }] }, 'steps.1.percent: must not be lower than the step before (20)'],
+    ['a step without bakeSeconds', { steps: [{ trafficPercent: 10 }] }, 'steps.0.bakeSeconds: is required'],
+    ['a negative bake', { steps: [{ percent: 10, bakeSeconds: -5 }] }, 'steps.0.bakeSeconds: must be a whole number of seconds from 0 to 604800 (7 days)'],
+    ['a bake above 7 days', { steps: [{ percent: 10, bakeSeconds: 604_801 }] }, 'steps.0.bakeSeconds: must be a whole number'],
+    ['a percent out of range', { steps: [{ percent: 100.5, bakeSeconds: 0 }] }, 'steps.0.percent: must be a percentage'],
+    ['an unknown step field', { steps: [{ percent: 10, bakeSeconds: 0, weight: 3 }] }, 'steps.0: unknown field weight'],
+    ['an unknown field', { steps: [{ percent: 10, bakeSeconds: 0 }], owner: 'x' }, 'unknown field owner'],
+    ['two kinds in one step', { steps: [{ percent: 10, approval: true }] }, 'steps.0: must be {"percent", "bakeSeconds"}'],
+  ])('returns 400 naming the field for %s, before any store is asked', async (_name, body, message) => {
+    const res = await plans('', 'POST', body);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_body', message: expect.stringContaining(message) });
+  });
+
+  it('returns 404 for an unknown plan action and 405 for other methods', async () => {
+    await expectError(await plans('/current/skip', 'POST', {}), 404, 'not_found');
+    await expectError(await plans('', 'GET'), 405, 'method_not_allowed');
+    await expectError(await plans('/current', 'DELETE'), 405, 'method_not_allowed');
+    await expectError(await plans('/current/abort', 'GET'), 405, 'method_not_allowed');
+  });
+});
+
 describe('GET /v1/admin/platforms/canary (input)', () => {
   it('returns 401 when api-key is wrong', async () => {
     await expectError(await app.request(PATH, { headers: { 'api-key': 'nope' } }, env), 401, 'unauthorized');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fakeEdge } from './support/fake-edge.js';
 import type { FakeEdge, FakeMembership } from './support/fake-edge.js';
-import { algNoneJwt, bearer, canaryCookie, overrideToken, principalJwt } from './support/requests.js';
+import { algNoneJwt, bearer, buildCookie, canaryCookie, overrideToken, principalJwt } from './support/requests.js';
 
 // The routing table of the edge, rule by rule (README "How the edge routes a request"), driven with `app.request`
 // over in-memory stores and origins (support/fake-edge.ts). Each rule is a table of cases; the workerd tests
@@ -300,6 +300,18 @@ describe('tester overrides (x-canary-override and its browser cookie): before th
   });
 });
 
+describe('what the origin is told about how a request was routed', () => {
+  it('says x-canary-routed-by: override for a request an override routed (its sockets are not moved at a flip), and drops a client\'s own copy', async () => {
+    const edge = await edgeWith({ canary: false, source: 'default' });
+    const token = await principalJwt(P);
+    await edge.request('/socket.io/?EIO=4&transport=polling', { headers: { ...bearer(token), 'x-canary-override': await overrideToken('canary', P) } });
+    expect(edge.forwarded.at(-1)?.headers.get('x-canary-routed-by')).toBe('override');
+    await edge.request('/socket.io/?EIO=4&transport=polling', { headers: { ...bearer(token), 'x-canary-routed-by': 'override' } });
+    expect(edge.forwarded.at(-1)).toMatchObject({ origin: 'primary' });
+    expect(edge.forwarded.at(-1)?.headers.get('x-canary-routed-by')).toBeNull();
+  });
+});
+
 describe('faults: stores, the unknown-id budget, origins', () => {
   it('fails open to the primary when both stores are down, and logs it', async () => {
     const edge = await edgeWith('stores down');
@@ -445,6 +457,79 @@ describe('the judge\'s signals (per origin and platform, off the critical path)'
     await edge.request('/');
     await edge.request('/v1/webhooks/flow_odd', { method: 'POST', body: '{}' });
     expect(edge.recorded.flatMap((c) => [...c.platforms.keys()]).sort()).toEqual([':none', ':other']);
+  });
+});
+
+describe('skew protection: a document load pins the build that served it; its static reads follow the pin', () => {
+  const html = { accept: 'text/html,application/xhtml+xml' };
+
+  it.each([
+    ['the canary', { canary: true, source: 'explicit' } as FakeMembership, 'canary', /^c\.\d+\.plat_table_1\./],
+    ['the primary', { canary: false, source: 'default' } as FakeMembership, 'primary', /^p\.\d+\.plat_table_1\./],
+  ])('a document load served by %s sets the pin (signed, HttpOnly, Secure, Lax, the max age) and names the build', async (_name, membership, origin, pin) => {
+    const edge = await edgeWith(membership);
+    const res = await edge.request('/', { headers: { ...html, cookie: await canaryCookie(P) } });
+    expect(res.headers.get('x-origin')).toBe(origin);
+    expect(res.headers.get('x-canary-build')).toBe(origin); // the fake origins send no x-ap-version
+    const set = res.headers.getSetCookie().find((c) => c.startsWith('ap_canary_build='));
+    expect(set?.split(';')[0]?.slice('ap_canary_build='.length)).toMatch(pin);
+    expect(set).toMatch(/Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Lax/);
+  });
+
+  it.each([
+    ['an asset', 'GET', '/assets/app-0.1.0.js'],
+    ['an asset (HEAD)', 'HEAD', '/assets/app-0.1.0.js'],
+    ['a lazily loaded chunk', 'GET', '/assets/chunk-0.1.0.js'],
+  ])('%s goes to the pinned build within the max age, whatever the platform\'s membership now says', async (_name, method, path) => {
+    const flippedIn = await edgeWith({ canary: true, source: 'explicit' });
+    const toPrimary = await flippedIn.request(path, { method, headers: { cookie: `${await canaryCookie(P)}; ${await buildCookie('primary', { platformId: P })}` } });
+    expect(toPrimary.headers.get('x-origin')).toBe('primary');
+    expect(lastLog(flippedIn)).toMatchObject({ decision: 'skew-primary' });
+    const flippedOut = await edgeWith({ canary: false, source: 'default' });
+    const toCanary = await flippedOut.request(path, { method, headers: { cookie: await buildCookie('canary', { platformId: P }) } });
+    expect(toCanary.headers.get('x-origin')).toBe('canary');
+    expect(flippedOut.recorded.flatMap((c) => [...c.platforms.keys()])).toEqual([]); // not the cohort's choice: not a signal
+  });
+
+  it.each([
+    ['paused (kill switch)', { canary: false, source: 'paused' } as FakeMembership],
+    ['quarantined by the judge after the document load', { canary: false, source: 'explicit', explicit: 'out', pinCutoffMs: Date.now() } as FakeMembership],
+    ['both stores down (fail open)', 'stores down' as const],
+  ])('a pin to the canary ends at once when %s: the read follows membership and the pin is cleared', async (_name, membership) => {
+    const edge = await edgeWith(membership);
+    const res = await edge.request('/assets/app-0.2.0.js', { headers: { cookie: await buildCookie('canary', { platformId: P }) } });
+    expect(res.headers.get('x-origin')).toBe('primary');
+    expect(res.headers.getSetCookie().some((c) => /^ap_canary_build=;/.test(c) && /Max-Age=0/.test(c))).toBe(true);
+    expect(lastLog(edge).decision).toMatch(/^skew-cut-/);
+  });
+
+  it('a pin to the canary holds when an operator flips the platform out (only a quarantine, a pause or the max age end it)', async () => {
+    const edge = await edgeWith({ canary: false, source: 'explicit', explicit: 'out', pinCutoffMs: Date.now() - 60_000 });
+    const res = await edge.request('/assets/app-0.2.0.js', { headers: { cookie: await buildCookie('canary', { platformId: P, ageSeconds: 10 }) } });
+    expect(res.headers.get('x-origin')).toBe('canary');
+  });
+
+  it.each([
+    ['older than the max age', async () => buildCookie('canary', { platformId: P, ageSeconds: 3601 })],
+    ['signed with another secret', async () => buildCookie('canary', { platformId: P, secret: 'another-secret-0123456789abcdef' })],
+    ['tampered', async () => (await buildCookie('canary', { platformId: P })).replace('ap_canary_build=c.', 'ap_canary_build=p.')],
+  ])('a pin %s is ignored: the read follows membership', async (_name, cookie) => {
+    const edge = await edgeWith({ canary: false, source: 'default' });
+    const res = await edge.request('/assets/app-0.2.0.js', { headers: { cookie: await cookie() } });
+    expect(res.headers.get('x-origin')).toBe('primary');
+    expect(lastLog(edge).decision).toBe('unresolved');
+  });
+
+  it.each([
+    ['an API call', 'GET', '/v1/flows', async (): Promise<Record<string, string>> => bearer(await principalJwt(P))],
+    ['a webhook', 'POST', `/v1/webhooks/${FLOW}`, async (): Promise<Record<string, string>> => ({})],
+    ['Socket.IO', 'GET', '/socket.io/?EIO=4&transport=polling', async (): Promise<Record<string, string>> => ({ cookie: await canaryCookie(P) })],
+    ['a document load (it pins anew)', 'GET', '/', async (): Promise<Record<string, string>> => ({ ...html, cookie: await canaryCookie(P) })],
+  ])('%s ignores the pin and follows membership', async (_name, method, path, headers) => {
+    const edge = await edgeWith({ canary: true, source: 'explicit' });
+    const given = await headers();
+    const res = await edge.request(path, { method, headers: { ...given, cookie: `${given.cookie ?? ''}; ${await buildCookie('primary', { platformId: P })}` }, body: method === 'POST' ? '{}' : null });
+    expect(res.headers.get('x-origin')).toBe('canary');
   });
 });
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { forgetPlatformEvidence } from '../../core/health/health-window.js';
-import { EVIDENCE_RETENTION_SECONDS, healthKey, signalKey } from '../../core/judge/evidence-keys.js';
+import { EVIDENCE_RETENTION_SECONDS, TRAFFIC_RETENTION_SECONDS, healthKey, signalKey, trafficKey } from '../../core/judge/evidence-keys.js';
 import { NO_PLATFORM_SIGNAL, OTHER_PLATFORMS_SIGNAL, SignalBatch, recordSignals } from '../../core/judge/signal-batch.js';
 import { decodeCounts } from '../../core/judge/signal-counts.js';
 import type { ScriptRunner } from '../../core/membership/index.js';
@@ -48,6 +48,9 @@ describe('recording signals', () => {
     expect(await read('primary', 'plat_b')).toMatchObject({ n: 2, bad: 0 });
     expect(await read('canary', 'plat_a', 'jobs')).toMatchObject({ n: 2, bad: 2 });
     expect(await redis.hgetall(healthKey(MINUTE))).toEqual({ 'canary:requests': '4', 'canary:errors': '2', 'primary:requests': '2', 'canary:jobs': '2', 'canary:failed': '2' });
+    // Requests (not jobs) also add up per platform and UTC day: what traffic steps of release plans are sized by.
+    expect(await redis.hgetall(trafficKey(Math.floor(MINUTE / 1440)))).toEqual({ plat_a: '4', plat_b: '2' });
+    expect(await redis.ttl(trafficKey(Math.floor(MINUTE / 1440)))).toBeGreaterThan(TRAFFIC_RETENTION_SECONDS - 5);
     const ttl = await redis.ttl(signalKey(MINUTE, 'requests', 'canary'));
     expect(ttl).toBeGreaterThan(EVIDENCE_RETENTION_SECONDS - 5);
     expect(ttl).toBeLessThanOrEqual(EVIDENCE_RETENTION_SECONDS);

@@ -184,6 +184,27 @@ describe('npx canary-edge', () => {
     expect((await cli(['audit', '--platform', platformId])).stdout).toMatch(/api:cli-test +release .*fixed in 0\.2\.1/);
   });
 
+  it('starts a release plan from its shorthand, shows it as a timeline, holds, resumes and aborts it; a second start is refused (409)', async () => {
+    const started = await cli(['plan', 'start', '--steps', '5,25,100', '--bake', '10m', '--approval-before', '100', '--reason', 'weekly']);
+    expect(started).toMatchObject({ code: 0, stdout: expect.stringContaining('started: its first step is applied on the judge\'s next tick') });
+    const json = JSON.parse((await cli(['--json', 'plan', 'status'])).stdout) as { state: string; steps: unknown[]; maxBakeSeconds: number };
+    expect(json).toMatchObject({ state: 'running', steps: [{ percent: 5, bakeSeconds: 600 }, { percent: 25, bakeSeconds: 600 }, { approval: true }, { percent: 100, bakeSeconds: 600 }], maxBakeSeconds: 2400 });
+    const status = await cli(['plan', 'status']);
+    expect(status.stdout).toMatch(/STEP +WHAT +BAKE +STATUS\n1 +5% +600s +starting\n2 +25% +600s +next\n3 +approval +- +next\n4 +100% +600s +next/);
+    expect(await cli(['plan', 'start', '--steps', '10', '--bake', '1m'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/is active: hold, finish or abort it.*\(409 plan_active\)/) });
+    expect(await cli(['plan', 'approve'])).toMatchObject({ code: 1, stderr: expect.stringContaining('No approval is pending') });
+    expect((await cli(['plan', 'hold', '--reason', 'freeze'])).stdout).toContain('held by api:cli-test: freeze');
+    expect((await cli(['plan', 'resume'])).stdout).toContain('running');
+    expect((await cli(['plan', 'abort', '--reason', 'not this week'])).stdout).toContain('aborted');
+    expect((await cli(['audit', '--limit', '5'])).stdout).toMatch(/api:cli-test +plan-abort/);
+  });
+
+  it('refuses a plan the API would refuse, before asking, with the same words (exit 2)', async () => {
+    expect(await cli(['plan', 'start', '--steps', '50,10', '--bake', '1m'])).toMatchObject({ code: 2, stderr: expect.stringContaining('steps.1.percent: must not be lower than the step before (50)') });
+    expect(await cli(['plan', 'start', '--steps', '10', '--bake', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--bake: must be a duration') });
+    expect(await cli(['plan', 'start', '--steps', '10,50', '--bake', '1m', '--approval-before', '20'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--approval-before: must be one of the --steps') });
+  });
+
   it('exits 1 with the edge\'s message when it refuses the request', async () => {
     const result = await cli(['enable', 'no-such-platform']);
     expect(result).toMatchObject({ code: 1, stdout: '', stderr: 'error: Platform no-such-platform does not exist: nothing was changed. (404 platform_not_found)\n' });

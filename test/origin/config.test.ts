@@ -41,6 +41,12 @@ describe('loadConfig', () => {
     expect(loadConfig(withoutAdminKey)).toMatchObject({ apiKey: undefined, workerSecret: base.AP_WORKER_SECRET });
   });
 
+  it('paces socket handovers at 50 a second unless SOCKET_HANDOVER_RATE says otherwise (a positive whole number)', () => {
+    expect(loadConfig(base).socketHandoverRate).toBe(50);
+    expect(loadConfig({ ...base, SOCKET_HANDOVER_RATE: '40' }).socketHandoverRate).toBe(40);
+    for (const bad of ['0', '-5', '2.5', 'fast']) expect(() => loadConfig({ ...base, SOCKET_HANDOVER_RATE: bad })).toThrow(/SOCKET_HANDOVER_RATE is invalid/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ ...base, AP_PORT: '' }).port).toBe(3000);
   });

@@ -105,7 +105,14 @@ describe('primary and canary fleets', () => {
       const run = (await res.json()) as Record<string, unknown>;
       expect(run).toMatchObject({ status: 'SUCCEEDED', queue: 'canaryWorkerJobs', workerVersion: CANARY_VERSION, result: { echo: 'n=1' } });
       const event = await events.waitFor(String(run.id));
-      expect(event).toEqual({ runId: run.id, flowId: platform.flowId, platformId: platform.platformId, status: 'SUCCEEDED', workerVersion: CANARY_VERSION });
+      expect(event).toEqual({
+        runId: run.id,
+        flowId: platform.flowId,
+        platformId: platform.platformId,
+        status: 'SUCCEEDED',
+        workerVersion: CANARY_VERSION,
+        eventId: expect.stringMatching(/^\d+-\d+$/),
+      });
     });
 
     it('is enqueued on canaryWorkerJobs even when its webhook reaches the primary app', async () => {

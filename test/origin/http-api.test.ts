@@ -108,7 +108,8 @@ describe('origin app over HTTP and Socket.IO', () => {
       expect(res.status).toBe(200);
       const { runId } = (await res.json()) as { runId: string };
       const event = await events.waitFor(runId);
-      expect(event).toEqual({ runId, flowId: greeting.flowId, platformId: greeting.platformId, status: 'SUCCEEDED', workerVersion: VERSION });
+      // eventId: its id in the platform's replay stream (a reconnecting client names the last one it saw).
+      expect(event).toEqual({ runId, flowId: greeting.flowId, platformId: greeting.platformId, status: 'SUCCEEDED', workerVersion: VERSION, eventId: expect.stringMatching(/^\d+-\d+$/) });
 
       const run = await fetch(`${app.url}/v1/flow-runs/${runId}`, {
         headers: { authorization: `Bearer ${await signPrincipalJwt(secrets.jwtSecret, greeting.platformId)}` },

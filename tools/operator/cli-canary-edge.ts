@@ -7,6 +7,7 @@ import { UsageError, createProgram, durationSchema, runCli, validateOptions } fr
 import type { CliCommand } from '../cli/index.js';
 import { adminTargetFromEnv, callAdmin } from './admin-client.js';
 import type { AdminTarget } from './admin-client.js';
+import { addPlanCommands } from './plan-commands.js';
 import { outputFor, printable } from './render.js';
 import type { Output } from './render.js';
 
@@ -283,6 +284,7 @@ function program(target: () => AdminTarget, out: Output): CliCommand {
       print(answer, () => out.line(`${printable(platformId)} released: it follows the rollout again, now ${routeText(out, answer.canary)}`));
     });
 
+  addPlanCommands(cli, call, print, out);
   return cli;
 }
 

@@ -86,7 +86,9 @@ export function valueOf<T>(outcome: Outcome<T>, options: RenderOptions = {}): T 
     case 'invalid':
       throw new ApiError(400, options.invalidCode ?? 'invalid_body', options.expected === undefined ? outcome.message : `Expected ${options.expected}. ${outcome.message}`);
     case 'not_found':
-      throw new ApiError(404, 'platform_not_found', outcome.message);
+      throw new ApiError(404, outcome.code ?? 'platform_not_found', outcome.message);
+    case 'conflict':
+      throw new ApiError(409, outcome.code, outcome.message);
     case 'store_unavailable':
       throw new ApiError(503, 'store_unavailable', outcome.message);
     case 'cache_not_invalidated':

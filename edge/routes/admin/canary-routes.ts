@@ -7,6 +7,8 @@ import type { JudgeRecord } from '../../../core/judge/judge-record.js';
 import { ApiError } from '../../../core/http/api-error.js';
 import { OVERRIDE_INPUT, validateInput } from '../../../core/operator/inputs.js';
 import { OperatorCommands } from '../../../core/operator/operator-commands.js';
+import { PLAN_VERBS } from '../../../core/plans/plan-change.js';
+import type { PlanVerb } from '../../../core/plans/plan-change.js';
 import { StoreError } from '../../../core/membership/index.js';
 import type { RolloutRecord } from '../../../core/membership/index.js';
 import type { AppEnv } from '../../types.js';
@@ -17,6 +19,7 @@ const ROLLOUT = '{"percent": number from 0 to 100 (two decimals at most), "reaso
 const REASON_ONLY = '{"reason"?: string} or no body';
 const OVERRIDE = '{"target": "canary"|"primary", "ttlSeconds": 60..86400, "platformId"?: string, "reason"?: string}';
 const RELEASE = '{"platformId": string, "reason"?: string}';
+const PLAN = '{"steps": [{"percent": 0..100, "bakeSeconds": 0..604800} | {"trafficPercent": 0..100, "bakeSeconds": 0..604800} | {"approval": true}, ...], "maxBakeSeconds"?: 0..604800, "reason"?: string}';
 
 /** A Redis read of an admin route: an unreachable Redis is a 503 with the cause logged. */
 async function withRedis<T>(c: Context<AppEnv>, call: () => Promise<T>): Promise<T> {
@@ -125,8 +128,26 @@ export function canaryRoutes(): Hono<AppEnv> {
   });
   app.all('/quarantine/release', () => methodNotAllowed('POST', `${PATH}/quarantine/release`));
 
+  // Release plans (DESIGN §8): one active at a time; its transitions happen on the judge's tick.
+  app.post('/plans', adminBodyLimit(), async (c) => {
+    const body = await readJson(c, PLAN);
+    c.get('log').decision = 'plan-start';
+    return c.json(valueOf(await c.get('services').operator.startPlan(body, c.get('actor')), { expected: PLAN }), 201);
+  });
+  app.all('/plans', () => methodNotAllowed('POST', `${PATH}/plans`));
+  app.get('/plans/current', async (c) => c.json(valueOf(await c.get('services').operator.currentPlan())));
+  app.all('/plans/current', () => methodNotAllowed('GET', `${PATH}/plans/current`));
+  app.post('/plans/current/:verb', adminBodyLimit(), async (c) => {
+    const verb = c.req.param('verb');
+    if (!PLAN_VERBS.includes(verb as PlanVerb)) throw new ApiError(404, 'not_found', `No such plan action: use ${PLAN_VERBS.map((v) => `${PATH}/plans/current/${v}`).join(', ')}.`);
+    const body = await readJson(c, REASON_ONLY, true);
+    c.get('log').decision = `plan-${verb}`;
+    return c.json(valueOf(await c.get('services').operator.planVerb(verb as PlanVerb, body, c.get('actor')), { expected: REASON_ONLY }));
+  });
+  app.all('/plans/current/:verb', (c) => methodNotAllowed('POST', `${PATH}/plans/current/${c.req.param('verb')}`));
+
   app.all('*', () => {
-    throw new ApiError(404, 'not_found', `No such admin route. See ${PATH}/rollout, /pause, /resume, /overrides, /overrides/revoke, /audit, /health, /quarantine/release.`);
+    throw new ApiError(404, 'not_found', `No such admin route. See ${PATH}/rollout, /pause, /resume, /overrides, /overrides/revoke, /audit, /health, /quarantine/release, /plans, /plans/current.`);
   });
   return app;
 }

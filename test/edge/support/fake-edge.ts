@@ -29,6 +29,8 @@ export interface FakeMembership {
   source: MembershipSource;
   /** The explicit choice behind it (default: `in`/`out` for an explicit source, none otherwise). */
   explicit?: 'in' | 'out' | null;
+  /** The judge quarantined it at this instant (epoch ms): its skew-protection pins issued before are cut. */
+  pinCutoffMs?: number;
 }
 
 /** A request an origin received from the edge. */
@@ -81,6 +83,7 @@ function answer(platformId: string | null, membership: FakeMembership | undefine
     source: membership?.source ?? 'default',
     explicit,
     overridesRevokedBeforeMs: revokedBeforeMs,
+    pinCutoffMs: membership?.pinCutoffMs ?? null,
     authority,
     trace: { cache: authority === 'cache' ? 'hit' : 'error', database: authority === 'none' ? 'error' : 'none', waits: 0, refresh: false },
   };

@@ -1,6 +1,7 @@
 import { sign } from 'hono/jwt';
 import { mintOverride } from '../../../core/auth/override-token.js';
 import type { OverrideTarget } from '../../../core/auth/override-token.js';
+import { signBuildCookie } from '../../../edge/resolve/build-cookie.js';
 import { signCanaryCookie } from '../../../edge/resolve/canary-cookie.js';
 import { FAKE_JWT_SECRET } from './fake-edge.js';
 
@@ -44,3 +45,10 @@ export function overrideToken(target: OverrideTarget, platformId: string | null,
 }
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+/** `ap_canary_build=<value>`: a document load's pin to `side`, issued `ageSeconds` ago (platform optional). */
+export async function buildCookie(side: 'canary' | 'primary', options: { platformId?: string | null; ageSeconds?: number; secret?: string } = {}): Promise<string> {
+  const value = await signBuildCookie({ side, issuedAtSeconds: now() - (options.ageSeconds ?? 10), platformId: options.platformId ?? null }, options.secret ?? FAKE_JWT_SECRET);
+  if (value === null) throw new Error('no build cookie');
+  return `ap_canary_build=${value}`;
+}
