@@ -20,12 +20,16 @@ import { rolloutBucket } from '../core/rollout/bucket.js';
 import type { FlipLoadResult } from './load/flip-load.js';
 import { measurePathCosts } from './load/path-costs.js';
 import { runLoad } from './load/run-load.js';
+import { interleavedRatio } from './load/interleaved-ratio.js';
+import type { InterleavedRatio } from './load/interleaved-ratio.js';
 import { renderBenchReport } from './report/bench-report.js';
 import type { BenchConfig } from './report/bench-report.js';
 import { writeGeneratedSection } from './report/benchmarks-file.js';
 import { fixed, int, ms } from './report/format.js';
 import { machineInfo } from './report/machine-info.js';
 import { measureFlipMemory } from './flip-memory/measure-flip-memory.js';
+import { measureStepMove } from './flip-memory/measure-step-move.js';
+import { measureHandover } from './handover/measure-handover.js';
 import { measureStreaming } from './streaming/measure-streaming.js';
 import { CleanupStack } from './support/cleanup-stack.js';
 import { numberEnv } from './support/env.js';
@@ -61,8 +65,12 @@ function readConfig(): BenchConfig {
     judgeTicks: numberEnv('BENCH_JUDGE_TICKS', 5),
     unknownIds: numberEnv('BENCH_UNKNOWN_IDS', 10_000),
     profileSeconds: numberEnv('BENCH_PROFILE_SECONDS', 5),
+    ratioPairs: numberEnv('BENCH_RATIO_PAIRS', 20),
+    ratioCellSeconds: numberEnv('BENCH_RATIO_CELL_SECONDS', 1),
     flipMemoryJobs: numberEnv('BENCH_FLIP_MEMORY_JOBS', 10_000),
     flipMemoryJobKiB: numberEnv('BENCH_FLIP_MEMORY_JOB_KIB', 1024),
+    stepMovePlatforms: numberEnv('BENCH_STEP_MOVE_PLATFORMS', 1_000),
+    stepMoveJobsPerPlatform: numberEnv('BENCH_STEP_MOVE_JOBS_PER_PLATFORM', 100),
   };
 }
 
@@ -128,6 +136,13 @@ async function main(): Promise<void> {
     const requests = await loadRequests(platforms, t.jwtSecret);
     const cells: CellResult[] = [];
     const cold: ColdBurstResult[] = [];
+    const ratios: InterleavedRatio[] = [];
+    const edgeVsProbe = async (label: string, cohort: number, connections: number, variant: CohortVariant = 'pinned'): Promise<InterleavedRatio> => {
+      const cell = (target: 'edge' | 'probe') => () => runLoad({ url: targetUrl(t, target), connections, seconds: config.ratioCellSeconds, requests });
+      const r = await interleavedRatio(label, cell('edge'), cell('probe'), { pairs: config.ratioPairs, cellSeconds: config.ratioCellSeconds });
+      console.log(`  ${label}${variant === 'pinned' ? '' : ` (${variant})`}: ${fixed(r.median, 3)} (IQR ${fixed(r.q1, 3)}–${fixed(r.q3, 3)}) over ${r.pairs} pairs`);
+      return r;
+    };
     for (const [index, cohort] of config.cohorts.entries()) {
       console.log(`bench: cohort ${int(cohort)}`);
       await setCohortSize(t, platforms, cohort);
@@ -144,6 +159,26 @@ async function main(): Promise<void> {
       const extremeCohort = index === 0 || index === config.cohorts.length - 1;
       const middle = config.connections[Math.floor(config.connections.length / 2)] ?? 50;
       cells.push(...(await runMatrix(t, config, cohort, targets, extremeCohort ? config.connections : [middle], requests)));
+      // The ratio goals, from many short interleaved cells (median and interquartile range).
+      if (index === 0) {
+        for (const connections of config.connections) ratios.push(await edgeVsProbe(`edge ÷ probe, cohort ${int(cohort)}, c=${connections}`, cohort, connections));
+      } else if (index === config.cohorts.length - 1) {
+        ratios.push(await edgeVsProbe(`edge ÷ probe, cohort ${int(cohort)}, c=${middle}`, cohort, middle));
+        console.log(`bench: one flip per cell vs none, cohort ${int(cohort)}, c=${middle} (${config.ratioPairs / 2} pairs of ${config.ratioCellSeconds * 2}-s cells)`);
+        const flipping = { next: true };
+        const flipCell = async () => {
+          flipping.next = !flipping.next;
+          const [load] = await Promise.all([
+            runLoad({ url: t.edge.url, connections: middle, seconds: config.ratioCellSeconds * 2, requests }),
+            edgeAdmin(t, 'POST', '/v1/admin/platforms/canary', { platformId: FLIP_PLATFORM, canary: flipping.next }),
+          ]);
+          return load;
+        };
+        const plainCell = () => runLoad({ url: t.edge.url, connections: middle, seconds: config.ratioCellSeconds * 2, requests });
+        const flipRatio = await interleavedRatio(`edge with one flip per cell ÷ without, cohort ${int(cohort)}, c=${middle}`, flipCell, plainCell, { pairs: Math.max(2, Math.round(config.ratioPairs / 2)), cellSeconds: config.ratioCellSeconds * 2 });
+        console.log(`  ${flipRatio.label}: ${fixed(flipRatio.median, 3)} (IQR ${fixed(flipRatio.q1, 3)}–${fixed(flipRatio.q3, 3)}), p99 ratio ${fixed(flipRatio.p99Ratio, 2)}`);
+        ratios.push(flipRatio);
+      }
     }
     const flipCohort = config.cohorts.at(-1) ?? 10;
     const flipConnections = config.connections[Math.floor(config.connections.length / 2)] ?? 50;
@@ -170,6 +205,10 @@ async function main(): Promise<void> {
         return { 'x-canary-override': token };
       })),
     );
+    console.log('bench: store cost per resolution path, a release plan running');
+    const planStarted = await edgeAdmin<{ id: number }>(t, 'POST', '/v1/admin/canary/plans', { steps: [{ percent: 0, bakeSeconds: 604_800 }], reason: 'bench: a plan running' });
+    paths.push(...(await measurePathCosts(t, platforms, top, pathConnections, config.pathRequests, `release plan ${planStarted.id} running`)));
+    await edgeAdmin(t, 'POST', '/v1/admin/canary/plans/current/abort', { reason: 'bench: measured' });
     const canaryPlatform = platforms.canary[0];
     if (canaryPlatform === undefined) throw new Error('no canary platform');
     console.log(`bench: isolate heap over ${config.heapReloads} reloads of a ${int(top)}-member cohort`);
@@ -193,6 +232,7 @@ async function main(): Promise<void> {
     const rolloutCanaryShare = inRollout.filter(Boolean).length / inRollout.length;
     const middle = config.connections[Math.floor(config.connections.length / 2)] ?? 50;
     cells.push(...(await runMatrix(t, config, top, ['probe', 'edge'], [middle], requests, 'rollout-50')));
+    ratios.push(await edgeVsProbe(`edge ÷ probe, rollout 50% over ${int(top)}, c=${middle}`, top, middle, 'rollout-50'));
     console.log('bench: store cost per resolution path, rollout 50%');
     paths.push(...(await measurePathCosts(t, platforms, top, pathConnections, config.pathRequests, 'rollout 50%')));
     await leaveRollout(t, platforms, top);
@@ -211,6 +251,16 @@ async function main(): Promise<void> {
       log: (line) => console.log(`  ${line}`),
       cleanup: stack,
     });
+    console.log(`bench: a rollout step moving ${int(config.stepMovePlatforms)} platforms × ${int(config.stepMoveJobsPerPlatform)} jobs of 1 KiB (a topology of its own)`);
+    const stepMove = await measureStepMove({
+      platforms: config.stepMovePlatforms,
+      jobsPerPlatform: config.stepMoveJobsPerPlatform,
+      jobBytes: 1024,
+      log: (line) => console.log(`  ${line}`),
+      cleanup: stack,
+    });
+    console.log('bench: live sockets following a move, 2,000 clients over 40 platforms (a topology of its own)');
+    const handover = await measureHandover({ platforms: 40, perPlatform: 50, canaryPlatforms: 10, flipPlatforms: 10, log: (line) => console.log(`  ${line}`), cleanup: stack });
     const report = renderBenchReport({
       startedAt,
       runtimeSeconds: (performance.now() - t0) / 1000,
@@ -226,11 +276,14 @@ async function main(): Promise<void> {
       heap,
       pause,
       healthCounting,
+      ratios,
       judgeCost,
       simulation,
       unknownIds,
       rolloutCanaryShare,
       flipMemory,
+      stepMove,
+      handover,
       edgeLog: t.edgeLog,
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0 },
     });

@@ -8,6 +8,6 @@ export async function edgeAdmin<T = Record<string, unknown>>(t: Pick<BenchTopolo
     body: body === undefined ? null : JSON.stringify(body),
   });
   const text = await res.text();
-  if (res.status !== 200) throw new Error(`edge ${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  if (res.status < 200 || res.status > 299) throw new Error(`edge ${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
 }

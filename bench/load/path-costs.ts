@@ -4,8 +4,9 @@ import type { BenchTopology } from './bench-topology.js';
 import type { LoadPlatforms } from './cohort.js';
 import { measureCell } from './measure-cell.js';
 import type { CellResult } from './measure-cell.js';
+import { signBuildCookie } from '../../edge/resolve/build-cookie.js';
 
-export type ResolutionPath = 'jwt' | 'api-key' | 'webhook' | 'cookie';
+export type ResolutionPath = 'jwt' | 'api-key' | 'webhook' | 'cookie' | 'build-pin';
 
 export interface PathCost {
   /** What the stores hold while measured: `pinned` (rollout 0%), `rollout 50%`, or `overrides present`. */
@@ -28,7 +29,7 @@ async function canaryCookieFor(t: BenchTopology, platformId: string): Promise<st
 export type ExtraHeaders = (platformId: string) => Promise<Record<string, string>>;
 
 async function pathRequests(t: BenchTopology, platforms: LoadPlatforms, extra: ExtraHeaders): Promise<Record<ResolutionPath, AutocannonRequest[]>> {
-  const lists: Record<ResolutionPath, AutocannonRequest[]> = { jwt: [], 'api-key': [], webhook: [], cookie: [] };
+  const lists: Record<ResolutionPath, AutocannonRequest[]> = { jwt: [], 'api-key': [], webhook: [], cookie: [], 'build-pin': [] };
   const interleaved = platforms.canary.flatMap((id, i) => [id, platforms.primary[i]]).filter((id): id is string => id !== undefined);
   for (const id of interleaved) {
     const more = await extra(id);
@@ -43,6 +44,11 @@ async function pathRequests(t: BenchTopology, platforms: LoadPlatforms, extra: E
     if (cookie !== null) lists.cookie.push({ method: 'GET', path: '/index.html', headers: { ...(await extra(id)), cookie } });
   }
   if (lists.cookie.length === 0) throw new Error('no load platform is on the canary, so the cookie path has no cookie');
+  // Skew protection: an asset read carrying a document load's pin to the canary (checked against its cutoffs).
+  for (const id of interleaved) {
+    const pin = await signBuildCookie({ side: 'canary', issuedAtSeconds: Math.floor(Date.now() / 1000), platformId: id }, t.jwtSecret);
+    if (pin !== null) lists['build-pin'].push({ method: 'GET', path: '/assets/app.js', headers: { ...(await extra(id)), cookie: `ap_canary_build=${pin}` } });
+  }
   return lists;
 }
 
@@ -61,7 +67,7 @@ export async function measurePathCosts(
 ): Promise<PathCost[]> {
   const lists = await pathRequests(t, platforms, extra);
   const costs: PathCost[] = [];
-  for (const path of ['jwt', 'api-key', 'webhook', 'cookie'] as const) {
+  for (const path of ['jwt', 'api-key', 'webhook', 'cookie', 'build-pin'] as const) {
     const requests = lists[path];
     // Warm the resolver caches (flow -> platform, key -> platform) so the measured run is the steady state.
     for (const request of requests) {

@@ -3,7 +3,7 @@ import type { TargetName } from '../load/measure-cell.js';
 import { cohortEffect, lookup, summarise } from './aggregate.js';
 import type { CellSummary } from './aggregate.js';
 import { goals } from './bench-goals.js';
-import { progressiveGoals, progressiveSections } from './progressive-report.js';
+import { interleavedGoals, progressiveGoals, progressiveSections, ratioTable } from './progressive-report.js';
 import type { BenchRun } from './bench-run.js';
 import { bytes, fixed, int, ms, percent, ratio, table } from './format.js';
 import { machineLine } from './machine-info.js';
@@ -174,6 +174,13 @@ export function renderBenchReport(run: BenchRun): string {
     '',
     goals(run, s),
     progressiveGoals(run, s),
+    interleavedGoals(run),
+    '',
+    '### Ratios from interleaved short cells',
+    '',
+    'Each ratio is the median of per-pair ratios, A and B run back to back in alternating order (ABBA...), with the interquartile range: the figure the ratio goals above are judged on. The per-round ratios in the tables below come from longer cells and show the same with less spread control.',
+    '',
+    ratioTable(run),
     '',
     `### Throughput and latency, cohort ${cohort0} (medians over rounds; ratios taken within each round)`,
     '',

@@ -6,9 +6,12 @@ import type { BaselineBuild } from '../load/baseline-edge.js';
 import type { CohortReloadHeap } from '../load/isolate-heap.js';
 import type { HealthCountingCost, PauseStaleness, UnknownIdCost } from '../load/operator-checks.js';
 import type { JudgeCost } from '../judge/measure-judge.js';
+import type { InterleavedRatio } from '../load/interleaved-ratio.js';
 import type { SimulationFigure } from '../judge/simulation-figures.js';
 import type { PathCost } from '../load/path-costs.js';
 import type { FlipMemoryResult } from '../flip-memory/measure-flip-memory.js';
+import type { StepMoveResult } from '../flip-memory/measure-step-move.js';
+import type { HandoverResult } from '../handover/measure-handover.js';
 import type { ProfileResult } from '../profile/profile-step.js';
 import type { StreamingRow } from '../streaming/measure-streaming.js';
 import type { MachineInfo } from './machine-info.js';
@@ -36,8 +39,13 @@ export interface BenchConfig {
   judgeTicks: number;
   unknownIds: number;
   profileSeconds: number;
+  /** Pairs of interleaved cells per ratio goal, and each cell's length. */
+  ratioPairs: number;
+  ratioCellSeconds: number;
   flipMemoryJobs: number;
   flipMemoryJobKiB: number;
+  stepMovePlatforms: number;
+  stepMoveJobsPerPlatform: number;
 }
 
 export interface BenchRun {
@@ -57,12 +65,18 @@ export interface BenchRun {
   heap: CohortReloadHeap;
   pause: PauseStaleness;
   healthCounting: HealthCountingCost;
+  /** Every ratio goal measured from interleaved short cells (median and IQR). */
+  ratios: InterleavedRatio[];
   judgeCost: JudgeCost;
   simulation: { figures: SimulationFigure[]; seconds: number };
   unknownIds: UnknownIdCost;
   /** Which of the load's platforms the 50% rollout put on the canary (the bucket rule decides). */
   rolloutCanaryShare: number | null;
   flipMemory: FlipMemoryResult;
+  /** A rollout step moving a large backlog of many platforms (the batched mover). */
+  stepMove: StepMoveResult;
+  /** Live sockets following a flip and a pause. */
+  handover: HandoverResult;
   /** 1-minute load average when the run started and ended (other work on a shared machine shows up here). */
   loadAverage: { start: number; end: number };
 }

@@ -1,7 +1,12 @@
 import { lookup } from './aggregate.js';
 import type { CellSummary } from './aggregate.js';
 import type { BenchRun } from './bench-run.js';
+import { cohortReloads } from '../load/edge-trace.js';
+import type { InterleavedRatio } from '../load/interleaved-ratio.js';
 import { renderFlipMemory } from '../flip-memory/render-flip-memory.js';
+import { renderStepMove } from '../flip-memory/render-step-move.js';
+import { renderHandover } from '../handover/render-handover.js';
+import { STEP_MOVE_GOAL } from '../flip-memory/measure-step-move.js';
 import { median } from '../support/stats.js';
 import { fixed, int, ms, percent, ratio, table } from './format.js';
 
@@ -80,6 +85,13 @@ export function progressiveGoals(run: BenchRun, s: Map<string, CellSummary>): st
       `moving ${int(f.jobs)} × ${fixed(f.jobMiB, 2)} MiB jobs (page ${f.pageSize}) grew the moving app's RSS by ${int(f.rssGrowthMiB)} MiB (Node's default heap, garbage not yet collected included) in ${fixed(f.moveSeconds, 0)} s; ` +
       `${int(f.moved)} moved, ${int(f.lost)} lost, ${int(f.duplicated)} duplicated, ${f.movers.length === 1 ? 'one app moved them' : `${f.movers.length} apps moved them`}.`,
   );
+  const m = run.stepMove;
+  lines.push(
+    `- A rollout step moving ${int(m.platforms)} platforms' ${int(m.jobs)} waiting jobs (${fixed(m.jobKiB, 0)} KiB each) in ≤ ${STEP_MOVE_GOAL.seconds} s with the moving app's RSS growth ≤ ${STEP_MOVE_GOAL.rssGrowthMiB} MiB, 0 lost, 0 run twice: ${verdict(m.goalMet)} — ` +
+      `moved in ${fixed(m.moveSeconds, 1)} s (all on the target ${fixed(m.arrivedSeconds, 1)} s after the request), RSS +${int(m.rssGrowthMiB)} MiB; ${int(m.lost)} lost, ${int(m.duplicated)} duplicated, ${int(m.leftOnSource)} left on the source.`,
+  );
+  const ho = run.handover;
+  lines.push(`- Live sockets follow a flip and a pause (${int(ho.clients)} clients over ${int(ho.platforms)} platforms; 100% moved, ≤ the rate, no other socket, no event lost): ${verdict(ho.goalMet)} — details in "Live sockets" below.`);
   return lines.join('\n');
 }
 
@@ -172,7 +184,53 @@ export function progressiveSections(run: BenchRun, s: Map<string, CellSummary>):
     `In-line reload time seen by the triggering request: median ${ms(median(run.heap.reloadMs))} ms, max ${ms(Math.max(...run.heap.reloadMs))} ms.`,
     '',
     renderFlipMemory(run.flipMemory),
+    '',
+    renderStepMove(run.stepMove),
+    '',
+    renderHandover(run.handover),
   );
   return parts.join('\n');
 }
 
+
+/** The ratio goals from interleaved short cells (issue "ratios that mean something"): each with its median and IQR. */
+export function interleavedGoals(run: BenchRun): string {
+  const r = run.ratios;
+  const find = (prefix: string): InterleavedRatio[] => r.filter((x) => x.label.startsWith(prefix));
+  const iqr = (x: InterleavedRatio): string => `${ratio(x.median)} (IQR ${ratio(x.q1)}–${ratio(x.q3)}, ${x.pairs} pairs of ${x.cellSeconds}-s cells)`;
+  const base = run.config.cohorts[0] ?? 10;
+  const top = run.config.cohorts.at(-1) ?? base;
+  const lines: string[] = [];
+  const edgeBase = find(`edge ÷ probe, cohort ${int(base)},`);
+  lines.push(`- Edge ÷ bare probe ≥ 0.90× (interleaved): ${verdict(edgeBase.length > 0 && edgeBase.every((x) => x.median >= 0.9))} — ${edgeBase.map((x) => `${x.label.split(', ').at(-1) ?? ''}: ${iqr(x)}`).join('; ')}.`);
+  const middleBase = edgeBase.find((x) => x.label.endsWith(`c=${middleOf(run)}`));
+  const edgeTop = find(`edge ÷ probe, cohort ${int(top)},`)[0];
+  if (middleBase !== undefined && edgeTop !== undefined) {
+    const effect = edgeTop.median / middleBase.median;
+    lines.push(`- Cohort-independent throughput ≥ 0.90× (interleaved): ${verdict(effect >= 0.9)} — edge ÷ probe at cohort ${int(top)} ${iqr(edgeTop)} against ${iqr(middleBase)} at cohort ${int(base)}: ${ratio(effect)}.`);
+  }
+  const rollout = find('edge ÷ probe, rollout 50%')[0];
+  if (rollout !== undefined && middleBase !== undefined) {
+    const effect = rollout.median / middleBase.median;
+    lines.push(`- Rollout 50% over ${int(top)} vs ${int(base)} pinned ≥ 0.95× (interleaved): ${verdict(effect >= 0.95)} — ${iqr(rollout)} against ${iqr(middleBase)}: ${ratio(effect)}.`);
+  }
+  const flips = find('edge with one flip per cell')[0];
+  const flipLoad = run.flipLoads.find((f) => f.design === 'edge');
+  if (flips !== undefined) {
+    const reloads = flipLoad?.edgeTrace === undefined || flipLoad.edgeTrace === null ? Number.NaN : cohortReloads(flipLoad.edgeTrace);
+    const met = flips.median >= 0.95 && flips.p99Ratio <= 1.5 && reloads === 0;
+    lines.push(
+      `- A flip costs O(1) at cohort ${int(top)} (≤ 5% throughput, p99 ≤ 1.5×, 0 in-line reloads): ${verdict(met)} — with one flip per cell ÷ without: ${iqr(flips)}, p99 ${ratio(flips.p99Ratio)}; ` +
+        `cohort reloads during ${int(flipLoad?.flips ?? 0)} flips (one a second for ${run.config.flipSeconds} s): ${Number.isNaN(reloads) ? '—' : int(reloads)}.`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Every interleaved ratio of the run, as a table. */
+export function ratioTable(run: BenchRun): string {
+  return table(
+    ['ratio (A ÷ B, req/s)', 'pairs × cell', 'median', 'IQR', 'p99 A ÷ B (median)', 'failed'],
+    run.ratios.map((x) => [x.label, `${x.pairs} × ${x.cellSeconds} s`, ratio(x.median), `${ratio(x.q1)}–${ratio(x.q3)}`, ratio(x.p99Ratio), int(x.failures)]),
+  );
+}
