@@ -164,18 +164,24 @@ async function main(): Promise<void> {
         for (const connections of config.connections) ratios.push(await edgeVsProbe(`edge ÷ probe, cohort ${int(cohort)}, c=${connections}`, cohort, connections));
       } else if (index === config.cohorts.length - 1) {
         ratios.push(await edgeVsProbe(`edge ÷ probe, cohort ${int(cohort)}, c=${middle}`, cohort, middle));
-        console.log(`bench: one flip per cell vs none, cohort ${int(cohort)}, c=${middle} (${config.ratioPairs / 2} pairs of ${config.ratioCellSeconds * 2}-s cells)`);
+        console.log(`bench: one flip a second vs none, cohort ${int(cohort)}, c=${middle} (${config.ratioPairs / 2} pairs of ${config.ratioCellSeconds * 2}-s cells)`);
         const flipping = { next: true };
+        // One flip a second, each half a second into its second: never on top of the cell's own ramp-up.
         const flipCell = async () => {
-          flipping.next = !flipping.next;
-          const [load] = await Promise.all([
-            runLoad({ url: t.edge.url, connections: middle, seconds: config.ratioCellSeconds * 2, requests }),
-            edgeAdmin(t, 'POST', '/v1/admin/platforms/canary', { platformId: FLIP_PLATFORM, canary: flipping.next }),
-          ]);
+          const cellMs = config.ratioCellSeconds * 2 * 1000;
+          const started = performance.now();
+          const flips = (async () => {
+            for (let at = 500; at < cellMs; at += 1000) {
+              await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + at - performance.now())));
+              flipping.next = !flipping.next;
+              await edgeAdmin(t, 'POST', '/v1/admin/platforms/canary', { platformId: FLIP_PLATFORM, canary: flipping.next });
+            }
+          })();
+          const [load] = await Promise.all([runLoad({ url: t.edge.url, connections: middle, seconds: config.ratioCellSeconds * 2, requests }), flips]);
           return load;
         };
         const plainCell = () => runLoad({ url: t.edge.url, connections: middle, seconds: config.ratioCellSeconds * 2, requests });
-        const flipRatio = await interleavedRatio(`edge with one flip per cell ÷ without, cohort ${int(cohort)}, c=${middle}`, flipCell, plainCell, { pairs: Math.max(2, Math.round(config.ratioPairs / 2)), cellSeconds: config.ratioCellSeconds * 2 });
+        const flipRatio = await interleavedRatio(`edge with one flip a second ÷ without, cohort ${int(cohort)}, c=${middle}`, flipCell, plainCell, { pairs: Math.max(2, Math.round(config.ratioPairs / 2)), cellSeconds: config.ratioCellSeconds * 2 });
         console.log(`  ${flipRatio.label}: ${fixed(flipRatio.median, 3)} (IQR ${fixed(flipRatio.q1, 3)}–${fixed(flipRatio.q3, 3)}), p99 ratio ${fixed(flipRatio.p99Ratio, 2)}`);
         ratios.push(flipRatio);
       }

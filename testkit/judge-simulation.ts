@@ -1,3 +1,4 @@
+import { seededRandom } from './seeded-random.js';
 import type { ArmSignals, JudgeOutcome } from '../core/judge/judge.js';
 import { judge } from '../core/judge/judge.js';
 import type { JudgeSettings } from '../core/judge/judge-settings.js';
@@ -9,17 +10,7 @@ import type { SignalCounts } from '../core/judge/signal-counts.js';
 // record them (the product's own buckets), fed to the product's own `judge`. Deterministic for a seed: the figures in
 // BENCHMARKS.md and the assertions in test/judge/ come from the same code and the same seeds.
 
-/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom };
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7). */
 function normalCdf(x: number): number {

@@ -214,13 +214,13 @@ export function interleavedGoals(run: BenchRun): string {
     const effect = rollout.median / middleBase.median;
     lines.push(`- Rollout 50% over ${int(top)} vs ${int(base)} pinned ≥ 0.95× (interleaved): ${verdict(effect >= 0.95)} — ${iqr(rollout)} against ${iqr(middleBase)}: ${ratio(effect)}.`);
   }
-  const flips = find('edge with one flip per cell')[0];
+  const flips = find('edge with one flip a second')[0];
   const flipLoad = run.flipLoads.find((f) => f.design === 'edge');
   if (flips !== undefined) {
     const reloads = flipLoad?.edgeTrace === undefined || flipLoad.edgeTrace === null ? Number.NaN : cohortReloads(flipLoad.edgeTrace);
     const met = flips.median >= 0.95 && flips.p99Ratio <= 1.5 && reloads === 0;
     lines.push(
-      `- A flip costs O(1) at cohort ${int(top)} (≤ 5% throughput, p99 ≤ 1.5×, 0 in-line reloads): ${verdict(met)} — with one flip per cell ÷ without: ${iqr(flips)}, p99 ${ratio(flips.p99Ratio)}; ` +
+      `- A flip costs O(1) at cohort ${int(top)} (≤ 5% throughput, p99 ≤ 1.5×, 0 in-line reloads): ${verdict(met)} — with one flip a second ÷ without: ${iqr(flips)}, p99 ${ratio(flips.p99Ratio)}; ` +
         `cohort reloads during ${int(flipLoad?.flips ?? 0)} flips (one a second for ${run.config.flipSeconds} s): ${Number.isNaN(reloads) ? '—' : int(reloads)}.`,
     );
   }

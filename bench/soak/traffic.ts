@@ -1,3 +1,4 @@
+import { seededRandom } from '../../testkit/seeded-random.js';
 import { signPrincipalJwt } from '../../dev/seed/seed-data.js';
 import type { EdgeHarness } from '../../testkit/edge-harness.js';
 
@@ -56,16 +57,7 @@ export async function seedFixture(h: EdgeHarness, choice: boolean | null, tokenS
 }
 
 /** Deterministic PRNG (mulberry32), so a soak's traffic mix is reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 /** The request of kind `kind` for a fixture; `n` makes every request distinguishable in logs. */
 export function requestFor(fixture: PlatformFixture, kind: RequestKind, n: number): SoakRequest {

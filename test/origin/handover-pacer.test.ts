@@ -1,3 +1,4 @@
+import { seededRandom } from '../../testkit/seeded-random.js';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HANDOVER_JITTER, HandoverPacer } from '../../origin/realtime/handover-pacer.js';
 import type { HandoverTask, PacerClock } from '../../origin/realtime/handover-pacer.js';
@@ -34,17 +35,8 @@ function fakeClock(early = 0): FakeClock {
   };
 }
 
-/** A seeded uniform [0, 1) (mulberry32), so every run draws the same jitter. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform [0, 1), so every run draws the same jitter. */
+const seeded = seededRandom;
 
 /** Tasks that record when (by `clock`) and in which order they ran; `gone` ids report their socket gone. */
 function recorder(clock: PacerClock, gone: ReadonlySet<string> = new Set()) {

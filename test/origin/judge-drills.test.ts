@@ -7,6 +7,7 @@ import { startOriginApp, startOriginWorker, stopAll } from '../../dev/origin/ori
 import type { ManagedProcess, StartedApp } from '../../dev/origin/origin-processes.js';
 import { startFaultProxy } from '../../testkit/fault-proxy.js';
 import { emptyJudgeWindow, pollUntil } from '../../testkit/poll-until.js';
+import { judgeEnv } from '../../testkit/judge-env.js';
 import type { FaultProxy } from '../../testkit/fault-proxy.js';
 import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
 import type { SeededPlatform } from '../../testkit/origin-fixtures.js';
@@ -91,9 +92,7 @@ describe('the judge (real apps, workers, edge, Redis and Postgres)', () => {
       postgresUrl: db.url,
       ...secrets,
       extra: {
-        CANARY_GUARD_INTERVAL_SECONDS: String(JUDGE.intervalSeconds),
-        CANARY_GUARD_WINDOW_SECONDS: String(JUDGE.windowSeconds),
-        CANARY_GUARD_MIN_REQUESTS: String(JUDGE.minRequests),
+        ...judgeEnv(JUDGE),
         AP_WEBHOOK_SYNC_TIMEOUT_MS: String(SYNC_WAIT_MS),
         AP_WORKER_CONCURRENCY: '100',
       },

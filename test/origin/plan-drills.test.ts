@@ -13,6 +13,7 @@ import { startOriginApp, stopAll } from '../../dev/origin/origin-processes.js';
 import type { StartedApp } from '../../dev/origin/origin-processes.js';
 import { startFaultProxy } from '../../testkit/fault-proxy.js';
 import { emptyJudgeWindow, pollUntil } from '../../testkit/poll-until.js';
+import { judgeEnv } from '../../testkit/judge-env.js';
 import type { FaultProxy } from '../../testkit/fault-proxy.js';
 import { randomSecrets, seedPlatforms } from '../../testkit/origin-fixtures.js';
 import { startOriginEdge } from '../../testkit/origin-edge.js';
@@ -105,9 +106,7 @@ describe('release plans (real apps, edge, Redis and Postgres)', () => {
       postgresUrl: db.url,
       ...secrets,
       extra: {
-        CANARY_GUARD_INTERVAL_SECONDS: String(JUDGE.intervalSeconds),
-        CANARY_GUARD_WINDOW_SECONDS: String(JUDGE.windowSeconds),
-        CANARY_GUARD_MIN_REQUESTS: String(JUDGE.minRequests),
+        ...judgeEnv(JUDGE),
         CANARY_NOTIFY_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
         CANARY_NOTIFY_SECRET: SECRET,
       },
