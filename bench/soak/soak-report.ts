@@ -49,7 +49,9 @@ export function renderSoakReport(s: SoakSummary, startedAt: Date, machine: strin
   const v = s.verdicts;
   const rolloutLoad =
     s.rollout === null
-      ? `the rollout stays at ${ROLLOUT_START_PERCENT}%`
+      ? s.plan === null
+        ? `the rollout stays at ${ROLLOUT_START_PERCENT}%`
+        : `the rollout starts at ${ROLLOUT_START_PERCENT}% and a release plan sets it from there (below)`
       : `the rollout percentage changes every ${fixed(s.rollout.intervalMs / 1000, 0)} s through the admin route (${ROLLOUT_START_PERCENT}% at the start, then ${ROLLOUT_SEQUENCE.join(', ')}, again)`;
   const lines = [
     `## Latest soak run — ${startedAt.toISOString()}`,
@@ -108,7 +110,7 @@ export function renderSoakReport(s: SoakSummary, startedAt: Date, machine: strin
     const p = s.plan;
     lines.push(
       '',
-      `Release plan ${p.id} (10% → 30% → 60%, bakes of 2 s, started with the load; the rollout changer is off beside it): ended **${p.state}**` +
+      `Release plan ${p.id} (10% → 30% → 60%, bakes of 2 s, started with the load at a rollout of ${ROLLOUT_START_PERCENT}%, which a step never lowers; the rollout changer is off beside it): ended **${p.state}**` +
         `${p.holdReason === null ? '' : ` (${p.holdReason})`}. Its transitions: ${p.transitions.map((t) => `${t.transition}${t.percent === null ? '' : ` → ${t.percent}%`}`).join(', ') || 'none'}` +
         `${p.transitions.at(-1)?.reason === undefined ? '' : `; the last one's reason: ${p.transitions.at(-1)?.reason}`}. ` +
         'Each rollout it set is in the ledger from the start of the tick that set it.',
