@@ -9,6 +9,8 @@ import { randomSecrets, seedPlatforms } from './origin-fixtures.js';
 import type { SeededPlatform } from './origin-fixtures.js';
 import { createTestDatabase } from './test-database.js';
 import { reserveRedisDb } from './test-redis.js';
+import { startSteadyLoad } from './steady-load.js';
+import type { SteadyLoad } from './steady-load.js';
 
 /** A seeded platform with a principal token (an hour long). */
 export interface HandoverPlatform extends SeededPlatform {
@@ -101,4 +103,26 @@ export async function startHandoverTopology(options: HandoverTopologyOptions): P
     await stack.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Webhooks through the edge at `ratePerSecond`, round-robin over `platforms`, so their rooms get `flow-run-finished`
+ * events; each accepted run's id is appended to `published` under its platform (the events every client is owed).
+ */
+export function startWebhookLoad(edgeUrl: string, platforms: readonly HandoverPlatform[], ratePerSecond: number, published: Map<string, string[]>): SteadyLoad {
+  for (const p of platforms) if (!published.has(p.platformId)) published.set(p.platformId, []);
+  return startSteadyLoad({
+    ratePerSecond,
+    send: async (beat) => {
+      const p = platforms[beat % platforms.length];
+      if (p === undefined) return;
+      const res = await fetch(`${edgeUrl}/v1/webhooks/${p.flowId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ beat }),
+      });
+      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+      published.get(p.platformId)?.push(((await res.json()) as { runId: string }).runId);
+    },
+  });
 }

@@ -1,11 +1,10 @@
 import { childPidsByName } from '../../dev/process/process-memory.js';
 import { cpuSeconds } from '../../dev/process/process-cpu.js';
 import { ORIGIN_ENV } from '../../origin/config.js';
-import { startHandoverTopology } from '../../testkit/handover-topology.js';
+import { startHandoverTopology, startWebhookLoad } from '../../testkit/handover-topology.js';
 import type { HandoverPlatform, HandoverTopology } from '../../testkit/handover-topology.js';
 import { busiestWindow, connectFleet } from '../../testkit/socket-fleet.js';
 import type { FleetClient, SocketFleet } from '../../testkit/socket-fleet.js';
-import { startSteadyLoad } from '../../testkit/steady-load.js';
 import type { CleanupStack } from '../support/cleanup-stack.js';
 import { quantileSorted } from '../support/stats.js';
 
@@ -149,21 +148,8 @@ async function runPhase(setup: PhaseSetup): Promise<HandoverPhase> {
   const movingSet = new Set(moving);
   const handoversBefore = new Map(fleet.clients.map((c) => [c, c.client.handovers.length]));
   const idsBefore = new Map(fleet.clients.map((c) => [c, c.client.socket.id]));
-  const published = new Map(setup.eventPlatforms.map((p) => [p.platformId, [] as string[]]));
-  const load = startSteadyLoad({
-    ratePerSecond: setup.webhookRate,
-    send: async (beat) => {
-      const p = setup.eventPlatforms[beat % setup.eventPlatforms.length];
-      if (p === undefined) return;
-      const res = await fetch(`${topology.edge.url}/v1/webhooks/${p.flowId}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ beat }),
-      });
-      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-      published.get(p.platformId)?.push(((await res.json()) as { runId: string }).runId);
-    },
-  });
+  const published = new Map<string, string[]>();
+  const load = startWebhookLoad(topology.edge.url, setup.eventPlatforms, setup.webhookRate, published);
   let cpu: CpuUse[];
   let baselineCpu: CpuUse[];
   let started: number;

@@ -1,10 +1,9 @@
 import { connectRunEvents } from '../../testkit/origin-socket.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HANDOVER_VERSIONS, startHandoverTopology } from '../../testkit/handover-topology.js';
+import { HANDOVER_VERSIONS, startHandoverTopology, startWebhookLoad } from '../../testkit/handover-topology.js';
 import type { HandoverPlatform, HandoverTopology } from '../../testkit/handover-topology.js';
 import { busiestWindow, connectFleet } from '../../testkit/socket-fleet.js';
 import type { FleetClient, SocketFleet } from '../../testkit/socket-fleet.js';
-import { startSteadyLoad } from '../../testkit/steady-load.js';
 
 // Live sockets follow a move, end to end: real primary and canary apps, the real edge (workerd) routing Socket.IO by
 // the principal's `authorization` header, a worker per fleet, Redis and Postgres. 200 clients over 8 platforms (2
@@ -55,20 +54,7 @@ describe('live sockets follow a flip or a pause (real apps, edge, workers, Redis
     const moving = fleet.of(ids(flipped));
     // Webhooks of the moving platforms all through the move (30 a second), so their rooms get events while their
     // sockets are away; their runs finish on whichever fleet the platform is on by then.
-    for (const p of flipped) published.set(p.platformId, []);
-    const load = startSteadyLoad({
-      ratePerSecond: 30,
-      send: async (beat) => {
-        const p = flipped[beat % flipped.length] as HandoverPlatform;
-        const res = await fetch(`${topology.edge.url}/v1/webhooks/${p.flowId}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ beat }),
-        });
-        if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-        published.get(p.platformId)?.push(((await res.json()) as { runId: string }).runId);
-      },
-    });
+    const load = startWebhookLoad(topology.edge.url, flipped, 30, published);
     // A tester's socket held on the primary by an override for one of them: a flip is not its to follow.
     const tested = flipped[0] as HandoverPlatform;
     const minted = (await (await topology.edge.call('POST', '/v1/admin/canary/overrides', { target: 'primary', ttlSeconds: 3600, platformId: tested.platformId })).json()) as { token: string };
